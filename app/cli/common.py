@@ -1,0 +1,86 @@
+"""Shared CLI helpers: consoles, error reporting, the engine, progress bars."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+
+from app.database import DatabaseNotConfigured, current_revision, get_engine, head_revision
+from app.localdb import LocalDatabaseError
+from layers.errors import InvalidFeatures, LayerError
+from layers.kinds import UnknownKind
+
+out = Console()
+err = Console(stderr=True)
+
+STAGE_LABELS = {"read": "reading", "check": "checking", "store": "storing"}
+
+
+class CliError(Exception):
+    """An error to print (without a traceback) before exiting with status 1."""
+
+
+def run_app(app: typer.Typer) -> None:
+    """Run ``app``; print known errors as one clear message and exit 1."""
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except InvalidFeatures as exc:
+        err.print(f"[bold red]error:[/] {exc.message}")
+        for line in exc.lines:
+            err.print(f"  - {line}", markup=False, highlight=False)
+        sys.exit(1)
+    except (CliError, LayerError, UnknownKind, DatabaseNotConfigured, LocalDatabaseError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+
+
+def engine(check_migrations: bool = True) -> Engine:
+    """The engine for DATABASE_URL or the local cluster, checked to be at the newest migration."""
+    eng = get_engine()
+    if check_migrations:
+        current = current_revision(eng)
+        head = head_revision()
+        if current != head:
+            raise CliError(
+                f"the database is at migration {current or '(none)'}, not {head}: run `ruimte db migrate`"
+            )
+    return eng
+
+
+@contextmanager
+def stage_progress(total_hint: int | None = None, threshold: int = 5_000) -> Iterator:
+    """A progress callback ``(stage, done, total)`` drawing a bar for big jobs."""
+    progress = Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    tasks: dict[str, int] = {}
+    shown = {"on": False}
+
+    def callback(stage: str, done: int, total: int) -> None:
+        if stage == "check" and total >= threshold and not shown["on"]:
+            progress.start()
+            shown["on"] = True
+        if not shown["on"]:
+            return
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(STAGE_LABELS.get(stage, stage), total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    try:
+        yield callback
+    finally:
+        if shown["on"]:
+            progress.stop()

@@ -1,0 +1,265 @@
+"""``ruimte layers``: import, export, list, show and delete kaartlagen; ``ruimte demo-data``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from app.cli.common import CliError, engine, err, out, stage_progress
+from app.settings import get_import_settings, get_province_settings
+from layers.exporter import EXPORT_FORMATS, export_layer
+from layers.importer import ImportPolicy, ImportRequest, PrepareOptions, import_file
+from layers.kinds import load_kinds
+from layers.store import delete_layer, get_layer, list_layers
+
+app = typer.Typer(help="Import, export, list, show and delete kaartlagen.", no_args_is_help=True)
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise CliError(f"{option} takes FIELD=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def import_policy() -> ImportPolicy:
+    """Import limits from the settings."""
+    province = get_province_settings()
+    limits = get_import_settings()
+    return ImportPolicy(
+        work_area=province.work_area,
+        work_area_name=f"the province of {province.name} (+{province.margin_m / 1000:g} km)",
+        max_bytes=int(limits.max_file_mb * 1_000_000),
+        max_features=limits.max_features,
+    )
+
+
+@app.command("import")
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, Shapefile (.shp or .zip), FlatGeobuf or CSV.")],
+    kind: Annotated[str, typer.Option(help="Kind of layer; see `ruimte layers kinds`.")],
+    name: Annotated[str, typer.Option(help="Layer name (slug: a-z, 0-9, _ and -).")],
+    source_layer: Annotated[str | None, typer.Option(help="Layer inside the file, where it has several.")] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=SOURCE: take kind field FIELD from source column SOURCE. Repeatable."),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="FIELD=VALUE: give kind field FIELD this value for every feature. Repeatable."),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of the coordinates when the file has none (or to override it), e.g. 28992.")
+    ] = None,
+    repair: Annotated[bool, typer.Option(help="Repair invalid geometries and report each repair.")] = False,
+    drop_empty: Annotated[bool, typer.Option(help="Skip features without geometry instead of refusing the file.")] = False,
+    new_version: Annotated[bool, typer.Option(help="If the layer exists, store these features as its next version.")] = False,
+    strict: Annotated[bool, typer.Option(help="Refuse source fields that the kind does not define.")] = False,
+    drop_extra: Annotated[bool, typer.Option(help="Drop source fields that the kind does not define.")] = False,
+    title: Annotated[str | None, typer.Option(help="Title shown in maps and lists (default: the name).")] = None,
+    description: Annotated[str | None, typer.Option(help="Description of the layer.")] = None,
+    licence: Annotated[str | None, typer.Option(help="Licence of the data, e.g. 'CC BY 4.0'.")] = None,
+    attribution: Annotated[str | None, typer.Option(help="Attribution, e.g. 'CBS / Kadaster, via PDOK'.")] = None,
+    source_date: Annotated[str | None, typer.Option(help="Date of the source data (YYYY-MM-DD).")] = None,
+    synthetic: Annotated[bool, typer.Option(help="Mark the data as synthetic (generated, not real).")] = False,
+) -> None:
+    """Import a vector file as a layer: all features pass every check, or nothing is stored."""
+    try:
+        sdate = date.fromisoformat(source_date) if source_date else None
+    except ValueError as exc:
+        raise CliError(f"--source-date {source_date!r} is not YYYY-MM-DD") from exc
+    if strict and drop_extra:
+        raise CliError("--strict and --drop-extra exclude each other")
+    request = ImportRequest(
+        path=path,
+        kind=kind,
+        name=name,
+        source_layer=source_layer,
+        options=PrepareOptions(
+            crs=crs,
+            repair=repair,
+            drop_empty=drop_empty,
+            field_map=_pairs(map_, "--map"),
+            set_values=_pairs(set_, "--set"),
+            keep_extra=not drop_extra,
+            allow_extra=not strict,
+        ),
+        title=title,
+        description=description,
+        licence=licence,
+        attribution=attribution,
+        source_date=sdate,
+        synthetic=synthetic,
+        new_version=new_version,
+    )
+    load_kinds()[kind]  # unknown kind: fail before touching the database
+    eng = engine()
+    with stage_progress(threshold=get_import_settings().progress_threshold) as progress:
+        report = import_file(eng, request, import_policy(), progress=progress)
+    info = report.layer
+    for line in report.repairs:
+        err.print(f"[yellow]repaired:[/] {line}", highlight=False)
+    for line in report.notes:
+        err.print(f"[cyan]note:[/] {line}", highlight=False)
+    out.print(
+        f"imported {info.feature_count} feature(s) into layer [bold]{info.name}[/] "
+        f"(kind {info.kind}, version {info.version}, {info.geometry_type}, EPSG:28992; "
+        f"source CRS {info.provenance.source_crs})",
+        highlight=False,
+    )
+
+
+@app.command("export")
+def export_cmd(
+    name: Annotated[str, typer.Argument(help="Layer name.")],
+    format_: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORT_FORMATS)}.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write (shp: a .zip).")],
+    crs: Annotated[
+        str | None, typer.Option(help="Output CRS (default: EPSG:28992; GeoJSON: WGS84 per RFC 7946).")
+    ] = None,
+    version: Annotated[int | None, typer.Option(help="Export an earlier version of the layer.")] = None,
+) -> None:
+    """Export a layer to GeoPackage, GeoJSON, Shapefile (zip), FlatGeobuf or CSV (WKT)."""
+    fmt = format_.lower()
+    if fmt not in EXPORT_FORMATS:
+        raise CliError(f"--format {format_!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    with engine().connect() as conn:
+        result = export_layer(conn, name, fmt, output, crs=crs, version=version)
+    out.print(
+        f"wrote {result.feature_count} feature(s) of {name} to {result.path} ({fmt}, {result.crs})",
+        highlight=False,
+    )
+
+
+@app.command("list")
+def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the layers with kind, version, feature count and provenance."""
+    with engine().connect() as conn:
+        layers = list_layers(conn)
+    if as_json:
+        print(json.dumps([lyr.as_dict() for lyr in layers], indent=2, ensure_ascii=False))
+        return
+    if not layers:
+        out.print("no layers yet: `ruimte layers import` or `ruimte demo-data`")
+        return
+    table = Table("name", "kind", "version", "features", "geometry", "synthetic", "source", "updated")
+    for lyr in layers:
+        table.add_row(
+            lyr.name,
+            lyr.kind,
+            str(lyr.version),
+            str(lyr.feature_count),
+            lyr.geometry_type,
+            "yes" if lyr.provenance.synthetic else "no",
+            lyr.provenance.source or "",
+            lyr.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show_cmd(
+    name: Annotated[str, typer.Argument(help="Layer name.")],
+    version: Annotated[int | None, typer.Option(help="Show an earlier version.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a layer's metadata, provenance, fields and versions."""
+    with engine().connect() as conn:
+        info = get_layer(conn, name, version)
+    data = info.as_dict()
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    kind = load_kinds()[info.kind]
+    out.print(f"[bold]{info.name}[/] — {info.title}", highlight=False)
+    if info.description:
+        out.print(info.description, highlight=False)
+    rows = [
+        ("kind", f"{info.kind} ({kind.title})"),
+        ("geometry", f"{info.geometry_type}, EPSG:28992"),
+        ("version", f"{info.version} of {info.current_version}"),
+        ("features", str(info.feature_count)),
+        ("extent (RD)", ", ".join(f"{v:.0f}" for v in info.bbox) if info.bbox else "-"),
+    ]
+    for key, value in data["provenance"].items():
+        rows.append((key.replace("_", " "), "" if value is None else str(value)))
+    rows.append(("fields", ", ".join(kind.fields) + (" + " + ", ".join(info.extra_fields) if info.extra_fields else "")))
+    for key, value in rows:
+        out.print(f"  {key:14} {value}", highlight=False)
+    table = Table("version", "created", "change", "features", "source")
+    for v in info.versions:
+        table.add_row(str(v["version"]), v["created_at"][:19], v["change"], str(v["feature_count"]), v["source"] or "")
+    out.print(table)
+
+
+@app.command("delete")
+def delete_cmd(
+    name: Annotated[str, typer.Argument(help="Layer name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a layer with all its versions and features."""
+    eng = engine()
+    with eng.connect() as conn:
+        info = get_layer(conn, name)
+    if not yes and not typer.confirm(
+        f"Delete layer {name!r} ({info.feature_count} features, {len(info.versions)} version(s))?"
+    ):
+        raise typer.Exit(1)
+    with eng.begin() as conn:
+        delete_layer(conn, name)
+    out.print(f"deleted layer {name}")
+
+
+@app.command("kinds")
+def kinds_cmd(kind: Annotated[str | None, typer.Argument(help="Show one kind in full.")] = None) -> None:
+    """List the layer kinds and their fields."""
+    registry = load_kinds()
+    for k in [registry[kind]] if kind else registry.values():
+        out.print(f"[bold]{k.name}[/] — {k.title} (geometry: {k.geometry})", highlight=False)
+        for f in k.fields.values():
+            flags = ", ".join(
+                x
+                for x in (
+                    f.type,
+                    "required" if f.required else "",
+                    f"default {f.default!r}" if f.default is not None else "",
+                    f"values: {', '.join(f.values)}" if f.values and kind else "",
+                )
+                if x
+            )
+            out.print(f"    {f.name:30} {flags}", highlight=False)
+
+
+def register_demo_data(cli: typer.Typer) -> None:
+    """Add ``ruimte demo-data`` to the top-level app."""
+
+    @cli.command("demo-data")
+    def demo_data_cmd(
+        seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 2025,
+        gemeenten: Annotated[
+            Path | None,
+            typer.Option(help="File with real gemeente boundaries (statcode, naam); default: PDOK when online, else generated."),
+        ] = None,
+        gemeenten_layer: Annotated[str | None, typer.Option(help="Layer inside --gemeenten.")] = None,
+        offline: Annotated[bool, typer.Option(help="Do not try PDOK; generate gemeenten when no file is given.")] = False,
+        replace: Annotated[bool, typer.Option(help="Store as new versions where demo layers exist.")] = False,
+    ) -> None:
+        """Generate and store the synthetic demo layers (deterministic, marked synthetic)."""
+        from layers.demo import DemoOptions, load_demo_data
+
+        eng = engine()
+        options = DemoOptions(
+            seed=seed, gemeenten_path=gemeenten, gemeenten_layer=gemeenten_layer, online=not offline, replace=replace
+        )
+        with stage_progress(threshold=0) as progress:
+            summary = load_demo_data(eng, options, import_policy(), progress=progress)
+        for line in summary:
+            out.print(line, highlight=False)

@@ -1,0 +1,85 @@
+"""Engine creation and migrations.
+
+The URL comes from ``DATABASE_URL``; without it, from the local cluster that
+``ruimte db up`` manages (which must be running).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, text
+
+from app.localdb import LocalCluster
+from app.settings import get_database_settings, get_local_database_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC_DIR = ROOT / "alembic"
+
+
+class DatabaseNotConfigured(RuntimeError):
+    """Neither DATABASE_URL nor a running local cluster."""
+
+
+def database_url(start_local: bool = False) -> str:
+    """The database to use: ``DATABASE_URL``, else the local cluster.
+
+    With ``start_local`` the local cluster is created and started when needed.
+    """
+    configured = get_database_settings().database_url
+    if configured:
+        return configured
+    cluster = LocalCluster(get_local_database_settings())
+    if start_local:
+        return cluster.up()
+    if cluster.running():
+        return cluster.url()
+    raise DatabaseNotConfigured(
+        "no database: set DATABASE_URL to a PostGIS database, or run `ruimte db up` to start "
+        f"the project's local PostGIS cluster (data directory {cluster.data_dir})"
+    )
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str | None = None) -> Engine:
+    """A pooled engine for ``url`` (default: :func:`database_url`), cached per URL."""
+    return create_engine(url or database_url(), pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic configuration pointing at the project's migrations and ``url``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Upgrade the database at ``url`` to ``revision`` (default: head)."""
+    eng = create_engine(url)
+    try:
+        with eng.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    finally:
+        eng.dispose()
+    command.upgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    """The newest migration."""
+    script = ScriptDirectory.from_config(alembic_config("postgresql://"))
+    head = script.get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {ALEMBIC_DIR}")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: not migrated)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,128 @@
+"""Settings, one small class per concern, read from the environment.
+
+Nothing is read at import time: call the ``get_*`` functions (cached) or build the
+classes yourself (tests pass ``_env_file=None``).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_root() -> Path:
+    """Where the project keeps its local PostGIS cluster and generated files.
+
+    ``initdb`` and ``pg_ctl`` run as the ``postgres`` user when we are root, so the
+    directory must be reachable by that user: /root is not, hence /var/lib for root.
+    """
+    if os.geteuid() == 0:
+        return Path("/var/lib/ruimte-circulair")
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "ruimte-circulair"
+
+
+class DatabaseSettings(BaseSettings):
+    """Which PostGIS database to use.
+
+    ``DATABASE_URL`` is any SQLAlchemy URL; ``postgres://`` and ``postgresql://`` are
+    normalised to the psycopg 3 driver. Without it the local cluster managed by
+    ``ruimte db up`` is used.
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+
+class LocalDatabaseSettings(BaseSettings):
+    """The project's own local PostGIS cluster (``ruimte db up``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_LOCALDB_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: _default_data_root() / "pgdata")
+    port: int = 54329
+    host: str = "127.0.0.1"
+    database: str = "ruimte"
+    user: str = "ruimte"
+    bin_dir: Path | None = None
+    """Directory holding initdb/pg_ctl; found automatically when empty."""
+
+
+class ProvinceSettings(BaseSettings):
+    """The work area: imports must fall inside it (RD New metres)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_PROVINCE_", env_file=".env", extra="ignore")
+
+    name: str = "Utrecht"
+    statcode: str = "PV26"
+    bbox: tuple[float, float, float, float] = (114244.0, 430005.0, 171506.0, 479450.0)
+    """Bounding box of the province's 26 gemeenten (CBS 2025) in EPSG:28992."""
+    margin_m: float = 10_000.0
+    """Features must intersect ``bbox`` grown by this margin (context layers reach 5 km out)."""
+
+    @model_validator(mode="after")
+    def _check_bbox(self) -> ProvinceSettings:
+        minx, miny, maxx, maxy = self.bbox
+        if not (minx < maxx and miny < maxy):
+            raise ValueError(f"province bbox {self.bbox} is not minx, miny, maxx, maxy")
+        if self.margin_m < 0:
+            raise ValueError("margin_m must not be negative")
+        return self
+
+    @property
+    def work_area(self) -> tuple[float, float, float, float]:
+        """The bbox grown by the margin."""
+        minx, miny, maxx, maxy = self.bbox
+        m = self.margin_m
+        return (minx - m, miny - m, maxx + m, maxy + m)
+
+
+class ImportSettings(BaseSettings):
+    """Limits and tolerances for file imports."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_IMPORT_", env_file=".env", extra="ignore")
+
+    max_file_mb: float = 512.0
+    """Largest file (or unzipped archive) accepted, in MB."""
+    max_features: int = 2_000_000
+    progress_threshold: int = 5_000
+    """Show a progress bar from this many features on."""
+
+
+@lru_cache
+def get_database_settings() -> DatabaseSettings:
+    """Database settings from the environment (cached)."""
+    return DatabaseSettings()
+
+
+@lru_cache
+def get_local_database_settings() -> LocalDatabaseSettings:
+    """Local cluster settings from the environment (cached)."""
+    return LocalDatabaseSettings()
+
+
+@lru_cache
+def get_province_settings() -> ProvinceSettings:
+    """Province settings from the environment (cached)."""
+    return ProvinceSettings()
+
+
+@lru_cache
+def get_import_settings() -> ImportSettings:
+    """Import settings from the environment (cached)."""
+    return ImportSettings()

@@ -1,0 +1,261 @@
+"""Export a layer to GeoPackage, GeoJSON, Shapefile (zip), FlatGeobuf or CSV.
+
+Defaults follow what readers expect:
+
+- GeoPackage and FlatGeobuf in EPSG:28992; the GeoPackage is version 1.2, which GDAL 3.6
+  and QGIS 3.22 read without warnings; the stable feature id is the GeoPackage FID;
+- GeoJSON in WGS84 per RFC 7946 (lon/lat, right-hand winding), with 9 decimals so that
+  a round trip stays within a millimetre; with ``crs`` another CRS and a ``crs`` member;
+- Shapefile as a zip with .prj and .cpg, and ``fieldnames.csv`` mapping each long field
+  name to its 10-character shapefile name (the importer reads it back);
+- CSV with a ``wkt`` geometry column (EPSG:28992 unless ``crs``) and a ``.prj`` beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from sqlalchemy import Connection
+
+from layers.errors import LayerError, UnsupportedFormat
+from layers.kinds import Kind, load_kinds
+from layers.models import STORAGE_SRID
+from layers.readers import FIELDNAMES_FILE
+from layers.store import FeatureFrame, read_features
+from spatial.crs import RD_NEW, WGS84, crs_label, parse_crs, reproject
+from spatial.geometry import promote_to_multi
+
+EXPORT_FORMATS = ("gpkg", "geojson", "shp", "fgb", "csv")
+MEDIA_TYPES = {
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+    "shp": "application/zip",
+    "fgb": "application/flatgeobuf",
+    "csv": "text/csv",
+}
+SUFFIXES = {"gpkg": ".gpkg", "geojson": ".geojson", "shp": ".zip", "fgb": ".fgb", "csv": ".csv"}
+GEOJSON_DECIMALS = 9
+GPKG_VERSION = "1.2"
+
+
+@dataclass
+class ExportResult:
+    """What was written."""
+
+    path: Path
+    format: str
+    feature_count: int
+    crs: str
+    files: list[str]
+
+
+def feature_table(ff: FeatureFrame, kind: Kind) -> gpd.GeoDataFrame:
+    """Typed table of a layer's features: ``fid``, the kind's fields, then extra fields."""
+    props = ff.properties
+    n = len(ff.fids)
+    data: dict[str, object] = {"fid": ff.fids.astype(np.int64)}
+    for spec in kind.fields.values():
+        col = props[spec.name] if spec.name in props else pd.Series([None] * n, dtype=object)
+        data[spec.name] = _typed(col, spec.type)
+    for name, typ in ff.info.extra_fields.items():
+        col = props[name] if name in props else pd.Series([None] * n, dtype=object)
+        data[name] = _typed(col, typ)
+    frame = pd.DataFrame(data)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(ff.geometries, crs=RD_NEW), crs=RD_NEW)
+
+
+def _typed(col: pd.Series, typ: str) -> pd.Series:
+    col = col.reset_index(drop=True)
+    if typ == "number":
+        return pd.to_numeric(col, errors="coerce").astype("float64")
+    if typ == "integer":
+        return pd.to_numeric(col, errors="coerce").astype("Int64")
+    if typ == "boolean":
+        return col.astype("boolean")
+    if typ == "date":
+        return col.map(lambda v: date.fromisoformat(v[:10]) if isinstance(v, str) else None).astype(object)
+    return col.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)).astype(object)
+
+
+def export_layer(
+    conn: Connection,
+    name: str,
+    fmt: str,
+    output: Path | str,
+    crs: str | None = None,
+    version: int | None = None,
+) -> ExportResult:
+    """Write layer ``name`` (current or pinned ``version``) to ``output`` as ``fmt``."""
+    if fmt not in EXPORT_FORMATS:
+        raise UnsupportedFormat(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    ff = read_features(conn, name, version)
+    kind = load_kinds()[ff.info.kind]
+    table = feature_table(ff, kind)
+    return write_table(table, ff.info.name, ff.info.title, ff.info.description, fmt, Path(output), crs)
+
+
+def write_table(
+    table: gpd.GeoDataFrame,
+    layer_name: str,
+    title: str,
+    description: str,
+    fmt: str,
+    output: Path,
+    crs: str | None = None,
+) -> ExportResult:
+    """Write a feature table (EPSG:28992) in one of the export formats."""
+    default = WGS84 if fmt == "geojson" else RD_NEW
+    target = parse_crs(crs) if crs else default
+    if not target.equals(RD_NEW):
+        table = table.set_geometry(
+            gpd.GeoSeries(reproject(np.asarray(table.geometry.array, dtype=object), RD_NEW, target), crs=target)
+        )
+        table = table.set_crs(target, allow_override=True)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.exists():
+        output.unlink()
+    geometry_type = _geometry_type(table)
+    if fmt == "gpkg":
+        pyogrio.write_dataframe(
+            table,
+            output,
+            layer=layer_name,
+            driver="GPKG",
+            use_arrow=True,
+            geometry_type=geometry_type,
+            dataset_options={"VERSION": GPKG_VERSION},
+            layer_options={"IDENTIFIER": title, "DESCRIPTION": description or title},
+        )
+        files = [output.name]
+    elif fmt == "fgb":
+        pyogrio.write_dataframe(
+            table, output, layer=layer_name, driver="FlatGeobuf", use_arrow=True, geometry_type=geometry_type
+        )
+        files = [output.name]
+    elif fmt == "geojson":
+        rfc = target.equals(WGS84)
+        pyogrio.write_dataframe(
+            table,
+            output,
+            driver="GeoJSON",
+            use_arrow=True,
+            layer_options={
+                "RFC7946": "YES" if rfc else "NO",
+                "COORDINATE_PRECISION": str(GEOJSON_DECIMALS if target.is_geographic else 4),
+                "ID_FIELD": "fid",
+                "WRITE_NAME": "NO",
+            },
+        )
+        files = [output.name]
+    elif fmt == "csv":
+        files = _write_csv(table, output, target)
+    else:
+        files = _write_shapefile_zip(table, layer_name, output, geometry_type)
+    return ExportResult(path=output, format=fmt, feature_count=len(table), crs=crs_label(target), files=files)
+
+
+def _geometry_type(table: gpd.GeoDataFrame) -> str:
+    types = set(table.geometry.geom_type.dropna())
+    if not types:
+        return "Unknown"
+    if len(types) == 1:
+        return types.pop()
+    families = {t.replace("Multi", "") for t in types}
+    if len(families) == 1:
+        return "Multi" + families.pop()
+    return "Unknown"
+
+
+def _write_csv(table: gpd.GeoDataFrame, output: Path, target: CRS) -> list[str]:
+    decimals = 10 if target.is_geographic else 6
+    frame = pd.DataFrame(table.drop(columns=[table.geometry.name]))
+    frame["wkt"] = shapely.to_wkt(np.asarray(table.geometry.array, dtype=object), rounding_precision=decimals)
+    frame.to_csv(output, index=False, encoding="utf-8", date_format="%Y-%m-%d")
+    prj = output.with_suffix(".prj")
+    prj.write_text(target.to_wkt(), encoding="utf-8")
+    return [output.name, prj.name]
+
+
+def shapefile_field_names(names: list[str]) -> dict[str, str]:
+    """Map field names to unique shapefile names of at most 10 characters, predictably.
+
+    A name of 10 characters or fewer stays as it is. A longer one is cut to 10; when that
+    collides, to 8 followed by ``_1``, ``_2``… in the order of the fields.
+
+    Examples
+    --------
+    >>> shapefile_field_names(["uitgeefbaar_ha", "uitgeefbaar_terstond_ha", "naam"])
+    {'uitgeefbaar_ha': 'uitgeefbaa', 'uitgeefbaar_terstond_ha': 'uitgeefb_1', 'naam': 'naam'}
+    """
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        short = name[:10]
+        k = 1
+        while short.lower() in taken:
+            short = f"{name[:8]}_{k}" if k < 10 else f"{name[:7]}_{k}"
+            k += 1
+        out[name] = short
+        taken.add(short.lower())
+    return out
+
+
+def _write_shapefile_zip(table: gpd.GeoDataFrame, layer_name: str, output: Path, geometry_type: str) -> list[str]:
+    if geometry_type == "Unknown":
+        raise LayerError(
+            "a Shapefile holds one geometry type, but this layer mixes points, lines and polygons; "
+            "export it as gpkg, geojson or fgb"
+        )
+    mapping = shapefile_field_names([c for c in table.columns if c != table.geometry.name])
+    renamed = table.rename(columns=mapping)
+    if geometry_type.startswith("Multi"):
+        renamed = renamed.set_geometry(
+            gpd.GeoSeries(promote_to_multi(np.asarray(renamed.geometry.array, dtype=object)), crs=table.crs)
+        )
+    for col, dtype in renamed.dtypes.items():
+        if str(dtype) == "boolean":
+            # dBASE logical fields: GDAL writes booleans as integers 0/1 otherwise.
+            renamed[col] = renamed[col].astype("Int64")
+    with tempfile.TemporaryDirectory() as tmp:
+        shp = Path(tmp) / f"{layer_name}.shp"
+        pyogrio.write_dataframe(
+            renamed,
+            shp,
+            driver="ESRI Shapefile",
+            geometry_type=geometry_type,
+            layer_options={"ENCODING": "UTF-8"},
+        )
+        fieldnames = Path(tmp) / FIELDNAMES_FILE
+        with fieldnames.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["field", "shapefile_field"])
+            writer.writerows(mapping.items())
+        files = sorted(p.name for p in Path(tmp).iterdir())
+        with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name in files:
+                zf.write(Path(tmp) / name, arcname=name)
+    return files
+
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "MEDIA_TYPES",
+    "SUFFIXES",
+    "ExportResult",
+    "export_layer",
+    "feature_table",
+    "shapefile_field_names",
+    "write_table",
+    "STORAGE_SRID",
+]

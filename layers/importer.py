@@ -1,0 +1,294 @@
+"""Import a vector file as a layer: read, check everything, then store all or nothing.
+
+Steps, each collecting every problem before deciding:
+
+1. read the file (:mod:`layers.readers`);
+2. settle the CRS: the file's, or ``--crs`` where it has none (or to override it);
+3. check coordinates are plausible in that CRS (degrees declared as metres, swapped axes);
+4. reproject to EPSG:28992 and check geometries (:mod:`spatial.geometry`), repairing
+   them with ``repair``;
+5. check the features fall in the work area (the province plus a margin);
+6. check attributes against the kind (:mod:`layers.kinds`);
+7. if anything is wrong, raise :class:`InvalidFeatures` listing it all; nothing is stored.
+   Otherwise store in one transaction (:func:`layers.store.store_layer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+from sqlalchemy import Engine
+
+from layers.errors import InvalidFeatures, LayerError, UnreadableFile
+from layers.kinds import Kind, Problem, check_geometry_rules, load_kinds, validate_attributes
+from layers.milieucategorie import MilieucategorieTable, load_table
+from layers.readers import SourceData, read_source
+from layers.store import LayerInfo, NewFeatures, Provenance, check_name, store_layer
+from spatial.crs import CRSProblem, check_coordinates, crs_label, outside_box, parse_crs, reproject
+from spatial.geometry import check_geometries, family_of
+
+StageProgress = Callable[[str, int, int], None]
+"""Called with (stage, done, total) while an import runs."""
+
+
+@dataclass
+class ImportPolicy:
+    """Limits that come from settings, not from the request."""
+
+    work_area: tuple[float, float, float, float] | None = None
+    """Features must touch this RD box (province plus margin); None: no check."""
+    work_area_name: str = "the province of Utrecht"
+    max_bytes: int | None = None
+    max_features: int | None = None
+    categories: MilieucategorieTable | None = None
+
+
+@dataclass
+class PrepareOptions:
+    """How to interpret the source (the import's command-line options)."""
+
+    crs: str | None = None
+    repair: bool = False
+    drop_empty: bool = False
+    field_map: Mapping[str, str] = field(default_factory=dict)
+    set_values: Mapping[str, Any] = field(default_factory=dict)
+    keep_extra: bool = True
+    allow_extra: bool = True
+
+
+@dataclass
+class Prepared:
+    """Features that passed every check, ready for :func:`layers.store.store_layer`."""
+
+    kind: Kind
+    features: NewFeatures
+    geometry_type: str
+    source_crs: CRS
+    extra_fields: dict[str, str]
+    repairs: list[str]
+    notes: list[str]
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    layer: LayerInfo
+    repairs: list[str]
+    notes: list[str]
+
+
+def feature_ref(i: int, source: SourceData, kind: Kind) -> str:
+    """Name feature ``i`` for a message: position, file id where it differs, label value."""
+    parts = []
+    if source.source_ids is not None and i < len(source.source_ids):
+        sid = source.source_ids[i]
+        if str(sid) not in {str(i), str(i + 1)}:
+            parts.append(f"fid {sid}")
+    label = kind.label_field
+    if label:
+        cols = {str(c).lower(): c for c in source.frame.columns}
+        col = cols.get(label) or next(
+            (cols[a.lower()] for a in kind.fields[label].aliases if a.lower() in cols), None
+        )
+        if col is not None:
+            value = source.frame[col].iloc[i]
+            if value is not None and not (isinstance(value, float) and np.isnan(value)):
+                parts.append(f"{label} {str(value)[:50]!r}")
+    return f"feature {i + 1}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _raise_if_problems(problems: list[Problem], source: SourceData, kind: Kind, what: str) -> None:
+    if not problems:
+        return
+    problems = sorted(problems, key=lambda p: (p.index is not None, p.index or 0, p.field or ""))
+    lines = [
+        p.describe(feature_ref(p.index, source, kind) if p.index is not None else None) for p in problems
+    ]
+    n_features = len({p.index for p in problems if p.index is not None})
+    head = f"{what}: {len(problems)} problem(s)"
+    if n_features:
+        head += f" in {n_features} feature(s)"
+    raise InvalidFeatures(head + "; nothing was stored", problems, lines)
+
+
+def prepare(
+    source: SourceData,
+    kind: Kind,
+    options: PrepareOptions,
+    policy: ImportPolicy,
+    what: str = "import refused",
+) -> Prepared:
+    """Check and convert features read from a source; raise listing every problem."""
+    n = len(source.geometries)
+    if n == 0:
+        raise UnreadableFile(f"{what}: the source holds no features")
+    if policy.max_features and n > policy.max_features:
+        raise LayerError(f"{what}: {n} features is more than the limit of {policy.max_features}")
+    problems: list[Problem] = list(source.problems)
+    notes = list(source.notes)
+
+    crs = source.crs
+    if options.crs:
+        try:
+            given = parse_crs(options.crs)
+        except CRSProblem as exc:
+            raise LayerError(str(exc)) from exc
+        if crs is not None and not crs.equals(given):
+            notes.append(f"the file declares {crs_label(crs)}; --crs overrides it with {crs_label(given)}")
+        crs = given
+    if crs is None:
+        raise LayerError(
+            f"{what}: the file has no CRS; give it with --crs (e.g. --crs 28992 for RD New, "
+            "--crs 4326 for longitude/latitude)"
+        )
+
+    geoms = np.asarray(source.geometries, dtype=object)
+    coord_issues = check_coordinates(geoms, crs)
+    implausible = np.zeros(n, dtype=bool)
+    if coord_issues and len(coord_issues) == int((~_missing(geoms)).sum()):
+        # Every feature is off: one clear message instead of one per feature.
+        first = coord_issues[0].message
+        raise InvalidFeatures(
+            f"{what}: the coordinates cannot be in {crs_label(crs)}: {first}; nothing was stored",
+            [Problem(None, None, first)],
+            [f"all {len(coord_issues)} features: {first}"],
+        )
+    for issue in coord_issues:
+        implausible[issue.index] = True
+        problems.append(Problem(issue.index, "geometry", issue.message))
+
+    rd = np.asarray(geoms, dtype=object).copy()
+    ok = ~implausible & ~_missing(geoms)
+    if ok.any():
+        rd[ok] = reproject(geoms[ok], crs)
+    rd[implausible] = None
+
+    check = check_geometries(rd, kind.geometry, repair=options.repair, drop_empty=options.drop_empty)
+    ref_problems = [Problem(g.index, "geometry", g.message) for g in check.problems]
+    problems.extend(p for p in ref_problems if not implausible[p.index])
+    notes.extend(check.notes)
+
+    if policy.work_area is not None:
+        present = ~_missing(check.geometries)
+        outside = present & outside_box(np.where(present, check.geometries, None), policy.work_area)
+        for i in np.flatnonzero(outside & ~implausible & check.keep):
+            problems.append(
+                Problem(int(i), "geometry", f"lies outside the work area of {policy.work_area_name}")
+            )
+
+    attrs = validate_attributes(
+        source.frame,
+        kind,
+        categories=policy.categories or load_table(),
+        field_map=options.field_map,
+        set_values=options.set_values,
+        keep_extra=options.keep_extra,
+        allow_extra=options.allow_extra,
+    )
+    problems.extend(attrs.problems)
+    problems.extend(check_geometry_rules(attrs.frame, family_of(check.geometries), kind))
+    notes.extend(attrs.notes)
+    keep = check.keep
+    problems = [p for p in problems if p.index is None or keep[p.index]]
+    _raise_if_problems(problems, source, kind, what)
+
+    frame = attrs.frame[keep].reset_index(drop=True)
+    gemeente = (
+        frame[kind.gemeente_field].to_numpy(dtype=object)
+        if kind.gemeente_field
+        else np.full(len(frame), None, dtype=object)
+    )
+    repairs = [f"{feature_ref(r.index, source, kind)}: {r.message}" for r in check.repairs]
+    return Prepared(
+        kind=kind,
+        features=NewFeatures(geometries=check.geometries[keep], attributes=frame, gemeente=gemeente),
+        geometry_type=check.geometry_type,
+        source_crs=crs,
+        extra_fields=attrs.extra_fields,
+        repairs=repairs,
+        notes=notes,
+    )
+
+
+def _missing(geoms: np.ndarray) -> np.ndarray:
+    return np.array([g is None for g in geoms], dtype=bool)
+
+
+@dataclass
+class ImportRequest:
+    """Everything ``ruimte layers import`` is asked to do."""
+
+    path: Path
+    kind: str
+    name: str
+    source_layer: str | None = None
+    options: PrepareOptions = field(default_factory=PrepareOptions)
+    title: str | None = None
+    description: str | None = None
+    licence: str | None = None
+    attribution: str | None = None
+    source_date: date | None = None
+    synthetic: bool = False
+    new_version: bool = False
+    created_by: str | None = None
+
+
+def import_file(
+    engine: Engine,
+    request: ImportRequest,
+    policy: ImportPolicy,
+    progress: StageProgress | None = None,
+) -> ImportReport:
+    """Read, check and store a file as a layer, all or nothing."""
+    kind = load_kinds()[request.kind]
+    check_name(request.name)
+    if progress:
+        progress("read", 0, 1)
+    source = read_source(request.path, request.source_layer, policy.max_bytes)
+    n = len(source.geometries)
+    if progress:
+        progress("read", 1, 1)
+        progress("check", 0, n)
+    prepared = prepare(source, kind, request.options, policy)
+    if progress:
+        progress("check", n, n)
+    provenance = Provenance(
+        source=Path(request.path).name + (f" / {source.layer}" if source.layer else ""),
+        source_format=source.format,
+        source_crs=crs_label(prepared.source_crs),
+        source_date=request.source_date,
+        licence=request.licence,
+        attribution=request.attribution,
+        synthetic=request.synthetic,
+        note="; ".join(prepared.notes + prepared.repairs)[:4000] or None,
+        created_by=request.created_by,
+    )
+    total = len(prepared.features.geometries)
+    with engine.begin() as conn:
+        info = store_layer(
+            conn,
+            name=request.name,
+            kind=kind.name,
+            title=request.title,
+            description=request.description,
+            geometry_type=prepared.geometry_type,
+            features=prepared.features,
+            provenance=provenance,
+            extra_fields=prepared.extra_fields,
+            new_version=request.new_version,
+            progress=(lambda done, _t: progress("store", done, total)) if progress else None,
+        )
+    return ImportReport(layer=info, repairs=prepared.repairs, notes=prepared.notes)
+
+
+def frame_source(frame: pd.DataFrame, geometries: np.ndarray, crs: CRS | None, fmt: str) -> SourceData:
+    """Wrap in-memory features (API requests, generated demo data) as a source."""
+    return SourceData(frame=frame.reset_index(drop=True), geometries=geometries, crs=crs, format=fmt)

@@ -1,0 +1,142 @@
+"""Database schema of the layer catalogue and feature store.
+
+Three tables:
+
+``layers``
+    One row per kaartlaag (its slug ``name``, kind, geometry type, current version).
+``layer_versions``
+    One row per version of a layer: provenance (source, date, licence, synthetic or
+    real), feature count, extent, the schema of extra fields. Every import and, later,
+    every edit makes a new version, so a scenario run can pin the versions it read.
+``features``
+    Versioned feature rows. ``fid`` is the stable feature id; a row is valid for the
+    layer versions ``version_from <= v < version_to`` (``version_to`` NULL: current).
+    An edit closes the current row and adds a new one with the same ``fid``, which
+    gives history without rewriting. ``gemeente`` (statcode) is the owning gemeente
+    where the kind has one. Geometry is always EPSG:28992.
+
+The migrations in ``alembic/versions`` create exactly this schema (a test checks).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+STORAGE_SRID = 28992
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, shared by every package's models."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Layer(Base):
+    """A kaartlaag in the catalogue."""
+
+    __tablename__ = "layers"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    geometry_type: Mapped[str] = mapped_column(String(40))
+    current_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    versions: Mapped[list[LayerVersion]] = relationship(
+        back_populates="layer",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="LayerVersion.version",
+    )
+
+
+class LayerVersion(Base):
+    """One version of a layer, with its provenance."""
+
+    __tablename__ = "layer_versions"
+    __table_args__ = (UniqueConstraint("layer_id", "version", name="uq_layer_versions_layer_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(Text)
+    change: Mapped[str] = mapped_column(String(20), server_default="import")
+    """What made this version: import, edit, restore."""
+    source: Mapped[str | None] = mapped_column(Text)
+    """Source file name (or URL / generator) the features came from."""
+    source_format: Mapped[str | None] = mapped_column(String(40))
+    source_crs: Mapped[str | None] = mapped_column(String(80))
+    source_date: Mapped[date | None] = mapped_column(Date)
+    licence: Mapped[str | None] = mapped_column(Text)
+    attribution: Mapped[str | None] = mapped_column(Text)
+    synthetic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    note: Mapped[str | None] = mapped_column(Text)
+    feature_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    minx: Mapped[float | None] = mapped_column(Double)
+    miny: Mapped[float | None] = mapped_column(Double)
+    maxx: Mapped[float | None] = mapped_column(Double)
+    maxy: Mapped[float | None] = mapped_column(Double)
+    extra_fields: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    """Fields kept from the source that the kind does not define: name -> type."""
+
+    layer: Mapped[Layer] = relationship(back_populates="versions")
+
+
+class Feature(Base):
+    """A versioned feature row (see the module docstring)."""
+
+    __tablename__ = "features"
+    __table_args__ = (
+        Index("ix_features_layer_current", "layer_id", "version_to", "fid"),
+        Index("ix_features_fid", "fid", "version_from"),
+        Index("ix_features_gemeente", "gemeente"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    fid: Mapped[int] = mapped_column(
+        BigInteger, server_default=text("nextval('feature_fid_seq')")
+    )
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
+    version_from: Mapped[int] = mapped_column(Integer)
+    version_to: Mapped[int | None] = mapped_column(Integer)
+    gemeente: Mapped[str | None] = mapped_column(String(6))
+    geom = mapped_column(
+        Geometry(geometry_type="GEOMETRY", srid=STORAGE_SRID, spatial_index=True), nullable=False
+    )
+    properties: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,142 @@
+"""Test fixtures: a real PostGIS for the whole run, a fresh database, clean tables per test.
+
+The server is ``RUIMTE_TEST_DATABASE_URL`` (a role that may create databases) when set;
+otherwise a throwaway cluster is created in /tmp with the project's own
+:class:`app.localdb.LocalCluster` (initdb as ``postgres`` when running as root) and
+removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.database import migrate
+from app.localdb import LocalCluster
+from app.settings import LocalDatabaseSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("RUIMTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+DATA_TABLES = ("features", "layer_versions", "layers")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """URL of a PostGIS server where the tests may create databases."""
+    configured = os.environ.get("RUIMTE_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    base = Path(tempfile.mkdtemp(prefix="ruimte-test-", dir="/tmp"))
+    base.chmod(0o755)
+    settings = LocalDatabaseSettings(
+        _env_file=None, data_dir=base / "pgdata", port=_free_port(), database="ruimte_admin"
+    )
+    cluster = LocalCluster(settings, fast=True)
+    url = cluster.up()
+    try:
+        yield url
+    finally:
+        cluster.destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def create_database(server_url: str, name: str) -> str:
+    """Create an empty database with PostGIS on the test server; return its URL."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    eng.dispose()
+    return url
+
+
+def drop_database(server_url: str, name: str) -> None:
+    """Drop a test database."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server):
+    """A migrated database for this test run."""
+    name = f"ruimte_test_{os.getpid()}"
+    url = create_database(pg_server, name)
+    migrate(url)
+    yield url
+    drop_database(pg_server, name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """Engine on the test database."""
+    eng = create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db(engine):
+    """The engine, with every data table emptied after the test."""
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def cli_env(database_url):
+    """Environment for running the ``ruimte`` command against the test database."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url
+    env["COLUMNS"] = "200"
+    return env
+
+
+@pytest.fixture
+def ruimte(db, cli_env):
+    """Run ``ruimte ARGS...`` in a subprocess; returns the CompletedProcess."""
+
+    def run(*args: str, check: bool | None = None, input: str | None = None):  # noqa: A002
+        proc = subprocess.run(
+            [sys.executable, "-m", "app.cli", *map(str, args)],
+            capture_output=True,
+            text=True,
+            env=cli_env,
+            input=input,
+            cwd=ROOT,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"ruimte {' '.join(map(str, args))} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data in ../shared/data (skips when it is not there)."""
+    if not (SHARED_DATA / "cbs_gemeenten_provincie_utrecht_2025.gpkg").exists():
+        pytest.skip(f"real data not available: {SHARED_DATA} is absent (set RUIMTE_SHARED_DATA)")
+    return SHARED_DATA
