@@ -6,10 +6,9 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from layers.models import Base
+from app.database import include_object, target_metadata
 
 config = context.config
-target_metadata = Base.metadata
 
 
 def _url() -> str:
@@ -21,18 +20,11 @@ def _url() -> str:
     return database_url()
 
 
-def _include_object(obj, name, obj_type, reflected, compare_to):  # noqa: ANN001, ANN202
-    """Skip PostGIS's own tables and what GeoAlchemy2 manages itself."""
-    if obj_type == "table" and name in {"spatial_ref_sys"}:
-        return False
-    return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)
-
-
 def _configure(**kwargs) -> None:  # noqa: ANN003
     context.configure(
-        target_metadata=target_metadata,
+        target_metadata=target_metadata(),
         compare_type=True,
-        include_object=_include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         **kwargs,

@@ -13,7 +13,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, text
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import Engine, MetaData, create_engine, text
 
 from app.localdb import LocalCluster
 from app.settings import get_database_settings, get_local_database_settings
@@ -49,6 +50,20 @@ def database_url(start_local: bool = False) -> str:
 def get_engine(url: str | None = None) -> Engine:
     """A pooled engine for ``url`` (default: :func:`database_url`), cached per URL."""
     return create_engine(url or database_url(), pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def target_metadata() -> MetaData:
+    """The metadata of every model module (what migrations must match)."""
+    from layers.models import Base
+
+    return Base.metadata
+
+
+def include_object(obj, name, obj_type, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Autogenerate filter: skip PostGIS's own tables and GeoAlchemy2's managed indexes."""
+    if obj_type == "table" and name == "spatial_ref_sys":
+        return False
+    return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)
 
 
 def alembic_config(url: str) -> Config:

@@ -172,8 +172,12 @@ def prepare(
     rd[implausible] = None
 
     check = check_geometries(rd, kind.geometry, repair=options.repair, drop_empty=options.drop_empty)
-    ref_problems = [Problem(g.index, "geometry", g.message) for g in check.problems]
-    problems.extend(p for p in ref_problems if not implausible[p.index])
+    unreadable = {p.index for p in source.problems}
+    problems.extend(
+        Problem(g.index, "geometry", g.message)
+        for g in check.problems
+        if not implausible[g.index] and g.index not in unreadable
+    )
     notes.extend(check.notes)
 
     if policy.work_area is not None:

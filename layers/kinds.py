@@ -252,7 +252,10 @@ def resolve_columns(
     for fspec in kind.fields.values():
         if fspec.name in mapping:
             continue
-        for candidate in (fspec.name, *fspec.aliases):
+        candidates = (fspec.name, *fspec.aliases)
+        # Shapefiles cut field names to 10 characters: max_milieucategorie -> max_milieu.
+        candidates += tuple(c[:10] for c in candidates if len(c) > 10)
+        for candidate in candidates:
             src = candidate if candidate in cols else lower.get(candidate.lower())
             if src is not None and src not in used:
                 mapping[fspec.name] = src

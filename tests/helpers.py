@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import pyogrio
 import shapely
 from sqlalchemy import Engine, text
 
@@ -49,7 +50,7 @@ def terreinen(n: int = 3, **overrides) -> gpd.GeoDataFrame:
 
 def write(frame: gpd.GeoDataFrame, path: Path, **kwargs) -> Path:
     """Write a frame with GDAL (driver from the suffix)."""
-    frame.to_file(path, engine="pyogrio", **kwargs)
+    pyogrio.write_dataframe(frame, path, **kwargs)
     return path
 
 
