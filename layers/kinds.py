@@ -276,17 +276,27 @@ def _is_null(series: pd.Series) -> pd.Series:
     return null.astype(bool)
 
 
+def _text(v: Any) -> str:
+    """One value as text, a whole float without ``.0`` (4711.0 → '4711')."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (bytes, bytearray)):
+        return v.decode("utf-8", errors="replace")
+    return str(v).strip()
+
+
 def _as_text(series: pd.Series) -> pd.Series:
     """Text values, with whole floats written without ``.0`` (4711.0 → '4711')."""
+    return series.map(_text, na_action="ignore")
 
-    def conv(v: Any) -> Any:
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        if isinstance(v, (bytes, bytearray)):
-            return v.decode("utf-8", errors="replace")
-        return str(v).strip()
 
-    return series.map(conv, na_action="ignore")
+def _scalar_text(v: Any) -> str:
+    """``_as_text`` of a one-value Series, without building one (it is called per row)."""
+    if isinstance(v, (np.number, np.bool_)):
+        v = v.item()  # what a one-value Series hands to map: the Python scalar
+    elif not isinstance(v, (str, int, float, bytes, bytearray)):
+        return _as_text(pd.Series([v])).iloc[0]
+    return _text(v)
 
 
 def _to_number(series: pd.Series) -> pd.Series:
@@ -299,6 +309,34 @@ def _to_number(series: pd.Series) -> pd.Series:
 
 
 Coerced = tuple[pd.Series, pd.Series, Callable[[Any], str]]
+
+
+def _map_values(series: pd.Series, conv: Callable[[Any], Any]) -> pd.Series:
+    """``series.map(conv)``, calling ``conv`` once per distinct value where that is exact.
+
+    In text, boolean and integer columns equal values are the same value, so converting
+    each distinct value once gives what converting every row gives (a 100,000-row import
+    has a handful of distinct gemeenten or categories). Other columns map row by row:
+    floats (``0.0 == -0.0``) and mixed objects (``1 == True``) hold equal values that
+    convert differently.
+    """
+    dtype = series.dtype
+    exact = (
+        isinstance(dtype, pd.StringDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_integer_dtype(dtype)
+        or (
+            pd.api.types.is_object_dtype(dtype)
+            and pd.api.types.infer_dtype(series, skipna=False) == "string"
+        )
+    )
+    if not exact or len(series) < 2 or series.hasnans:
+        return series.map(conv)
+    codes, uniques = pd.factorize(series)
+    converted = np.empty(len(uniques), dtype=object)
+    for k, value in enumerate(np.asarray(uniques, dtype=object)):
+        converted[k] = conv(value)
+    return pd.Series(converted[codes], index=series.index, dtype=object)
 
 
 def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable) -> Coerced:
@@ -323,7 +361,7 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
             s = str(v).strip().lower()
             return True if s in _TRUE else False if s in _FALSE else None
 
-        vals = series.map(conv_bool)
+        vals = _map_values(series, conv_bool)
         return vals, vals.isna(), lambda v: f"{v!r} is not a yes/no value (true/false, ja/nee, 1/0)"
     if t == "date":
         def conv_date(v: Any) -> Any:
@@ -342,19 +380,19 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
                 return f"{s}-01-01"
             return None
 
-        vals = series.map(conv_date)
+        vals = _map_values(series, conv_date)
         return vals, vals.isna(), lambda v: f"{v!r} is not a date (YYYY-MM-DD or DD-MM-YYYY)"
     if t == "statcode":
         def conv_stat(v: Any) -> Any:
-            s = _as_text(pd.Series([v])).iloc[0].upper().replace(" ", "")
+            s = _scalar_text(v).upper().replace(" ", "")
             if s.isdigit() and len(s) <= 4:
                 s = f"GM{int(s):04d}"
             return s if _STATCODE_RE.match(s) else None
 
-        vals = series.map(conv_stat)
+        vals = _map_values(series, conv_stat)
         return vals, vals.isna(), lambda v: f"{v!r} is not a CBS gemeente code (GM0344, or 344)"
     if t == "milieucategorie":
-        vals = series.map(categories.normalise)
+        vals = _map_values(series, categories.normalise)
         return vals, vals.isna(), lambda v: (
             f"{v!r} is not a milieucategorie; allowed: {', '.join(categories.codes)}"
         )
@@ -371,7 +409,7 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
             s2 = s.replace(" ", "_").replace("-", "_")
             return lower_codes.get(s2)
 
-        vals = series.map(conv_enum)
+        vals = _map_values(series, conv_enum)
         return vals, vals.isna(), lambda v: f"{v!r} is not allowed; allowed: {', '.join(allowed)}"
     # text
     vals = _as_text(series)
