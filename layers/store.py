@@ -26,6 +26,10 @@ from layers.models import STORAGE_SRID, Feature, Layer, LayerVersion
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 COPY_CHUNK = 10_000
+NULL = "\\N"
+"""NULL in COPY's text format."""
+BACKSLASH = "\\"
+ESCAPED_BACKSLASH = "\\\\"
 
 Progress = Callable[[int, int], None]
 
@@ -345,30 +349,52 @@ def copy_features(
     created_by: str | None = None,
     progress: Progress | None = None,
 ) -> None:
-    """Write features with COPY inside the caller's transaction."""
+    """Write features with COPY inside the caller's transaction.
+
+    Rows are encoded a chunk at a time, so that the server parses and indexes one chunk
+    while the next is encoded. Geometry goes as hex EWKB made with ``bytes.hex`` from
+    binary WKB, several times faster than GEOS's hex writer. ``progress`` hears (0, n)
+    when the COPY starts, the rows sent after each chunk, and (n, n) once the server has
+    taken them all.
+    """
     n = len(features.geometries)
     if n == 0:
         return
-    geoms = shapely.set_srid(np.asarray(features.geometries, dtype=object), STORAGE_SRID)
-    hexwkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
-    props = properties_json(features.attributes.reset_index(drop=True))
+    geometries = np.asarray(features.geometries, dtype=object)
+    attributes = features.attributes.reset_index(drop=True)
     gem = features.gemeente
-    by = _copy_text(created_by) if created_by else "\\N"
+    head = f"{layer_id}\t{version}\t"
+    tail = "\t" + (_copy_text(created_by) if created_by else "\\N") + "\n"
     raw = conn.connection.driver_connection
+    if progress:
+        progress(0, n)
     with raw.cursor() as cur:
         with cur.copy(
             "COPY features (layer_id, version_from, gemeente, geom, properties, created_by) FROM STDIN"
         ) as copy:
             for start in range(0, n, COPY_CHUNK):
                 stop = min(start + COPY_CHUNK, n)
-                lines = [
-                    f"{layer_id}\t{version}\t{gem[i] if gem[i] else chr(92) + 'N'}\t{hexwkb[i]}\t"
-                    f"{props[i].replace(chr(92), chr(92) * 2)}\t{by}\n"
-                    for i in range(start, stop)
-                ]
-                copy.write("".join(lines))
-                if progress:
+                wkb = shapely.to_wkb(
+                    shapely.set_srid(geometries[start:stop], STORAGE_SRID), include_srid=True
+                )
+                props = properties_json(attributes.iloc[start:stop])
+                copy.write(_copy_rows(head, gem[start:stop], wkb, props, tail))
+                if progress and stop < n:
                     progress(stop, n)
+    if progress:
+        progress(n, n)
+
+
+def _copy_rows(
+    head: str, gemeente: Sequence, wkb: Sequence[bytes], props: list[str], tail: str
+) -> str:
+    """COPY text lines: ``head``, gemeente, hex EWKB, JSON (backslashes escaped), ``tail``."""
+    return "".join(
+        [
+            f"{head}{g if g else NULL}\t{w.hex()}\t{p.replace(BACKSLASH, ESCAPED_BACKSLASH)}{tail}"
+            for g, w, p in zip(gemeente, wkb, props, strict=True)
+        ]
+    )
 
 
 def _copy_text(value: str) -> str:
