@@ -16,8 +16,9 @@ from app.localdb import LocalDatabaseError
 from layers.errors import InvalidFeatures, LayerError
 from layers.kinds import UnknownKind
 
-out = Console()
-err = Console(stderr=True)
+# Wide enough for tables when output goes to a file or a pipe (rich uses 80 columns there).
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 STAGE_LABELS = {"read": "reading", "check": "checking", "store": "storing"}
 

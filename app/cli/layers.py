@@ -131,6 +131,9 @@ def export_cmd(
     fmt = format_.lower()
     if fmt not in EXPORT_FORMATS:
         raise CliError(f"--format {format_!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    if fmt == "shp" and output.suffix.lower() != ".zip":
+        output = output.with_suffix(".zip")
+        err.print(f"[cyan]note:[/] a Shapefile export is a zip archive: writing {output}", highlight=False)
     with engine().connect() as conn:
         result = export_layer(conn, name, fmt, output, crs=crs, version=version)
     out.print(

@@ -17,9 +17,9 @@ import pandas as pd
 import shapely
 from shapely import LineString, Point
 
-from layers.demo_economy import Terreinen
-from layers.demo_geo import Obstacles, disc_part, parcel, polygonal
-from layers.demo_world import World
+from layers.demo.economy import Terreinen
+from layers.demo.geo import Obstacles, disc_part, parcel, polygonal
+from layers.demo.world import World
 
 #: How many strategic locations of each type (at most; fewer when no terrein fits).
 STRATEGISCHE_TYPES = {

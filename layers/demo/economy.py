@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.demo_gemeenten import Kern
-from layers.demo_geo import Obstacles, parcel, point_along, random_points
-from layers.demo_world import World
+from layers.demo.gemeenten import Kern
+from layers.demo.geo import Obstacles, parcel, point_along, random_points
+from layers.demo.world import World
 
 # -- demo targets (reference figures in DOMAIN.md) ------------------------------------
 

@@ -25,22 +25,22 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, select
 
-from layers.demo_economy import HMC_FROM, generate_terreinen, generate_vestigingen
-from layers.demo_gemeenten import (
+from layers.demo.economy import HMC_FROM, generate_terreinen, generate_vestigingen
+from layers.demo.gemeenten import (
     PDOK_WFS_URL,
     GemeentenChoice,
     file_gemeenten,
     generated_gemeenten,
     pdok_gemeenten,
 )
-from layers.demo_geo import as_multipolygons
-from layers.demo_land import generate_landgebruik, generate_water, generate_woongebieden
-from layers.demo_policy import (
+from layers.demo.geo import as_multipolygons
+from layers.demo.land import generate_landgebruik, generate_water, generate_woongebieden
+from layers.demo.policy import (
     generate_hoofdstructuur,
     generate_reserveringen,
     generate_strategische_locaties,
 )
-from layers.demo_world import World
+from layers.demo.world import World
 from layers.errors import InvalidFeatures, LayerError, LayerExists
 from layers.importer import (
     ImportPolicy,

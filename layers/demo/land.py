@@ -15,9 +15,9 @@ import pandas as pd
 import shapely
 from shapely import affinity
 
-from layers.demo_economy import HMC_FROM, Terreinen
-from layers.demo_geo import HEUVELRUG, blob, polygonal
-from layers.demo_world import M2_PER_INWONER, World
+from layers.demo.economy import HMC_FROM, Terreinen
+from layers.demo.geo import HEUVELRUG, blob, polygonal
+from layers.demo.world import M2_PER_INWONER, World
 
 # -- demo targets ---------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from layers.demo_gemeenten import Kern, kernen_for
-from layers.demo_geo import MOTORWAYS, RAILWAYS, lines, polygonal, waterway_polygons
+from layers.demo.gemeenten import Kern, kernen_for
+from layers.demo.geo import MOTORWAYS, RAILWAYS, lines, polygonal, waterway_polygons
 
 #: Residential land per inhabitant (m²) before scaling to the woonterrein target; only
 #: the relative size of the kernen matters.
