@@ -9,7 +9,7 @@
 3. checks every layer exactly as a file import is checked (:func:`layers.importer.prepare`);
 4. stores all layers in one transaction, marked synthetic: a failure stores nothing.
 
-The generators live in ``layers/demo_*.py``; the demo targets (totals taken from the
+The generators live in the submodules of ``layers/demo/``; the demo targets (totals taken from the
 reference figures in ``docs/DOMAIN.md``) are named constants there.
 """
 
