@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,6 +48,9 @@ MEDIA_TYPES = {
 SUFFIXES = {"gpkg": ".gpkg", "geojson": ".geojson", "shp": ".zip", "fgb": ".fgb", "csv": ".csv"}
 GEOJSON_DECIMALS = 9
 GPKG_VERSION = "1.2"
+
+StageProgress = Callable[[str, int, int], None]
+"""Called with (stage, done, total) while an export runs: ``read``, ``table``, ``write``."""
 
 
 @dataclass
@@ -95,14 +99,23 @@ def export_layer(
     output: Path | str,
     crs: str | None = None,
     version: int | None = None,
+    progress: StageProgress | None = None,
 ) -> ExportResult:
     """Write layer ``name`` (current or pinned ``version``) to ``output`` as ``fmt``."""
     if fmt not in EXPORT_FORMATS:
         raise UnsupportedFormat(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+    report = progress or (lambda _stage, _done, _total: None)
+    report("read", 0, 1)
     ff = read_features(conn, name, version)
+    n = len(ff.fids)
+    report("table", 0, n)
     kind = load_kinds()[ff.info.kind]
     table = feature_table(ff, kind)
-    return write_table(table, ff.info.name, ff.info.title, ff.info.description, fmt, Path(output), crs)
+    report("write", 0, n)
+    info = ff.info
+    result = write_table(table, info.name, info.title, info.description, fmt, Path(output), crs)
+    report("write", n, n)
+    return result
 
 
 def write_table(
