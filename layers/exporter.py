@@ -178,8 +178,22 @@ def write_table(
     return ExportResult(path=output, format=fmt, feature_count=len(table), crs=crs_label(target), files=files)
 
 
+#: Geometry type names as GeoPandas' ``geom_type`` gives them, by shapely type id.
+_TYPE_NAMES = {
+    int(shapely.GeometryType.POINT): "Point",
+    int(shapely.GeometryType.LINESTRING): "LineString",
+    int(shapely.GeometryType.LINEARRING): "LinearRing",
+    int(shapely.GeometryType.POLYGON): "Polygon",
+    int(shapely.GeometryType.MULTIPOINT): "MultiPoint",
+    int(shapely.GeometryType.MULTILINESTRING): "MultiLineString",
+    int(shapely.GeometryType.MULTIPOLYGON): "MultiPolygon",
+    int(shapely.GeometryType.GEOMETRYCOLLECTION): "GeometryCollection",
+}
+
+
 def _geometry_type(table: gpd.GeoDataFrame) -> str:
-    types = set(table.geometry.geom_type.dropna())
+    ids = np.unique(shapely.get_type_id(np.asarray(table.geometry.array, dtype=object)))
+    types = {_TYPE_NAMES[i] for i in ids.tolist() if i in _TYPE_NAMES}
     if not types:
         return "Unknown"
     if len(types) == 1:
