@@ -1,0 +1,287 @@
+"""The scenario spec: what a ruimtebeslag scenario asks, as data (YAML or JSON).
+
+A spec names the layers it reads, the demand (growth per category of terreinen, with
+overrides and absolute claims), the supply sources and their weights, the constraints
+for new space, the allocation grid and suitability criteria, the milieuzonering and the
+indicator thresholds. Every number that steers the outcome lives here (or in the VNG
+table), not in code. ``docs/methode-ruimtebeslag.md`` explains each field.
+
+The models check each field on its own; checks across fields and against the database
+(known layers, statcodes, regions) are in :mod:`scenarios.validation`, which collects
+every problem into one :class:`~scenarios.errors.SpecError`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z][a-z0-9_-]{0,62}$"
+Basis = Literal["bruto", "netto"]
+Omgevingstype = Literal["rustig", "gemengd"]
+_REF_RE = re.compile(r"^(?P<name>[^@]+)@(?P<version>\d+)$")
+
+
+def _category_text(value: Any) -> Any:
+    """A milieucategorie written as a number in YAML (``4``, ``4.2``) as its code text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    return value
+
+
+class _Model(BaseModel):
+    """Strict models: unknown keys are problems (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LayerRef(_Model):
+    """A layer (optionally at a pinned version), optionally filtered by attribute values.
+
+    Written as ``name``, ``name@version`` or a mapping. ``where`` keeps features whose
+    attribute has one of the listed values (``{klasse: [water, verkeer]}``).
+    ``required: false`` lets a spec name a layer that may be absent (it is then skipped
+    and the run says so).
+    """
+
+    layer: str = Field(pattern=SLUG)
+    version: int | None = Field(default=None, ge=1)
+    where: dict[str, list[str]] | None = None
+    required: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            m = _REF_RE.match(value)
+            if m:
+                return {"layer": m["name"], "version": int(m["version"])}
+            return {"layer": value}
+        return value
+
+    @field_validator("where")
+    @classmethod
+    def _where_values(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if value is not None:
+            for field, values in value.items():
+                if not values:
+                    raise ValueError(f"where.{field} lists no values")
+        return value
+
+
+class Layers(_Model):
+    """The layers with a fixed role in the computation."""
+
+    gemeenten: LayerRef = LayerRef(layer="gemeenten")
+    bedrijventerreinen: LayerRef = LayerRef(layer="bedrijventerreinen")
+    reserveringen: LayerRef | None = None
+    strategische_locaties: LayerRef | None = None
+    vestigingen: LayerRef | None = None
+    landgebruik: LayerRef | None = None
+
+
+class Selection(_Model):
+    """Which existing terreinen a demand category grows from (all conditions must hold)."""
+
+    hmc: bool | None = None
+    """True: only HMC terreinen (max_milieucategorie ≥ the HMC threshold); False: only others."""
+    type_werklocatie: list[str] | None = None
+    terreintype: list[str] | None = None
+    planstatus: list[str] | None = None
+
+
+class DemandCategory(_Model):
+    """Growth in % of the current ruimtebeslag of a selection of terreinen."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    growth_pct: float = Field(ge=-100, le=1000)
+    select: Selection = Selection()
+    overrides: dict[str, float] = Field(default_factory=dict)
+    """Growth % per gemeente (statcode) or region name; a gemeente beats its region."""
+
+    @field_validator("overrides")
+    @classmethod
+    def _override_range(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in value.items() if not -100 <= v <= 1000]
+        if bad:
+            raise ValueError(f"growth % must be between -100 and 1000 (overrides {', '.join(bad)})")
+        return value
+
+
+class Claim(_Model):
+    """An absolute extra claim in ha (on the basis) for a gemeente or a region."""
+
+    name: str = "claim"
+    gemeente: str | None = None
+    region: str | None = None
+    ha: float = Field(ge=0)
+    hmc: bool = False
+    """The claim needs HMC space (the richtafstand rule applies where it is allocated)."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Claim:
+        if (self.gemeente is None) == (self.region is None):
+            raise ValueError("a claim names exactly one of gemeente or region")
+        return self
+
+
+class Demand(_Model):
+    """Ruimtevraag: growth per category on a basis, plus absolute claims."""
+
+    basis: Basis = "bruto"
+    categories: list[DemandCategory] = Field(min_length=1)
+    claims: list[Claim] = Field(default_factory=list)
+
+
+class WeightedSource(_Model):
+    """A supply source counted with a weight (0 switches it off)."""
+
+    weight: float = Field(default=1.0, ge=0)
+
+
+class ReserveringenSupply(_Model):
+    """Reserveringen count with their area in the gemeente, weighted by status."""
+
+    hard: float = Field(default=1.0, ge=0)
+    zacht: float = Field(default=0.5, ge=0)
+    hmc_functies: list[str] = Field(default_factory=list)
+    """Reserveringen with one of these functies count as HMC-capable supply."""
+
+
+class StrategischeLocatiesSupply(_Model):
+    """Strategische locaties count with their capaciteit_ha, weighted."""
+
+    weight: float = Field(default=1.0, ge=0)
+    statuses: list[str] = Field(
+        default_factory=lambda: ["verkenning", "voorgesteld", "vastgelegd", "beschikbaar"]
+    )
+    hmc_types: list[str] = Field(
+        default_factory=lambda: ["hmc_multimodaal", "watergebonden", "haven_industrie"]
+    )
+    """Location types that count as HMC-capable supply."""
+
+
+class Supply(_Model):
+    """Aanbod: nog uitgeefbaar, reserveringen, strategische locaties, intensification."""
+
+    uitgeefbaar: WeightedSource = WeightedSource()
+    reserveringen: ReserveringenSupply = ReserveringenSupply()
+    strategische_locaties: StrategischeLocatiesSupply = StrategischeLocatiesSupply()
+    intensification_pct: float = Field(default=0.0, ge=0, le=100)
+    """Extra room from intensifying existing terreinen, % of their netto ha."""
+    protect_hmc_supply: bool = True
+    """HMC-capable supply left over after HMC demand is not used for other demand."""
+    netto_bruto_ratio: float | None = Field(default=None, gt=0, le=1)
+    """netto/bruto to convert between bases; None: Σ netto / Σ bruto of the terreinen read."""
+
+
+class ExcludeRule(LayerRef):
+    """A layer (or some of its features) where no new space may go."""
+
+    buffer_m: float = Field(default=0.0, ge=0)
+
+
+class DistanceLayer(LayerRef):
+    """A layer of sensitive objects with their omgevingstype (per feature or fixed)."""
+
+    omgevingstype_field: str | None = "omgevingstype"
+    omgevingstype: Omgevingstype = "rustig"
+    """Used where the feature has no (valid) value in ``omgevingstype_field``."""
+
+
+class HmcRule(_Model):
+    """New HMC space keeps at least the richtafstand of its category from these layers."""
+
+    enabled: bool = True
+    layers: list[DistanceLayer] = Field(default_factory=list)
+    category: str | None = None
+    """Milieucategorie assumed for new HMC space; None: the HMC threshold."""
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category_text(cls, value: Any) -> Any:
+        return _category_text(value)
+
+
+class Constraints(_Model):
+    """Where new space may not go."""
+
+    exclude: list[ExcludeRule] = Field(default_factory=list)
+    hmc_richtafstand: HmcRule = HmcRule()
+
+
+class Criterion(_Model):
+    """One suitability criterion: a score from the distance to some layers, with a weight."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    type: str
+    """A criterion type of :mod:`scenarios.criteria` (``proximity``, ``distance_from``)."""
+    weight: float = Field(ge=0)
+    max_distance_m: float = Field(gt=0)
+    layers: list[LayerRef] = Field(min_length=1)
+
+
+class Allocation(_Model):
+    """Placing unmet demand on a grid by suitability."""
+
+    cell_size_m: float = Field(default=25.0, gt=0, le=1000)
+    unit: Literal["gemeente", "region"] = "gemeente"
+    criteria: list[Criterion] = Field(default_factory=list)
+
+
+class Milieuzonering(_Model):
+    """Zones around terreinen (VNG richtafstand) and what lies inside them."""
+
+    terreinen: Literal["hmc", "all"] = "hmc"
+    """Zones and conflicts for HMC terreinen only, or for every terrein."""
+    conflict_layers: list[DistanceLayer] = Field(default_factory=list)
+
+
+class StatusThresholds(_Model):
+    """Status per gemeente from the coverage (supply ÷ demand)."""
+
+    groen_from: float = Field(default=1.0, ge=0)
+    oranje_from: float = Field(default=0.75, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StatusThresholds:
+        if self.oranje_from > self.groen_from:
+            raise ValueError("oranje_from must not be above groen_from")
+        return self
+
+
+class Indicators(_Model):
+    """Settings of the Ruimte indicators."""
+
+    status: StatusThresholds = StatusThresholds()
+
+
+class ScenarioSpec(_Model):
+    """A whole scenario (see the module docstring and docs/methode-ruimtebeslag.md)."""
+
+    name: str = Field(pattern=SLUG)
+    title: str = ""
+    description: str = ""
+    base_year: int = Field(ge=1990, le=2100)
+    horizon_year: int = Field(ge=1990, le=2200)
+    hmc_threshold: str = "4"
+    layers: Layers = Layers()
+    regions: dict[str, list[str]] = Field(default_factory=dict)
+    """Region name → statcodes of its gemeenten."""
+    demand: Demand
+    supply: Supply = Supply()
+    constraints: Constraints = Constraints()
+    allocation: Allocation = Allocation()
+    milieuzonering: Milieuzonering = Milieuzonering()
+    indicators: Indicators = Indicators()
+
+    @field_validator("hmc_threshold", mode="before")
+    @classmethod
+    def _category_text(cls, value: Any) -> Any:
+        return _category_text(value)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (what is stored and what a run records)."""
+        return self.model_dump(mode="json")
