@@ -1,0 +1,584 @@
+"""A whole scenario computation on inputs already read: pure, timed step by step.
+
+Steps (each a function of its own module)::
+
+    current → demand → supply → balance → suitability → allocation → milieuzonering
+    → indicators → outputs (rasters, derived layers, JSON)
+
+:func:`compute` returns the JSON-ready result (without the run's id and timing), the
+GeoTIFFs and the features of the derived layers. The database is not touched here:
+:mod:`scenarios.runner` reads the inputs and stores what comes out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rasterio.enums import Resampling
+
+from layers.milieucategorie import MilieucategorieTable
+from scenarios import allocation as alloc
+from scenarios.balance import balance, status
+from scenarios.current import current_per_gemeente, terrein_pieces
+from scenarios.demand import demand_per_gemeente
+from scenarios.indicators import hmc_benutting, landgebruik, ruimtevraag
+from scenarios.inputs import Inputs
+from scenarios.milieuzonering import Zonering, conflict_summary, milieuzonering
+from scenarios.spec import ScenarioSpec
+from scenarios.suitability import EXCLUDED, FREE, NO_HMC, OCCUPIED, OUTSIDE, Surface, build_surface
+from scenarios.supply import SOURCES, SupplyContext, netto_bruto_ratio, supply_per_gemeente
+from scenarios.units import Gemeenten
+from spatial.overlay import polygonal
+from spatial.raster import geotiff_bytes
+
+Progress = Callable[[str, int, int], None]
+"""Called with (step, steps done, steps in all)."""
+
+STEPS = (
+    "current",
+    "demand",
+    "supply",
+    "balance",
+    "suitability",
+    "allocation",
+    "milieuzonering",
+    "indicators",
+    "outputs",
+)
+INDICATOR_STEPS = ("current", "demand", "supply", "balance", "indicators")
+SUITABILITY_NODATA = -9999.0
+CLASS_NODATA = 255
+
+
+@dataclass
+class DerivedLayer:
+    """Features of a derived layer: attribute frame and EPSG:28992 polygons."""
+
+    kind: str
+    frame: pd.DataFrame
+    geometries: np.ndarray
+    title: str
+
+
+@dataclass
+class Computation:
+    """What a computation produced."""
+
+    result: dict[str, Any]
+    rasters: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    layers: dict[str, DerivedLayer] = field(default_factory=dict)
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    """Times steps and reports progress."""
+
+    def __init__(self, steps: tuple[str, ...], progress: Progress | None):
+        self.steps = steps
+        self.progress = progress
+        self.timing: dict[str, float] = {}
+
+    def run(self, step: str, func: Callable[[], Any]) -> Any:
+        """Run one step, record its seconds, report progress."""
+        start = time.perf_counter()
+        value = func()
+        self.timing[step] = round(time.perf_counter() - start, 4)
+        if self.progress:
+            self.progress(step, self.steps.index(step) + 1, len(self.steps))
+        return value
+
+
+def compute(
+    spec: ScenarioSpec,
+    inputs: Inputs,
+    table: MilieucategorieTable,
+    *,
+    province: tuple[str, str] = ("PV26", "Provincie Utrecht"),
+    progress: Progress | None = None,
+    allocate: bool = True,
+) -> Computation:
+    """Run every step of a scenario on ``inputs``.
+
+    Parameters
+    ----------
+    spec
+        The validated spec.
+    inputs
+        The layers, as read (at their pinned versions).
+    table
+        The milieucategorie table.
+    province
+        (statcode, naam) of the totals row.
+    progress
+        Called after each step with (step, done, total).
+    allocate
+        False: only the figures and indicators (no rasters, allocation or zones).
+
+    Returns
+    -------
+    Computation
+        The JSON-ready result, rasters and derived layers, and seconds per step.
+    """
+    steps = STEPS if allocate else INDICATOR_STEPS
+    timer = _Timer(steps, progress)
+    gemeenten = Gemeenten.from_layer(inputs.get(inputs.gemeenten), spec.regions)
+    terreinen = inputs.get(inputs.bedrijventerreinen)
+    basis = spec.demand.basis
+    n = len(gemeenten)
+
+    def current_step() -> tuple[pd.DataFrame, pd.DataFrame]:
+        pieces = terrein_pieces(terreinen, gemeenten, table, spec.hmc_threshold)
+        return pieces, current_per_gemeente(pieces, n)
+
+    pieces, current = timer.run("current", current_step)
+    demand = timer.run("demand", lambda: demand_per_gemeente(pieces, spec.demand, gemeenten))
+    ratio = netto_bruto_ratio(pieces, spec.supply)
+    supply = timer.run(
+        "supply",
+        lambda: supply_per_gemeente(
+            SupplyContext(pieces, inputs, gemeenten, spec.supply), basis, ratio
+        ),
+    )
+    frame = pd.concat([current, demand, supply], axis=1)
+    frame["current_ha"] = frame[f"current_{basis}_ha"]
+    frame["hmc_current_ha"] = frame[f"hmc_{basis}_ha"]
+    frame = timer.run("balance", lambda: _with_balance(frame, spec))
+    regions = _region_frame(frame, gemeenten, spec) if gemeenten.region_names else None
+
+    comp = Computation(result={})
+    surface = None
+    zonering = None
+    if allocate:
+        surface = timer.run("suitability", lambda: build_surface(spec, inputs, gemeenten, table))
+        placed = timer.run(
+            "allocation", lambda: _allocate(spec, surface, frame, regions, gemeenten, basis, ratio)
+        )
+        zonering = timer.run(
+            "milieuzonering", lambda: milieuzonering(spec, inputs, gemeenten, table)
+        )
+    indicators = timer.run(
+        "indicators", lambda: _indicators(spec, inputs, gemeenten, table, frame, regions, province)
+    )
+    rows = _rows(frame, gemeenten, spec, indicators, zonering)
+    result = {
+        "spec": {"name": spec.name, "title": spec.title},
+        "basis": basis,
+        "base_year": spec.base_year,
+        "horizon_year": spec.horizon_year,
+        "hmc_threshold": spec.hmc_threshold,
+        "netto_bruto_ratio": ratio,
+        "milieucategorie_table": table.source.rsplit("/", 1)[-1],
+        "totals": _totals(rows, regions, province, spec),
+        "per_gemeente": rows,
+        "regions": _region_rows(regions) if regions is not None else [],
+        "indicators": indicators,
+        "inputs": {
+            "layers": inputs.versions,
+            "synthetic": inputs.synthetic,
+            "notes": list(inputs.notes),
+        },
+    }
+    if allocate:
+        result["allocation"] = placed["summary"]
+        result["milieuzonering"] = conflict_summary(zonering, gemeenten)
+        comp.rasters, comp.layers = timer.run(
+            "outputs", lambda: _outputs(spec, surface, placed, zonering, gemeenten)
+        )
+    comp.result = _jsonable(result)
+    comp.timing = timer.timing
+    return comp
+
+
+def _with_balance(frame: pd.DataFrame, spec: ScenarioSpec) -> pd.DataFrame:
+    out = pd.concat(
+        [frame, balance(frame, spec.supply.protect_hmc_supply, spec.indicators.status)], axis=1
+    )
+    return out
+
+
+def _region_frame(frame: pd.DataFrame, gemeenten: Gemeenten, spec: ScenarioSpec) -> pd.DataFrame:
+    """Figures summed per region; uncovered pooled in the region when allocating per region."""
+    index = gemeenten.region_index()
+    numeric = frame.select_dtypes("number").drop(columns=["coverage"])
+    keep = index >= 0
+    sums = (
+        numeric[keep]
+        .groupby(index[keep])
+        .sum()
+        .reindex(range(len(gemeenten.region_names)), fill_value=0.0)
+    )
+    if spec.allocation.unit == "region":
+        pooled = balance(sums, spec.supply.protect_hmc_supply, spec.indicators.status)
+        for column in pooled.columns:
+            sums[column] = pooled[column]
+    else:
+        d = sums["demand_ha"].to_numpy()
+        cov = np.where(d > 0, (d - sums["uncovered_ha"].to_numpy()) / np.where(d > 0, d, 1.0), 1.0)
+        sums["coverage"] = cov
+        sums["status"] = status(cov, spec.indicators.status)
+    sums.insert(0, "region", gemeenten.region_names)
+    sums["gemeenten"] = [
+        [str(c) for c, r in zip(gemeenten.statcodes, gemeenten.regions, strict=True) if r == name]
+        for name in gemeenten.region_names
+    ]
+    return sums
+
+
+def _allocate(
+    spec: ScenarioSpec,
+    surface: Surface,
+    frame: pd.DataFrame,
+    regions: pd.DataFrame | None,
+    gemeenten: Gemeenten,
+    basis: str,
+    ratio: float,
+) -> dict[str, Any]:
+    """Allocate per unit; write allocated/unmet figures into ``frame`` (and ``regions``)."""
+    grid = surface.grid
+    by_region = spec.allocation.unit == "region"
+    if by_region:
+        region_of = gemeenten.region_index()
+        unit = np.where(surface.gemeente >= 0, region_of[np.maximum(surface.gemeente, 0)], -1)
+        units = regions
+    else:
+        unit = surface.gemeente
+        units = frame
+    hmc_unc = units["hmc_uncovered_ha"].to_numpy(dtype=float)
+    other_unc = units["other_uncovered_ha"].to_numpy(dtype=float)
+    hmc_need = alloc.cells_needed(alloc.gross_ha(hmc_unc, basis, ratio), grid.cell_ha)
+    other_need = alloc.cells_needed(alloc.gross_ha(other_unc, basis, ratio), grid.cell_ha)
+    result = alloc.allocate(surface, unit, hmc_need, other_need)
+    hmc_placed = alloc.placed_ha(result.hmc_cells, grid.cell_ha, hmc_unc, basis, ratio)
+    other_placed = alloc.placed_ha(result.other_cells, grid.cell_ha, other_unc, basis, ratio)
+    units["hmc_allocated_ha"] = hmc_placed
+    units["other_allocated_ha"] = other_placed
+    units["allocated_ha"] = hmc_placed + other_placed
+    units["hmc_unmet_ha"] = hmc_unc - hmc_placed
+    units["unmet_ha"] = units["uncovered_ha"].to_numpy(dtype=float) - units[
+        "allocated_ha"
+    ].to_numpy(dtype=float)
+    cells = _cells_per_gemeente(result.classes, surface.gemeente, len(gemeenten))
+    frame["allocated_cells"] = cells[alloc.NEW_HMC] + cells[alloc.NEW_OTHER]
+    frame["hmc_allocated_cells"] = cells[alloc.NEW_HMC]
+    frame["allocated_cells_ha"] = frame["allocated_cells"] * grid.cell_ha
+    if by_region:
+        region_of = gemeenten.region_index()
+        for kind, cls in (("hmc", alloc.NEW_HMC), ("other", alloc.NEW_OTHER)):
+            region_cells = np.bincount(
+                region_of[region_of >= 0],
+                weights=cells[cls][region_of >= 0],
+                minlength=len(regions),
+            )
+            share = np.where(
+                region_of >= 0,
+                cells[cls] / np.maximum(region_cells[np.maximum(region_of, 0)], 1),
+                0.0,
+            )
+            placed = regions[f"{kind}_allocated_ha"].to_numpy(dtype=float)
+            frame[f"{kind}_allocated_ha"] = np.where(
+                region_of >= 0, placed[np.maximum(region_of, 0)] * share, 0.0
+            )
+        frame["allocated_ha"] = frame["hmc_allocated_ha"] + frame["other_allocated_ha"]
+        frame["hmc_unmet_ha"] = np.nan
+        frame["unmet_ha"] = np.nan
+    counts = {
+        "free": int((surface.constraints == FREE).sum()),
+        "free_not_hmc": int((surface.constraints == NO_HMC).sum()),
+        "excluded": int((surface.constraints == EXCLUDED).sum()),
+        "occupied": int((surface.constraints == OCCUPIED).sum()),
+        "outside_or_border": int((surface.constraints == OUTSIDE).sum()),
+    }
+    summary = {
+        "unit": spec.allocation.unit,
+        "grid": {
+            "crs": "EPSG:28992",
+            "cell_size_m": grid.cell_size,
+            "cell_ha": grid.cell_ha,
+            "origin": [grid.minx, grid.maxy],
+            "rows": grid.rows,
+            "cols": grid.cols,
+        },
+        "cells": counts,
+        "cells_ha": {k: v * grid.cell_ha for k, v in counts.items()},
+        "allocated_cells": int(result.hmc_cells.sum() + result.other_cells.sum()),
+        "hmc_allocated_cells": int(result.hmc_cells.sum()),
+        "criteria": [
+            {"name": c.name, "type": c.type, "weight": c.weight, "max_distance_m": c.max_distance_m}
+            for c in spec.allocation.criteria
+        ],
+    }
+    return {"allocation": result, "summary": summary}
+
+
+def _cells_per_gemeente(classes: np.ndarray, gemeente: np.ndarray, n: int) -> dict[int, np.ndarray]:
+    flat_c, flat_g = classes.ravel(), gemeente.ravel()
+    out = {}
+    for cls in (alloc.NEW_HMC, alloc.NEW_OTHER):
+        idx = np.flatnonzero(flat_c == cls)
+        out[cls] = np.bincount(flat_g[idx], minlength=n)[:n].astype(np.int64)
+    return out
+
+
+def _indicators(
+    spec: ScenarioSpec,
+    inputs: Inputs,
+    gemeenten: Gemeenten,
+    table: MilieucategorieTable,
+    frame: pd.DataFrame,
+    regions: pd.DataFrame | None,
+    province: tuple[str, str],
+) -> dict[str, Any]:
+    rows = [
+        {
+            "statcode": str(code),
+            "naam": str(naam),
+            "demand_ha": float(frame.at[i, "demand_ha"]),
+            "supply_ha": float(frame.at[i, "supply_ha"]),
+            "uncovered_ha": float(frame.at[i, "uncovered_ha"]),
+            "coverage": float(frame.at[i, "coverage"]),
+            "status": str(frame.at[i, "status"]),
+        }
+        for i, (code, naam) in enumerate(zip(gemeenten.statcodes, gemeenten.namen, strict=True))
+    ]
+    counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("groen", "oranje", "rood")}
+    return {
+        "landgebruik": landgebruik(inputs, gemeenten),
+        "hmc_benutting": hmc_benutting(inputs, gemeenten, table, spec.hmc_threshold),
+        "ruimtevraag": {
+            "thresholds": spec.indicators.status.model_dump(),
+            "status_counts": counts,
+            "per_gemeente": ruimtevraag(rows),
+        },
+    }
+
+
+def _rows(
+    frame: pd.DataFrame,
+    gemeenten: Gemeenten,
+    spec: ScenarioSpec,
+    indicators: dict[str, Any],
+    zonering: Zonering | None,
+) -> list[dict[str, Any]]:
+    benutting = (indicators.get("hmc_benutting") or {}).get("per_gemeente", {})
+    rows = []
+    for i, (code, naam, region) in enumerate(
+        zip(gemeenten.statcodes, gemeenten.namen, gemeenten.regions, strict=True)
+    ):
+        row: dict[str, Any] = {
+            "statcode": str(code),
+            "naam": str(naam),
+            "regio": region,
+            "basis": spec.demand.basis,
+        }
+        for column in row_columns(spec):
+            if column in frame.columns:
+                row[column] = frame.at[i, column]
+        if zonering is not None:
+            mask = (
+                (zonering.conflicts["gemeente"] == code).to_numpy()
+                if len(zonering.conflicts)
+                else []
+            )
+            row["conflicts"] = int(np.sum(mask))
+            row["conflicts_overlap_ha"] = (
+                float(zonering.conflicts.loc[mask, "overlap_ha"].sum()) if len(mask) else 0.0
+            )
+        row["hmc_benutting_pct"] = benutting.get(str(code), {}).get("pct")
+        rows.append(row)
+    return rows
+
+
+def row_columns(spec: ScenarioSpec) -> list[str]:
+    """Numeric columns of a result row, in order (those of the spec's categories included)."""
+    return [
+        "current_ha",
+        "current_bruto_ha",
+        "current_netto_ha",
+        "current_uitgegeven_ha",
+        "current_uitgeefbaar_ha",
+        "hmc_current_ha",
+        "hmc_bruto_ha",
+        "hmc_netto_ha",
+        "hmc_uitgegeven_ha",
+        "hmc_uitgeefbaar_ha",
+        "terreinen",
+        "demand_ha",
+        "hmc_demand_ha",
+        "growth_demand_ha",
+        "claims_demand_ha",
+        *(f"demand_{c.name}_ha" for c in spec.demand.categories),
+        "supply_ha",
+        "hmc_supply_ha",
+        *(f"supply_{name}_ha" for name in SOURCES),
+        "balance_ha",
+        "uncovered_ha",
+        "hmc_uncovered_ha",
+        "other_uncovered_ha",
+        "allocated_ha",
+        "hmc_allocated_ha",
+        "other_allocated_ha",
+        "allocated_cells",
+        "hmc_allocated_cells",
+        "allocated_cells_ha",
+        "unmet_ha",
+        "hmc_unmet_ha",
+        "coverage",
+        "status",
+    ]
+
+
+NOT_SUMMED = {"coverage", "status", "statcode", "naam", "regio", "basis", "hmc_benutting_pct"}
+
+
+def _totals(
+    rows: list[dict[str, Any]],
+    regions: pd.DataFrame | None,
+    province: tuple[str, str],
+    spec: ScenarioSpec,
+) -> dict[str, Any]:
+    """Province totals: sums of the gemeente rows (of the region rows for pooled figures)."""
+    total: dict[str, Any] = {
+        "statcode": province[0],
+        "naam": province[1],
+        "regio": None,
+        "basis": spec.demand.basis,
+    }
+    for column in [*row_columns(spec), "conflicts", "conflicts_overlap_ha"]:
+        if column in NOT_SUMMED or not rows or column not in rows[0]:
+            continue
+        values = [r[column] for r in rows]
+        if (
+            any(v is None or (isinstance(v, float) and np.isnan(v)) for v in values)
+            and regions is not None
+        ):
+            values = regions[column].tolist() if column in regions.columns else values
+        total[column] = float(np.nansum(np.asarray(values, dtype=float)))
+        if column.endswith("_cells") or column in ("terreinen", "conflicts"):
+            total[column] = int(round(total[column]))
+    if spec.allocation.unit == "region" and regions is not None:
+        for column in ("uncovered_ha", "hmc_uncovered_ha", "other_uncovered_ha"):
+            total[column] = float(regions[column].sum())
+    d, u = total.get("demand_ha", 0.0), total.get("uncovered_ha", 0.0)
+    total["coverage"] = (d - u) / d if d > 0 else 1.0
+    total["status"] = str(status(np.array([total["coverage"]]), spec.indicators.status)[0])
+    return total
+
+
+def _region_rows(regions: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for record in regions.to_dict(orient="records"):
+        out.append({k: v for k, v in record.items()})
+    return out
+
+
+def _outputs(
+    spec: ScenarioSpec,
+    surface: Surface,
+    placed: dict[str, Any],
+    zonering: Zonering,
+    gemeenten: Gemeenten,
+) -> tuple[dict[str, tuple[bytes, str]], dict[str, DerivedLayer]]:
+    """GeoTIFFs and the derived layers' features."""
+    grid = surface.grid
+    result: alloc.Allocation = placed["allocation"]
+    suit = np.where(
+        np.isfinite(surface.suitability), surface.suitability, np.float32(SUITABILITY_NODATA)
+    )
+    rasters = {
+        "suitability": (
+            geotiff_bytes(
+                suit.astype(np.float32),
+                grid,
+                nodata=SUITABILITY_NODATA,
+                resampling=Resampling.average,
+                description="geschiktheid (0-1)",
+                tags={
+                    "scenario": spec.name,
+                    "values": "gewogen geschiktheid 0-1; nodata: uitgesloten of bezet",
+                },
+            ),
+            "Geschiktheid voor nieuwe ruimte (0-1), uitgesloten en bezette cellen nodata",
+        ),
+        "allocation": (
+            geotiff_bytes(
+                result.classes,
+                grid,
+                nodata=CLASS_NODATA,
+                description="allocatie",
+                tags={
+                    "scenario": spec.name,
+                    "values": "0 niet toegewezen, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte",
+                },
+            ),
+            "Toegewezen cellen: 0 niet, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte; "
+            "255 buiten de gemeenten",
+        ),
+        "constraints": (
+            geotiff_bytes(
+                surface.constraints,
+                grid,
+                nodata=CLASS_NODATA,
+                description="beperkingen",
+                tags={
+                    "scenario": spec.name,
+                    "values": "0 vrij, 1 uitgesloten, 2 bestaand terrein of aanbod, "
+                    "3 vrij maar niet voor HMC",
+                },
+            ),
+            "Beperkingen: 0 vrij, 1 uitgesloten, 2 bezet (terrein of aanbod), "
+            "3 binnen richtafstand (geen HMC)",
+        ),
+    }
+    polygons = alloc.allocation_polygons(result, surface)
+    allocatie = pd.DataFrame(
+        {
+            "scenario": spec.name,
+            "gemeente": [str(gemeenten.statcodes[g]) for g, *_ in polygons],
+            "regio": [gemeenten.regions[g] for g, *_ in polygons],
+            "categorie": ["hmc" if c == alloc.NEW_HMC else "overig" for _, c, *_ in polygons],
+            "cellen": [cells for *_, cells, _ in polygons],
+            "ha": [cells * grid.cell_ha for *_, cells, _ in polygons],
+            "geschiktheid": [round(s, 6) for *_, s in polygons],
+        }
+    )
+    layers = {
+        "allocatie": DerivedLayer(
+            "allocatie",
+            allocatie,
+            np.array([geom for _, _, geom, *_ in polygons], dtype=object),
+            f"Allocatie nieuwe ruimte ({spec.name})",
+        ),
+        "milieuzones": DerivedLayer(
+            "milieuzones",
+            zonering.zones.copy(),
+            polygonal(zonering.zone_geometries),
+            f"Milieuzones bedrijventerreinen ({spec.name})",
+        ),
+        "conflicten": DerivedLayer(
+            "conflicten",
+            zonering.conflicts.copy(),
+            polygonal(zonering.conflict_geometries),
+            f"Conflicten in milieuzones ({spec.name})",
+        ),
+    }
+    return rasters, layers
+
+
+def _jsonable(value: Any) -> Any:
+    """Numpy scalars to Python, NaN to None, recursively."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
+    return value

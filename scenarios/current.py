@@ -1,0 +1,137 @@
+"""Current ruimtebeslag: the terreinen split over gemeenten, and their ha per gemeente.
+
+Bruto ha come from the geometry (area ÷ 10,000 in EPSG:28992); netto, uitgegeven and
+uitgeefbaar ha are the IBIS attributes, shared out over gemeenten by the terrein's area
+in each (a terrein with 40% of its area in a gemeente brings 40% of its netto ha there).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from layers.milieucategorie import MilieucategorieTable
+from scenarios.inputs import LayerData
+from scenarios.units import Gemeenten
+from spatial.overlay import split_by_zones
+
+HA = 10_000.0
+#: IBIS attributes shared out by area, and the name of their column in the pieces.
+SHARED_FIELDS = {
+    "netto_ha": "netto_ha",
+    "uitgegeven_ha": "uitgegeven_ha",
+    "uitgeefbaar_ha": "uitgeefbaar_ha",
+}
+SELECTION_FIELDS = ("type_werklocatie", "terreintype", "planstatus")
+FIGURES = ("bruto_ha", "netto_ha", "uitgegeven_ha", "uitgeefbaar_ha")
+
+
+def hmc_mask(codes: np.ndarray, table: MilieucategorieTable, threshold: str) -> np.ndarray:
+    """True where a milieucategorie code is the HMC threshold or heavier.
+
+    Examples
+    --------
+    >>> from layers.milieucategorie import load_table
+    >>> hmc_mask(np.array(["3.2", "4", "5.1", None], dtype=object), load_table(), "4").tolist()
+    [False, True, True, False]
+    """
+    limit = table.get(table.normalise(threshold) or threshold).value
+    out = np.zeros(len(codes), dtype=bool)
+    for i, code in enumerate(codes):
+        norm = table.normalise(code)
+        out[i] = norm is not None and table.get(norm).value >= limit
+    return out
+
+
+def terrein_pieces(
+    terreinen: LayerData, gemeenten: Gemeenten, table: MilieucategorieTable, hmc_threshold: str
+) -> pd.DataFrame:
+    """One row per part of a terrein in a gemeente, with its ha and attributes.
+
+    Parameters
+    ----------
+    terreinen
+        The bedrijventerreinen layer.
+    gemeenten
+        The gemeenten (sorted by statcode).
+    table
+        The milieucategorie table.
+    hmc_threshold
+        The HMC threshold category (e.g. ``"4"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``terrein`` (position in the layer), ``gemeente`` (position in
+        ``gemeenten``), ``share``, ``bruto_ha`` (area of the piece), ``netto_ha``,
+        ``uitgegeven_ha``, ``uitgeefbaar_ha`` (attribute × share), ``hmc`` and the
+        selection attributes. Parts outside every gemeente are left out.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from layers.milieucategorie import load_table
+    >>> g = Gemeenten(np.array(["GM0001", "GM0002"]), np.array(["A", "B"]),
+    ...               np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)]),
+    ...               np.array([None, None]))
+    >>> t = LayerData("t", "bedrijventerreinen", 1, np.array([shapely.box(50, 0, 150, 100)]),
+    ...               pd.DataFrame({"netto_ha": [0.8], "uitgegeven_ha": [0.6],
+    ...                             "uitgeefbaar_ha": [0.2], "max_milieucategorie": ["4.2"]}))
+    >>> p = terrein_pieces(t, g, load_table(), "4")
+    >>> p[["gemeente", "bruto_ha", "netto_ha", "hmc"]].values.tolist()
+    [[0, 0.5, 0.4, True], [1, 0.5, 0.4, True]]
+    """
+    pieces = split_by_zones(terreinen.geometries, gemeenten.geometries)
+    frame = pd.DataFrame(
+        {
+            "terrein": pieces.feature,
+            "gemeente": pieces.zone,
+            "share": pieces.share,
+            "bruto_ha": pieces.area / HA,
+        }
+    )
+    for column in SHARED_FIELDS:
+        values = np.nan_to_num(terreinen.numbers(column), nan=0.0)
+        frame[column] = values[pieces.feature] * pieces.share
+    hmc = hmc_mask(terreinen.column("max_milieucategorie"), table, hmc_threshold)
+    frame["hmc"] = hmc[pieces.feature]
+    frame["max_milieucategorie"] = terreinen.column("max_milieucategorie")[pieces.feature]
+    for column in SELECTION_FIELDS:
+        frame[column] = terreinen.column(column)[pieces.feature]
+    return frame
+
+
+def current_per_gemeente(pieces: pd.DataFrame, n_gemeenten: int) -> pd.DataFrame:
+    """Current ruimtebeslag per gemeente: all terreinen and the HMC part.
+
+    Parameters
+    ----------
+    pieces
+        From :func:`terrein_pieces`.
+    n_gemeenten
+        Number of gemeenten (rows of the result, by position).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``current_bruto_ha``, ``current_netto_ha``, ``current_uitgegeven_ha``,
+        ``current_uitgeefbaar_ha`` and the same with ``hmc_`` instead of ``current_``;
+        one row per gemeente position, zeros where a gemeente has no terreinen.
+    """
+    index = pd.RangeIndex(n_gemeenten)
+    out = pd.DataFrame(index=index)
+    by_all = pieces.groupby("gemeente")[list(FIGURES)].sum().reindex(index, fill_value=0.0)
+    by_hmc = (
+        pieces[pieces["hmc"]]
+        .groupby("gemeente")[list(FIGURES)]
+        .sum()
+        .reindex(index, fill_value=0.0)
+    )
+    for figure in FIGURES:
+        out[f"current_{figure}"] = by_all[figure].to_numpy(dtype=float)
+    for figure in FIGURES:
+        out[f"hmc_{figure}"] = by_hmc[figure].to_numpy(dtype=float)
+    out["terreinen"] = (
+        pieces.groupby("gemeente")["terrein"].nunique().reindex(index, fill_value=0).to_numpy()
+    )
+    return out
