@@ -54,6 +54,7 @@ def get_engine(url: str | None = None) -> Engine:
 
 def target_metadata() -> MetaData:
     """The metadata of every model module (what migrations must match)."""
+    import scenarios.models  # noqa: F401 - registers the scenario tables on Base
     from layers.models import Base
 
     return Base.metadata

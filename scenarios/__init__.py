@@ -1,0 +1,134 @@
+"""Ruimtebeslag scenarios: the public Python API (used by the CLI and the web service).
+
+Everything here takes an SQLAlchemy ``Engine`` or ``Connection`` explicitly; there is no
+global state. Errors are :class:`ScenarioError` subclasses with an HTTP ``status``;
+:class:`SpecError` carries ``problems``, a list of ``{"loc": [...], "msg": "..."}``.
+
+Specs::
+
+    validate_spec(data, conn=None) -> ScenarioSpec     every problem at once (SpecError)
+    save_spec(conn, data) -> SpecRecord                new version when the name exists
+    list_specs(conn) -> list[SpecRecord]               newest version of each
+    get_spec(conn, name, version=None) -> SpecRecord
+    list_presets() -> list[dict]                       name, title, description
+    load_preset(name) -> ScenarioSpec
+
+Runs::
+
+    run_scenario(engine, spec, progress=None) -> RunRecord     model, dict, preset or saved name
+    list_runs(conn, spec_name=None, limit=None) -> list[RunRecord]
+    get_run(conn, run_id) -> RunRecord                          .result is the JSON result
+    run_table_csv(conn, run_id) -> str
+    compare_runs(conn, a, b) -> dict                            per gemeente and totals, B − A
+    get_run_raster(conn, run_id, name) -> bytes                 GeoTIFF; names in RASTERS
+
+Indicators::
+
+    compute_indicators(conn, spec=None) -> dict         landgebruik, HMC-benutting, ruimtevraag
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from scenarios import store as _store
+from scenarios.errors import RasterNotFound, RunNotFound, ScenarioError, SpecError, SpecNotFound
+from scenarios.presets import preset_data, preset_names
+from scenarios.runner import RUN_STEPS, compute_indicators, run_scenario
+from scenarios.spec import ScenarioSpec
+from scenarios.store import RunRecord, SpecRecord, get_spec, list_runs, list_specs
+from scenarios.tables import compare_results, result_csv
+from scenarios.validation import validate_spec
+
+#: Rasters every run stores (GeoTIFF, EPSG:28992).
+RASTERS = ("allocation", "constraints", "suitability")
+
+__all__ = [
+    "RASTERS",
+    "RUN_STEPS",
+    "RasterNotFound",
+    "RunNotFound",
+    "RunRecord",
+    "ScenarioError",
+    "ScenarioSpec",
+    "SpecError",
+    "SpecNotFound",
+    "SpecRecord",
+    "compare_runs",
+    "compute_indicators",
+    "get_run",
+    "get_run_raster",
+    "get_spec",
+    "list_presets",
+    "list_runs",
+    "list_specs",
+    "load_preset",
+    "run_scenario",
+    "run_table_csv",
+    "save_spec",
+    "validate_spec",
+]
+
+
+def list_presets() -> list[dict[str, Any]]:
+    """The shipped presets: name, title and description."""
+    out = []
+    for name in preset_names():
+        data = preset_data(name) or {}
+        out.append(
+            {
+                "name": name,
+                "title": data.get("title", ""),
+                "description": data.get("description", ""),
+            }
+        )
+    return out
+
+
+def load_preset(name: str) -> ScenarioSpec:
+    """A shipped preset as a validated spec; :class:`SpecError` names the known ones."""
+    data = preset_data(name)
+    if data is None:
+        raise SpecError(
+            [
+                {
+                    "loc": ["preset"],
+                    "msg": f"unknown preset {name!r}; known presets: {', '.join(preset_names())}",
+                }
+            ]
+        )
+    return validate_spec(data)
+
+
+def save_spec(conn: Connection, data: Any, created_by: str | None = None) -> SpecRecord:
+    """Validate (against the database) and store a spec; a new version if the name exists."""
+    return _store.save_spec(conn, validate_spec(data, conn), created_by)
+
+
+def get_run(conn: Connection, run_id: int) -> RunRecord:
+    """A run with its JSON result (:class:`RunNotFound` if there is none)."""
+    return _store.get_run(conn, run_id)
+
+
+def _result(conn: Connection, run_id: int) -> dict[str, Any]:
+    run = _store.get_run(conn, run_id)
+    if run.result is None:
+        raise ScenarioError(f"run {run_id} has no result (status {run.status})")
+    return run.result
+
+
+def run_table_csv(conn: Connection, run_id: int) -> str:
+    """The result table of a run (gemeenten, regions, totals) as CSV text."""
+    return result_csv(_result(conn, run_id))
+
+
+def compare_runs(conn: Connection, a: int, b: int) -> dict[str, Any]:
+    """Differences B − A per gemeente and for the totals."""
+    return compare_results(_result(conn, a), _result(conn, b), a, b)
+
+
+def get_run_raster(conn: Connection, run_id: int, name: str) -> bytes:
+    """A GeoTIFF of a run (``suitability``, ``allocation`` or ``constraints``)."""
+    return _store.get_raster(conn, run_id, name)

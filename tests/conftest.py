@@ -26,7 +26,9 @@ from app.settings import LocalDatabaseSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("RUIMTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
-DATA_TABLES = ("features", "layer_versions", "layers")
+DATA_TABLES = (
+    "scenario_rasters", "scenario_runs", "scenario_specs", "features", "layer_versions", "layers",
+)
 
 
 def _free_port() -> int:
