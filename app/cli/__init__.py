@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, layers
+from app.cli import db, layers, scenario, serve
 from app.cli.common import run_app
 
 cli = typer.Typer(
@@ -16,7 +16,10 @@ cli = typer.Typer(
 )
 cli.add_typer(db.app, name="db")
 cli.add_typer(layers.app, name="layers")
+cli.add_typer(scenario.app, name="scenario")
 layers.register_demo_data(cli)
+scenario.register_indicators(cli)
+serve.register(cli)
 
 
 def main() -> None:

@@ -1,0 +1,463 @@
+"""``ruimte scenario``: run, list, show, compare ruimtebeslag scenarios; ``ruimte indicators``."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import scenarios
+from app.cli.common import CliError, engine, err, out
+from scenarios.errors import ScenarioError, SpecError
+
+app = typer.Typer(
+    help=(
+        "Ruimtebeslag scenarios: demand, supply, allocation, milieuzonering "
+        "(see docs/methode-ruimtebeslag.md)."
+    ),
+    no_args_is_help=True,
+)
+F = TypeVar("F", bound=Callable[..., Any])
+STEP_LABELS = {
+    "validate": "checking spec",
+    "load": "reading layers",
+    "current": "current ha",
+    "demand": "demand",
+    "supply": "supply",
+    "balance": "balance",
+    "suitability": "suitability",
+    "allocation": "allocation",
+    "milieuzonering": "milieuzonering",
+    "indicators": "indicators",
+    "outputs": "rasters/layers",
+    "store": "storing",
+}
+
+
+def scenario_errors(func: F) -> F:
+    """Print a scenario error (every problem of a spec) and exit 1, without a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SpecError as exc:
+            err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            for line in exc.lines:
+                err.print(f"  - {line}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except ScenarioError as exc:
+            raise CliError(exc.message) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_spec_file(path: Path) -> dict[str, Any]:
+    """A spec from a YAML or JSON file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise CliError(f"{path} is not valid YAML or JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise CliError(f"{path}: a scenario spec must be a mapping (YAML or JSON object)")
+    return data
+
+
+@contextmanager
+def step_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar over the steps of a run (on stderr)."""
+    progress = Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+    task = progress.add_task("scenario", total=len(scenarios.RUN_STEPS))
+
+    def callback(step: str, done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total, description=STEP_LABELS.get(step, step))
+
+    with progress:
+        yield callback
+
+
+def _ha(value: Any) -> str:
+    return "" if value is None else f"{value:,.1f}"
+
+
+def _status(value: str | None) -> str:
+    colour = {"groen": "green", "oranje": "yellow", "rood": "red"}.get(value or "", "white")
+    return f"[{colour}]{value}[/]" if value else ""
+
+
+def result_table(result: dict[str, Any]) -> Table:
+    """Rich table: one row per gemeente, then regions and the totals."""
+    basis = result.get("basis", "bruto")
+    table = Table(
+        title=f"{result['spec']['name']} (v{result['spec'].get('version', '?')}): "
+        f"{result['base_year']}–{result['horizon_year']}, ha {basis}",
+    )
+    table.add_column("code", no_wrap=True)
+    table.add_column("gemeente", no_wrap=True)
+    for header in (
+        "huidig",
+        "vraag",
+        "aanbod",
+        "balans",
+        "toegewezen",
+        "niet geplaatst",
+        "HMC-vraag",
+        "HMC toegewezen",
+        "conflicten",
+    ):
+        table.add_column(header, justify="right")
+    table.add_column("status")
+    rows = list(result["per_gemeente"])
+    for row in rows:
+        table.add_row(
+            row["statcode"],
+            row["naam"],
+            _ha(row.get("current_ha")),
+            _ha(row.get("demand_ha")),
+            _ha(row.get("supply_ha")),
+            _ha(row.get("balance_ha")),
+            _ha(row.get("allocated_ha")),
+            _ha(row.get("unmet_ha")),
+            _ha(row.get("hmc_demand_ha")),
+            _ha(row.get("hmc_allocated_ha")),
+            str(row.get("conflicts", "")),
+            _status(row.get("status")),
+        )
+    for region in result.get("regions", []):
+        table.add_row(
+            "",
+            f"[italic]regio {region['region']}[/]",
+            _ha(region.get("current_ha")),
+            _ha(region.get("demand_ha")),
+            _ha(region.get("supply_ha")),
+            _ha(region.get("balance_ha")),
+            _ha(region.get("allocated_ha")),
+            _ha(region.get("unmet_ha")),
+            _ha(region.get("hmc_demand_ha")),
+            _ha(region.get("hmc_allocated_ha")),
+            "",
+            _status(region.get("status")),
+            end_section=False,
+        )
+    t = result["totals"]
+    table.add_section()
+    table.add_row(
+        t["statcode"],
+        f"[bold]{t['naam']}[/]",
+        _ha(t.get("current_ha")),
+        _ha(t.get("demand_ha")),
+        _ha(t.get("supply_ha")),
+        _ha(t.get("balance_ha")),
+        _ha(t.get("allocated_ha")),
+        _ha(t.get("unmet_ha")),
+        _ha(t.get("hmc_demand_ha")),
+        _ha(t.get("hmc_allocated_ha")),
+        str(t.get("conflicts", "")),
+        _status(t.get("status")),
+    )
+    return table
+
+
+def print_run(run: scenarios.RunRecord) -> None:
+    """The table of a run and a few lines about it."""
+    result = run.result or {}
+    out.print(result_table(result))
+    t = result["totals"]
+    out.print(
+        f"run {run.id}: demand {_ha(t['demand_ha'])} ha, supply {_ha(t['supply_ha'])} ha, "
+        f"uncovered {_ha(t['uncovered_ha'])} ha, allocated {_ha(t.get('allocated_ha'))} ha, "
+        f"unmet {_ha(t.get('unmet_ha'))} ha (basis {result['basis']}); "
+        f"{t.get('conflicts', 0)} milieuzonering conflicts, "
+        f"{_ha(t.get('conflicts_overlap_ha'))} ha",
+        highlight=False,
+    )
+    benutting = (result.get("indicators") or {}).get("hmc_benutting") or {}
+    if benutting.get("pct") is not None:
+        out.print(
+            f"HMC-benutting: {benutting['pct']:.1f}% of "
+            f"{_ha(benutting['hmc_netto_ha'])} ha netto HMC",
+            highlight=False,
+        )
+    if run.output_layers:
+        out.print("layers: " + ", ".join(run.output_layers.values()), highlight=False)
+    for note in result.get("inputs", {}).get("notes", []):
+        err.print(f"[cyan]note:[/] {note}", highlight=False)
+    if result.get("inputs", {}).get("synthetic"):
+        err.print(
+            "[yellow]note:[/] some input layers are synthetic (demo data): not for real decisions",
+            highlight=False,
+        )
+    timing = ", ".join(f"{k} {run.timing[k]:.2f}s" for k in scenarios.RUN_STEPS if k in run.timing)
+    out.print(f"timing: {timing}; total {run.timing.get('total', 0):.2f}s", highlight=False)
+
+
+def write_outputs(
+    conn: Any,
+    run: scenarios.RunRecord,
+    output: Path | None,
+    rasters: Path | None,
+    csv_path: Path | None,
+) -> None:
+    """Write the JSON result, the GeoTIFFs and the CSV table where asked."""
+    if output:
+        output.write_text(
+            json.dumps(run.result, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        out.print(f"wrote {output}", highlight=False)
+    if rasters:
+        rasters.mkdir(parents=True, exist_ok=True)
+        for name in run.rasters:
+            path = rasters / f"run-{run.id}-{name}.tif"
+            path.write_bytes(scenarios.get_run_raster(conn, run.id, name))
+            out.print(f"wrote {path}", highlight=False)
+    if csv_path:
+        csv_path.write_text(scenarios.run_table_csv(conn, run.id), encoding="utf-8")
+        out.print(f"wrote {csv_path}", highlight=False)
+
+
+@app.command("run")
+@scenario_errors
+def run_cmd(
+    spec_file: Annotated[
+        Path | None, typer.Argument(help="Spec file (YAML or JSON); or use --preset.")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Run a shipped preset (see `ruimte scenario list`).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the JSON result here.")
+    ] = None,
+    rasters: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the GeoTIFFs (suitability, allocation, constraints) into this directory."
+        ),
+    ] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the result table as CSV here.")] = None,
+) -> None:
+    """Run a scenario: print a table per gemeente and totals; store the run, layers and rasters."""
+    if (spec_file is None) == (preset is None):
+        raise CliError("give a SPEC_FILE or --preset NAME (one of them)")
+    spec: Any = preset if preset is not None else read_spec_file(spec_file)
+    eng = engine()
+    with step_progress() as progress:
+        run = scenarios.run_scenario(eng, spec, progress=progress)
+    print_run(run)
+    with eng.connect() as conn:
+        write_outputs(conn, run, output, rasters, csv)
+
+
+@app.command("validate")
+@scenario_errors
+def validate_cmd(
+    spec_file: Annotated[Path, typer.Argument(help="Spec file (YAML or JSON).")],
+) -> None:
+    """Check a spec (against the database's layers too); list every problem."""
+    with engine().connect() as conn:
+        spec = scenarios.validate_spec(read_spec_file(spec_file), conn)
+    out.print(f"{spec_file}: scenario {spec.name!r} is valid", highlight=False)
+
+
+@app.command("list")
+@scenario_errors
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many runs.")] = 20,
+) -> None:
+    """List the presets, the saved specs and the latest runs."""
+    with engine().connect() as conn:
+        specs = scenarios.list_specs(conn)
+        runs = scenarios.list_runs(conn, limit=limit)
+    presets = scenarios.list_presets()
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "presets": presets,
+                    "specs": [{k: v for k, v in s.as_dict().items() if k != "spec"} for s in specs],
+                    "runs": [r.as_dict(with_result=False) for r in runs],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    table = Table("preset", "title", title="presets")
+    for p in presets:
+        table.add_row(p["name"], p["title"])
+    out.print(table)
+    table = Table("spec", "version", "versions", "title", "saved", title="saved specs")
+    for s in specs:
+        table.add_row(
+            s.name,
+            str(s.version),
+            str(s.versions),
+            s.title,
+            s.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
+    table = Table(
+        "run", "spec", "status", "started", "seconds", "layers", title="runs (newest first)"
+    )
+    for r in runs:
+        table.add_row(
+            str(r.id),
+            f"{r.spec_name} v{r.spec_version}",
+            r.status,
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            f"{r.timing.get('total', 0):.1f}" if r.timing else "",
+            ", ".join(r.output_layers.values()),
+        )
+    out.print(table)
+
+
+@app.command("show")
+@scenario_errors
+def show_cmd(
+    run_id: Annotated[int, typer.Argument(help="Run id (see `ruimte scenario list`).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run with its JSON result.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the JSON result here.")
+    ] = None,
+    rasters: Annotated[
+        Path | None, typer.Option(help="Write the run's GeoTIFFs into this directory.")
+    ] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the result table as CSV here.")] = None,
+) -> None:
+    """Show a stored run: its table per gemeente, totals, layers and timing."""
+    with engine().connect() as conn:
+        run = scenarios.get_run(conn, run_id)
+        if as_json:
+            print(json.dumps(run.as_dict(), indent=2, ensure_ascii=False, sort_keys=True))
+            return
+        if run.result is None:
+            raise CliError(f"run {run_id} has no result (status {run.status}): {run.error or ''}")
+        print_run(run)
+        write_outputs(conn, run, output, rasters, csv)
+
+
+@app.command("compare")
+@scenario_errors
+def compare_cmd(
+    a: Annotated[int, typer.Argument(help="Run id A.")],
+    b: Annotated[int, typer.Argument(help="Run id B.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare two runs: B − A per gemeente and for the totals."""
+    with engine().connect() as conn:
+        diff = scenarios.compare_runs(conn, a, b)
+    if as_json:
+        print(json.dumps(diff, indent=2, ensure_ascii=False))
+        return
+    figures = ("demand_ha", "supply_ha", "balance_ha", "allocated_ha", "unmet_ha")
+    table = Table(
+        title=f"run {b} ({diff['b']['spec']['name']}) − run {a} ({diff['a']['spec']['name']})"
+    )
+    table.add_column("code", no_wrap=True)
+    table.add_column("gemeente", no_wrap=True)
+    for f in figures:
+        table.add_column(f"Δ {f.removesuffix('_ha')} ha", justify="right")
+    table.add_column("status A → B", no_wrap=True)
+    for row in [*diff["per_gemeente"], diff["totals"]]:
+        if row is diff["totals"]:
+            table.add_section()
+        table.add_row(
+            row["statcode"],
+            row["naam"],
+            *(_ha(row[f"{f}_diff"]) if row[f"{f}_diff"] is not None else "" for f in figures),
+            f"{row['status_a']} → {row['status_b']}",
+        )
+    out.print(table)
+
+
+def register_indicators(cli: typer.Typer) -> None:
+    """Add ``ruimte indicators`` to the top-level app."""
+
+    @cli.command("indicators")
+    @scenario_errors
+    def indicators_cmd(
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        preset: Annotated[
+            str | None,
+            typer.Option(
+                help="Scenario for ruimtevraag vs aanbod (default: pbl-2023-bedrijventerreinen-40)."
+            ),
+        ] = None,
+        spec_file: Annotated[
+            Path | None, typer.Option("--spec", help="Spec file instead of a preset.")
+        ] = None,
+    ) -> None:
+        """The Ruimte indicators: landgebruik, HMC-benutting, ruimtevraag vs aanbod per gemeente."""
+        spec: Any = read_spec_file(spec_file) if spec_file else preset
+        with engine().connect() as conn:
+            ind = scenarios.compute_indicators(conn, spec)
+        if as_json:
+            print(json.dumps(ind, indent=2, ensure_ascii=False))
+            return
+        lg = ind.get("landgebruik")
+        if lg:
+            table = Table(
+                "klasse", "duizend ha", "ha", title=f"Landgebruik in de provincie ({lg['layer']})"
+            )
+            for row in lg["per_klasse"]:
+                table.add_row(row["klasse"], f"{row['duizend_ha']:.2f}", _ha(row["ha"]))
+            table.add_section()
+            table.add_row("[bold]totaal[/]", f"{lg['total_duizend_ha']:.2f}", _ha(lg["total_ha"]))
+            out.print(table)
+        hb = ind.get("hmc_benutting")
+        if hb and hb.get("pct") is not None:
+            out.print(
+                f"HMC-benutting: [bold]{hb['pct']:.1f}%[/] ({_ha(hb['hmc_gebruikt_ha'])} of "
+                f"{_ha(hb['hmc_netto_ha'])} ha netto on {hb['hmc_terreinen']} HMC terreinen "
+                f"is used by firms of category ≥ {hb['threshold']}); "
+                f"{hb['pct_vestigingen_hmc']:.1f}% of the vestigingen on HMC terreinen "
+                "are HMC firms",
+                highlight=False,
+            )
+        rv = ind["ruimtevraag"]
+        table = Table(title=f"Ruimtevraag versus beschikbare ruimte ({ind['spec']})")
+        table.add_column("code", no_wrap=True)
+        table.add_column("gemeente", no_wrap=True)
+        for header in ("vraag ha", "aanbod ha", "niet gedekt ha", "dekking"):
+            table.add_column(header, justify="right")
+        table.add_column("status")
+        for row in rv["per_gemeente"]:
+            table.add_row(
+                row["statcode"],
+                row["naam"],
+                _ha(row["demand_ha"]),
+                _ha(row["supply_ha"]),
+                _ha(row["uncovered_ha"]),
+                f"{row['coverage']:.0%}",
+                _status(row["status"]),
+            )
+        out.print(table)
+        counts = rv["status_counts"]
+        out.print(
+            f"status: {counts['groen']} groen, {counts['oranje']} oranje, {counts['rood']} rood "
+            f"(groen ≥ {rv['thresholds']['groen_from']:.0%}, "
+            f"oranje ≥ {rv['thresholds']['oranje_from']:.0%} dekking)",
+            highlight=False,
+        )
+        for note in ind.get("notes", []):
+            err.print(f"[cyan]note:[/] {note}", highlight=False)
