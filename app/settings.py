@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from layers.importer import ImportPolicy
 
 
 def _default_data_root() -> Path:
@@ -104,6 +108,20 @@ class ImportSettings(BaseSettings):
     """Show a progress bar from this many features on."""
 
 
+def import_policy() -> ImportPolicy:
+    """The limits every import (file, API, demo) is held to, from the settings."""
+    from layers.importer import ImportPolicy
+
+    province = get_province_settings()
+    limits = get_import_settings()
+    return ImportPolicy(
+        work_area=province.work_area,
+        work_area_name=f"the province of {province.name} (+{province.margin_m / 1000:g} km)",
+        max_bytes=int(limits.max_file_mb * 1_000_000),
+        max_features=limits.max_features,
+    )
+
+
 @lru_cache
 def get_database_settings() -> DatabaseSettings:
     """Database settings from the environment (cached)."""
@@ -126,3 +144,80 @@ def get_province_settings() -> ProvinceSettings:
 def get_import_settings() -> ImportSettings:
     """Import settings from the environment (cached)."""
     return ImportSettings()
+
+
+class PlanningSettings(BaseSettings):
+    """Planning defaults shared by maps, indicators and scenarios (a spec may override them)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_PLANNING_", env_file=".env", extra="ignore")
+
+    hmc_threshold: str = "4"
+    """Lowest milieucategorie counted as hoge milieucategorie (HMC); any VNG category."""
+    milieucategorie_table: Path | None = None
+    """CSV replacing the shipped VNG 2009 table (same columns)."""
+
+
+@lru_cache
+def get_planning_settings() -> PlanningSettings:
+    """Planning settings from the environment (cached)."""
+    return PlanningSettings()
+
+
+class WebSettings(BaseSettings):
+    """The web service and its maps."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_WEB_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    basemap: str = "auto"
+    """``pdok`` (BRT-Achtergrondkaart), ``none``, ``auto`` (PDOK when it answers at start-up) or
+    a tile URL template ``https://…/{z}/{x}/{y}.png``."""
+    basemap_url: str = (
+        "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+    )
+    basemap_attribution: str = "Kaartgegevens &copy; Kadaster (BRT-Achtergrondkaart, PDOK)"
+    embed_max_features: int = 1_000
+    """Layers with more features (or vertices, below) are loaded by bbox from the API."""
+    embed_max_vertices: int = 40_000
+    page_default: int = 100
+    page_max: int = 10_000
+    """Largest ``limit`` the features endpoint accepts."""
+    max_upload_mb: float = 50.0
+    """Largest request body (feature writes, spec uploads)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> WebSettings:
+        if not 1 <= self.page_default <= self.page_max:
+            raise ValueError("page_default must be between 1 and page_max")
+        return self
+
+
+class ApiSettings(BaseSettings):
+    """Write access to the API: bearer tokens (a minimal scheme; roles come later)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_API_", env_file=".env", extra="ignore")
+
+    tokens: list[str] = Field(default_factory=list)
+    """Accepted bearer tokens for write endpoints, e.g. ``RUIMTE_API_TOKENS='["…"]'``.
+    Without any, write endpoints answer 401."""
+
+    @field_validator("tokens")
+    @classmethod
+    def _refuse_weak(cls, value: list[str]) -> list[str]:
+        for token in value:
+            if len(token) < 16 or token.lower() in {"changeme", "changethis", "secret", "token"}:
+                raise ValueError("API tokens must be at least 16 characters and not a default value")
+        return value
+
+
+@lru_cache
+def get_web_settings() -> WebSettings:
+    """Web settings from the environment (cached)."""
+    return WebSettings()
+
+
+@lru_cache
+def get_api_settings() -> ApiSettings:
+    """API settings from the environment (cached)."""
+    return ApiSettings()

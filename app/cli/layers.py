@@ -11,9 +11,9 @@ import typer
 from rich.table import Table
 
 from app.cli.common import CliError, engine, err, out, stage_progress
-from app.settings import get_import_settings, get_province_settings
+from app.settings import get_import_settings, import_policy
 from layers.exporter import EXPORT_FORMATS, export_layer
-from layers.importer import ImportPolicy, ImportRequest, PrepareOptions, import_file
+from layers.importer import ImportRequest, PrepareOptions, import_file
 from layers.kinds import load_kinds
 from layers.store import delete_layer, get_layer, list_layers
 
@@ -28,18 +28,6 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
         key, value = item.split("=", 1)
         pairs[key.strip()] = value.strip()
     return pairs
-
-
-def import_policy() -> ImportPolicy:
-    """Import limits from the settings."""
-    province = get_province_settings()
-    limits = get_import_settings()
-    return ImportPolicy(
-        work_area=province.work_area,
-        work_area_name=f"the province of {province.name} (+{province.margin_m / 1000:g} km)",
-        max_bytes=int(limits.max_file_mb * 1_000_000),
-        max_features=limits.max_features,
-    )
 
 
 @app.command("import")

@@ -1,0 +1,12 @@
+"""All routers, included in one place."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.routes import health, layers, pages
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(layers.router)
+api_router.include_router(pages.router)

@@ -1,0 +1,81 @@
+"""``ruimte serve`` and ``ruimte demo``: the web service."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+import typer
+
+from app.cli.common import engine, out
+from app.settings import get_api_settings, get_database_settings, get_web_settings
+
+Host = Annotated[str | None, typer.Option(help="Address to listen on [env: RUIMTE_WEB_HOST, default 127.0.0.1].")]
+Port = Annotated[int | None, typer.Option(help="Port [env: RUIMTE_WEB_PORT, default 8000].")]
+
+
+def _serve(host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    web = get_web_settings()
+    host, port = host or web.host, port or web.port
+    out.print(f"Ruimte Circulair op [bold]http://{host}:{port}/[/]  (kaart: /kaart, API: /api-docs)", highlight=False)
+    uvicorn.run(create_app(engine()), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add ``serve`` and ``demo`` to the top-level app."""
+
+    @cli.command("serve")
+    def serve_cmd(host: Host = None, port: Port = None) -> None:
+        """Serve the API and the maps (uvicorn) on DATABASE_URL or the local cluster."""
+        _serve(host, port)
+
+    @cli.command("demo")
+    def demo_cmd(
+        host: Host = None,
+        port: Port = None,
+        seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 2025,
+    ) -> None:
+        """Everything in one: start the local PostGIS (without DATABASE_URL), migrate, load the demo
+        data when the database is empty, run the scenario presets, and serve."""
+        from app.cli.common import stage_progress
+        from app.database import database_url, migrate
+        from app.settings import import_policy
+        from layers.demo import DemoOptions, load_demo_data
+        from layers.store import list_layers
+
+        url = database_url(start_local=not get_database_settings().database_url)
+        migrate(url)
+        eng = engine()
+        with eng.connect() as conn:
+            empty = not list_layers(conn)
+        if empty:
+            out.print("lege database: demodata laden")
+            with stage_progress(threshold=0) as progress:
+                for line in load_demo_data(eng, DemoOptions(seed=seed), import_policy(), progress=progress):
+                    out.print(f"  {line}", highlight=False)
+        _run_presets(eng)
+        if not get_api_settings().tokens:
+            token = secrets.token_urlsafe(24)
+            import os
+
+            os.environ["RUIMTE_API_TOKENS"] = f'["{token}"]'
+            get_api_settings.cache_clear()
+            out.print(f"schrijftoken voor deze sessie (Authorization: Bearer …): [bold]{token}[/]", highlight=False)
+        _serve(host, port)
+
+
+def _run_presets(eng) -> None:  # noqa: ANN001 - an Engine
+    """Run the scenario presets that have no run yet (when the scenario engine is installed)."""
+    try:
+        import scenarios
+    except ImportError:
+        return
+    runner = getattr(scenarios, "ensure_preset_runs", None)
+    if runner is None:
+        return
+    for line in runner(eng):
+        out.print(f"  {line}", highlight=False)

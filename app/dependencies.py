@@ -1,0 +1,161 @@
+"""Dependencies: turn request parts into typed values (or a 4xx) before any domain code runs."""
+
+from __future__ import annotations
+
+import hmac
+import math
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from sqlalchemy import Engine
+
+from app.errors import ApiError
+from app.settings import ApiSettings, WebSettings, get_api_settings, get_web_settings
+
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
+ETRS89_URI = "http://www.opengis.net/def/crs/EPSG/0/4258"
+WGS84_URI = "http://www.opengis.net/def/crs/EPSG/0/4326"
+
+
+@dataclass(frozen=True)
+class OutputCrs:
+    """A CRS the API can answer in: its URI, PostGIS SRID and whether axes are lat/lon."""
+
+    uri: str
+    srid: int
+    latlon: bool
+    decimals: int
+
+    @property
+    def label(self) -> str:
+        """Short label for messages."""
+        return self.uri.rsplit("/", 1)[-1] if "CRS84" in self.uri else f"EPSG:{self.srid}"
+
+
+#: Supported CRSs by every spelling a client may use. EPSG:4258 and EPSG:4326 are lat/lon
+#: in their official axis order (OGC API Features Part 2); CRS84 is lon/lat.
+SUPPORTED_CRS: dict[str, OutputCrs] = {}
+for _crs, _names in (
+    (OutputCrs(CRS84_URI, 4326, False, 7), (CRS84_URI, "CRS84", "OGC:CRS84")),
+    (OutputCrs(RD_URI, 28992, False, 3), (RD_URI, "EPSG:28992", "28992")),
+    (OutputCrs(ETRS89_URI, 4258, True, 7), (ETRS89_URI, "EPSG:4258", "4258")),
+    (OutputCrs(WGS84_URI, 4326, True, 7), (WGS84_URI, "EPSG:4326", "4326")),
+):
+    for _name in _names:
+        SUPPORTED_CRS[_name] = _crs
+
+
+def parse_output_crs(value: str | None, param: str = "crs") -> OutputCrs:
+    """The CRS named by a ``crs`` / ``bbox-crs`` parameter (default CRS84); 400 if unsupported."""
+    if value is None or value == "":
+        return SUPPORTED_CRS[CRS84_URI]
+    crs = SUPPORTED_CRS.get(value.strip())
+    if crs is None:
+        supported = ", ".join(sorted({c.uri for c in SUPPORTED_CRS.values()}))
+        raise ApiError(400, f"unsupported {param} {value!r}; supported: {supported}")
+    return crs
+
+
+def parse_bbox(value: str | None, crs: OutputCrs) -> tuple[float, float, float, float] | None:
+    """``minx,miny,maxx,maxy`` in ``crs`` axis order (lat/lon CRSs: minlat,minlon,…) → x/y box."""
+    if value is None or value == "":
+        return None
+    parts = value.split(",")
+    if len(parts) not in (4, 6):
+        raise ApiError(400, f"bbox must be 4 numbers minx,miny,maxx,maxy; got {value!r}")
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError as exc:
+        raise ApiError(400, f"bbox must be numbers; got {value!r}") from exc
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    if not all(math.isfinite(n) for n in nums):
+        raise ApiError(400, "bbox must be finite numbers")
+    a, b, c, d = nums
+    if crs.latlon:
+        a, b, c, d = b, a, d, c
+    if a > c or b > d:
+        raise ApiError(400, f"bbox minimum is larger than maximum: {value!r}")
+    if crs.srid == 4326 or crs.srid == 4258:
+        if not (-180 <= a <= 180 and -180 <= c <= 180 and -90 <= b <= 90 and -90 <= d <= 90):
+            raise ApiError(400, f"bbox {value!r} is not in degrees of {crs.label}")
+    return (a, b, c, d)
+
+
+def get_engine_dep(request: Request) -> Engine:
+    """The engine the app was created with."""
+    return request.app.state.engine
+
+
+EngineDep = Annotated[Engine, Depends(get_engine_dep)]
+WebSettingsDep = Annotated[WebSettings, Depends(get_web_settings)]
+
+
+@dataclass(frozen=True)
+class Paging:
+    """``limit`` and ``offset`` within the configured cap."""
+
+    limit: int
+    offset: int
+
+
+def paging(
+    settings: WebSettingsDep,
+    limit: Annotated[int | None, Query(ge=1, description="Number of features (capped by the server).")] = None,
+    offset: Annotated[int, Query(ge=0, description="Number of features to skip.")] = 0,
+) -> Paging:
+    """Paging parameters; a ``limit`` over the cap is refused with 400, not silently cut."""
+    lim = limit or settings.page_default
+    if lim > settings.page_max:
+        raise ApiError(400, f"limit {lim} is above the maximum of {settings.page_max}")
+    return Paging(limit=lim, offset=offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who makes a write request (minimal: a token is valid or not; roles come later)."""
+
+    name: str
+
+
+def require_token(
+    api: Annotated[ApiSettings, Depends(get_api_settings)],
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """Bearer token check for write endpoints: 401 without a valid token."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="ruimte-circulair"'}
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "this request needs a bearer token (Authorization: Bearer …)", headers=challenge)
+    token = authorization[7:].strip()
+    for i, accepted in enumerate(api.tokens):
+        if hmac.compare_digest(token.encode(), accepted.encode()):
+            return Principal(name=f"token-{i + 1}")
+    raise ApiError(401, "the bearer token is not valid", headers=challenge)
+
+
+WriterDep = Annotated[Principal, Depends(require_token)]
+
+
+async def json_body(request: Request, settings: WebSettingsDep) -> bytes:
+    """The raw body of a JSON request: 415 for another media type, 413 when too large."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in {"application/json", "application/geo+json"}:
+        raise ApiError(415, f"send application/json or application/geo+json, not {ctype or 'nothing'}")
+    limit = int(settings.max_upload_mb * 1_000_000)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"request body of {int(declared)} bytes is over the limit of {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ApiError(413, f"request body is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+JsonBodyDep = Annotated[bytes, Depends(json_body)]

@@ -1,0 +1,228 @@
+"""Folium maps that work without internet: Leaflet and plugins come from this app.
+
+A map holds kaartlagen as :class:`RuimteLayer` elements (see ``static/ruimte-map.js``):
+small layers are embedded as GeoJSON built by PostGIS; large ones are loaded by bbox
+from the features API while visible, so the HTML stays small whatever the layer size.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import folium
+from branca.element import Figure
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.template import Template
+from sqlalchemy import Connection, func, select
+
+from app.basemap import Basemap
+from app.settings import WebSettings
+from layers.kinds import Kind, load_kinds
+from layers.models import Feature
+from layers.query import FeatureQuery, feature_stats, query_features
+from layers.store import LayerInfo
+
+LEAFLET_JS = [("leaflet", "/static/leaflet/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", "/static/leaflet/leaflet.css")]
+RUIMTE_JS = [("ruimte_map", "/static/ruimte-map.js")]
+RUIMTE_CSS = [("ruimte_map_css", "/static/ruimte-map.css")]
+FULLSCREEN_JS = [("fullscreen_js", "/static/vendor/leaflet.fullscreen/Control.FullScreen.js")]
+FULLSCREEN_CSS = [("fullscreen_css", "/static/vendor/leaflet.fullscreen/Control.FullScreen.css")]
+SYNC_JS = [("leaflet_sync", "/static/vendor/leaflet.sync/L.Map.Sync.js")]
+#: Kinds whose popups show these fields first (the rest follows).
+TOOLTIP_FIELD = {"gemeenten": "naam", "bedrijventerreinen": "naam", "reserveringen": "naam",
+                 "strategische_locaties": "naam", "hoofdstructuur": "naam", "vestigingen": "naam",
+                 "constraints": "naam", "landgebruik": "klasse"}
+
+
+class RuimteLayer(JSCSSMixin, Layer):
+    """A kaartlaag drawn by ``RuimteMap.layer`` (embedded data or bbox loading)."""
+
+    default_js = RUIMTE_JS
+    default_css = RUIMTE_CSS
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = RuimteMap.layer(
+                Object.assign({{ this.options_json }}, {data: {{ this.data_json }}})
+            );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, options: dict[str, Any], data_json: str | None = None, show: bool = True, control: bool = True):
+        super().__init__(name=options["title"], overlay=True, control=control, show=show)
+        self._name = "RuimteLayer"
+        self.options_json = json.dumps(options, ensure_ascii=False)
+        self.data_json = data_json or "null"
+
+
+class Legend(JSCSSMixin, folium.MacroElement):
+    """A legend of the layers currently on the map."""
+
+    default_js = RUIMTE_JS
+    default_css = RUIMTE_CSS
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            RuimteMap.legend({{ this._parent.get_name() }}, {{ this.title|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str = "Legenda"):
+        super().__init__()
+        self._name = "Legend"
+        self.title = title
+
+
+class Title(JSCSSMixin, folium.MacroElement):
+    """A title box in the top-left corner of the map."""
+
+    default_css = RUIMTE_CSS
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function () {
+                var ctl = L.control({position: "topleft"});
+                ctl.onAdd = function () {
+                    var d = L.DomUtil.create("div", "rc-title");
+                    d.textContent = {{ this.text|tojson }};
+                    return d;
+                };
+                ctl.addTo({{ this._parent.get_name() }});
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Title"
+        self.text = text
+
+
+class Fullscreen(JSCSSMixin, folium.MacroElement):
+    """Full-screen button (local copy of leaflet.fullscreen)."""
+
+    default_js = FULLSCREEN_JS
+    default_css = FULLSCREEN_CSS
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            L.control.fullscreen({position: "topleft", title: "Volledig scherm", titleCancel: "Volledig scherm sluiten"})
+                .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "Fullscreen"
+
+
+def offline(element: JSCSSMixin) -> JSCSSMixin:
+    """Point a folium map's assets at this app instead of CDNs."""
+    element.default_js = list(LEAFLET_JS)
+    element.default_css = list(LEAFLET_CSS)
+    return element
+
+
+def new_map(basemap: Basemap | None, bounds: tuple[float, float, float, float] | None, title: str) -> folium.Map:
+    """An empty offline map fitted to ``bounds`` (lon/lat) with basemap, title, scale bar."""
+    m = offline(folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None, control_scale=True))
+    m.add_to(Figure(title=title))
+    add_basemap(m, basemap)
+    if bounds:
+        m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    Title(title).add_to(m)
+    Fullscreen().add_to(m)
+    return m
+
+
+def add_basemap(m: folium.Map, basemap: Basemap | None) -> None:
+    """Add the background map as a base layer (nothing when there is none)."""
+    if basemap is not None:
+        folium.TileLayer(tiles=basemap.url, attr=basemap.attribution, name=basemap.name, overlay=False, control=True, max_zoom=19).add_to(m)
+
+
+def layer_options(info: LayerInfo, kind: Kind, style_key: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Options for ``RuimteMap.layer``: labels, value labels, style, API URL."""
+    labels = kind.field_labels()
+    values = {f.name: dict(f.values) for f in kind.fields.values() if f.values}
+    opts: dict[str, Any] = {
+        "name": info.name,
+        "title": info.title,
+        "kind": info.kind,
+        "styleKey": style_key or info.kind,
+        "labels": labels,
+        "values": values,
+        "fields": [*kind.fields, *info.extra_fields],
+        "tooltipField": TOOLTIP_FIELD.get(info.kind),
+        "url": f"/api/layers/{info.name}/features",
+    }
+    opts.update(extra)
+    return opts
+
+
+def kaartlaag(
+    conn: Connection,
+    info: LayerInfo,
+    settings: WebSettings,
+    *,
+    query: FeatureQuery | None = None,
+    show: bool = True,
+    **options: Any,
+) -> RuimteLayer:
+    """A map layer for ``info``: embedded when small, else loaded by bbox from the API.
+
+    ``query`` narrows the features (gemeente, bbox in RD, at_least); ``options`` go to
+    ``RuimteMap.layer`` (e.g. ``title``, ``hmcThreshold``).
+    """
+    kind = load_kinds()[info.kind]
+    q = replace(query or FeatureQuery(), out_srid=4326, decimals=6, latlon=False)
+    count, vertices = feature_stats(conn, info, kind, q)
+    opts = layer_options(info, kind, **options)
+    if q.gemeente:
+        opts["url"] += f"?gemeente={q.gemeente}"
+    if count <= settings.embed_max_features and vertices <= settings.embed_max_vertices:
+        page = query_features(conn, info, kind, replace(q, limit=max(count, 1)))
+        data = '{"type": "FeatureCollection", "features": ' + page.features_json + "}"
+        if kind.name in ("constraints", "landgebruik"):
+            field = "category" if kind.name == "constraints" else "klasse"
+            opts["present"] = sorted({f["properties"].get(field) for f in json.loads(page.features_json)} - {None})
+        return RuimteLayer(opts, data, show=show)
+    opts["limit"] = min(settings.page_max, 2000)
+    opts.setdefault("minZoom", 11 if count > 20_000 else 0)
+    return RuimteLayer(opts, None, show=show)
+
+
+def province_outline(conn: Connection, gemeenten: LayerInfo) -> tuple[str, tuple[float, float, float, float]]:
+    """The union of the gemeenten (CRS84 GeoJSON) and its lon/lat bounds."""
+    union = select(func.ST_Transform(func.ST_Union(Feature.geom), 4326).label("g")).where(
+        Feature.layer_id == gemeenten.id, Feature.version_to.is_(None)
+    ).subquery()
+    geojson, xmin, ymin, xmax, ymax = conn.execute(
+        select(
+            func.ST_AsGeoJSON(union.c.g, 6),
+            func.ST_XMin(union.c.g), func.ST_YMin(union.c.g), func.ST_XMax(union.c.g), func.ST_YMax(union.c.g),
+        )
+    ).one()
+    fc = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"naam": "Provincie Utrecht"}, "geometry": json.loads(geojson)}
+    ]})
+    return fc, (xmin, ymin, xmax, ymax)
+
+
+def outline_layer(geojson: str) -> RuimteLayer:
+    """The province outline as a non-toggleable layer."""
+    opts = {"name": "provincie", "title": "Provinciegrens", "styleKey": "provincie", "labels": {"naam": "Naam"}, "fields": ["naam"]}
+    return RuimteLayer(opts, geojson, show=True, control=False)
+
+
+def render(m: folium.Map) -> str:
+    """The map as a complete HTML page."""
+    return m.get_root().render()

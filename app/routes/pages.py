@@ -1,0 +1,127 @@
+"""HTML pages (Dutch): the index, the overview map and a gemeente's map."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import folium
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Connection, func, select
+
+from app.dependencies import EngineDep, WebSettingsDep
+from app.errors import ApiError
+from app.maps import Legend, kaartlaag, new_map, outline_layer, province_outline, render
+from app.settings import get_planning_settings
+from layers.exporter import EXPORT_FORMATS
+from layers.models import Feature
+from layers.query import FeatureQuery
+from layers.store import LayerInfo, list_layers
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+#: Drawing order (bottom to top) and whether a kind is shown when the map opens.
+KIND_ORDER = ["landgebruik", "constraints", "gemeenten", "hoofdstructuur", "bedrijventerreinen",
+              "reserveringen", "strategische_locaties", "vestigingen", "allocatie", "milieuzones", "conflicten"]
+SHOWN = {"gemeenten", "bedrijventerreinen", "reserveringen", "strategische_locaties", "hoofdstructuur"}
+NEARBY_M = 5_000.0
+
+
+def _ordered(layers: list[LayerInfo]) -> list[LayerInfo]:
+    rank = {k: i for i, k in enumerate(KIND_ORDER)}
+    return sorted(layers, key=lambda i: (rank.get(i.kind, len(rank)), i.name))
+
+
+def _gemeenten_layer(layers: list[LayerInfo]) -> LayerInfo | None:
+    named = [i for i in layers if i.kind == "gemeenten"]
+    return next((i for i in named if i.name == "gemeenten"), named[0] if named else None)
+
+
+@router.get("/kaart", response_class=HTMLResponse)
+def kaart(request: Request, engine: EngineDep, settings: WebSettingsDep) -> HTMLResponse:
+    """All kaartlagen on one map, with layer control, legend and popups."""
+    with engine.connect() as conn:
+        layers = _ordered(list_layers(conn))
+        gem = _gemeenten_layer(layers)
+        outline, bounds = province_outline(conn, gem) if gem else (None, None)
+        m = new_map(request.app.state.basemap, bounds, "Kaartlagen circulaire economie – provincie Utrecht")
+        threshold = get_planning_settings().hmc_threshold
+        if outline:
+            outline_layer(outline).add_to(m)
+        for info in layers:
+            kaartlaag(conn, info, settings, show=info.kind in SHOWN, hmcThreshold=threshold).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    Legend().add_to(m)
+    return HTMLResponse(render(m))
+
+
+def _gemeente(conn: Connection, gem: LayerInfo, statcode: str) -> tuple[str, tuple[float, float, float, float]]:
+    row = conn.execute(
+        select(
+            Feature.properties["naam"].astext,
+            func.ST_XMin(Feature.geom), func.ST_YMin(Feature.geom), func.ST_XMax(Feature.geom), func.ST_YMax(Feature.geom),
+        ).where(Feature.layer_id == gem.id, Feature.version_to.is_(None), Feature.gemeente == statcode)
+    ).first()
+    if row is None:
+        raise ApiError(404, f"geen gemeente met code {statcode} in laag {gem.name!r}")
+    return row[0], (row[1], row[2], row[3], row[4])
+
+
+def _lonlat_bounds(conn: Connection, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    env = func.ST_Transform(func.ST_MakeEnvelope(*box, 28992), 4326)
+    r = conn.execute(select(func.ST_XMin(env), func.ST_YMin(env), func.ST_XMax(env), func.ST_YMax(env))).one()
+    return (r[0], r[1], r[2], r[3])
+
+
+@router.get("/kaart/gemeente/{statcode}", response_class=HTMLResponse)
+def kaart_gemeente(statcode: str, request: Request, engine: EngineDep, settings: WebSettingsDep) -> HTMLResponse:
+    """One gemeente's reserveringen with strategische locaties and HMC terreinen nearby."""
+    code = statcode.upper()
+    with engine.connect() as conn:
+        layers = _ordered(list_layers(conn))
+        gem = _gemeenten_layer(layers)
+        if gem is None:
+            raise ApiError(404, "er is geen laag met gemeenten")
+        naam, box = _gemeente(conn, gem, code)
+        near = (box[0] - NEARBY_M, box[1] - NEARBY_M, box[2] + NEARBY_M, box[3] + NEARBY_M)
+        m = new_map(request.app.state.basemap, _lonlat_bounds(conn, box), f"Reserveringen gemeente {naam} ({code})")
+        threshold = get_planning_settings().hmc_threshold
+        nearby = FeatureQuery(bbox=near, bbox_srid=28992)
+        kaartlaag(conn, gem, settings, query=FeatureQuery(gemeente=code), title=f"Gemeente {naam}").add_to(m)
+        for info in layers:
+            if info.kind == "reserveringen":
+                kaartlaag(conn, info, settings, query=FeatureQuery(gemeente=code)).add_to(m)
+            elif info.kind == "strategische_locaties":
+                kaartlaag(conn, info, settings, query=nearby, title=f"{info.title} (binnen 5 km)").add_to(m)
+            elif info.kind == "bedrijventerreinen":
+                hmc = replace(nearby, at_least={"max_milieucategorie": float(threshold)})
+                kaartlaag(
+                    conn, info, settings, query=hmc, title="HMC-bedrijventerreinen (binnen 5 km)", hmcThreshold=threshold
+                ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    Legend().add_to(m)
+    return HTMLResponse(render(m))
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, engine: EngineDep) -> HTMLResponse:
+    """Overview of layers, maps, scenarios and downloads."""
+    with engine.connect() as conn:
+        layers = _ordered(list_layers(conn))
+        gem = _gemeenten_layer(layers)
+        gemeenten = []
+        if gem:
+            gemeenten = conn.execute(
+                select(Feature.gemeente, Feature.properties["naam"].astext)
+                .where(Feature.layer_id == gem.id, Feature.version_to.is_(None))
+                .order_by(Feature.properties["naam"].astext)
+            ).all()
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {"layers": layers, "gemeenten": gemeenten, "formats": EXPORT_FORMATS},
+    )
+

@@ -1,0 +1,145 @@
+"""Feature queries that return GeoJSON built by PostGIS, from small named pieces.
+
+The API and the maps ask for features of one layer by bbox, gemeente and property
+values, paged, in a requested CRS. PostGIS transforms, simplifies and serialises the
+geometry and aggregates the features into one JSON array, so Python never parses or
+re-serialises feature JSON on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import JSON, Connection, Float, Integer, Text, and_, cast, func, literal, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.elements import ColumnElement
+
+from layers.errors import LayerError
+from layers.kinds import Kind
+from layers.models import STORAGE_SRID, Feature
+from layers.store import LayerInfo, version_filter
+
+
+@dataclass(frozen=True)
+class FeatureQuery:
+    """What to select and how to serialise it."""
+
+    bbox: tuple[float, float, float, float] | None = None
+    """Box in ``bbox_srid``, x/y order."""
+    bbox_srid: int = 4326
+    gemeente: str | None = None
+    filters: Mapping[str, str] = field(default_factory=dict)
+    """Property name → value (compared by the field's type)."""
+    at_least: Mapping[str, float] = field(default_factory=dict)
+    """Property name → lowest numeric value (e.g. max_milieucategorie ≥ 4)."""
+    limit: int = 100
+    offset: int = 0
+    out_srid: int = 4326
+    latlon: bool = False
+    """Swap axes in the output (EPSG:4258/4326 in their official lat/lon order)."""
+    decimals: int = 7
+    simplify: float | None = None
+    """Simplification tolerance in metres (RD), for overview maps."""
+    version: int | None = None
+    fid: int | None = None
+
+
+@dataclass
+class FeaturePage:
+    """A page of features: the JSON array text and how many it holds."""
+
+    features_json: str
+    number_returned: int
+
+
+def _geom_expr(q: FeatureQuery) -> ColumnElement:
+    geom: ColumnElement = Feature.geom
+    if q.simplify:
+        geom = func.ST_SimplifyPreserveTopology(geom, q.simplify)
+    if q.out_srid != STORAGE_SRID:
+        geom = func.ST_Transform(geom, q.out_srid)
+    if q.latlon:
+        geom = func.ST_FlipCoordinates(geom)
+    return func.ST_AsGeoJSON(geom, q.decimals)
+
+
+def _bbox_filter(q: FeatureQuery) -> ColumnElement | None:
+    if q.bbox is None:
+        return None
+    env = func.ST_MakeEnvelope(*q.bbox, q.bbox_srid)
+    if q.bbox_srid != STORAGE_SRID:
+        # Densify before transforming so the box's curved edges in RD are followed.
+        env = func.ST_Transform(func.ST_Segmentize(env, (q.bbox[2] - q.bbox[0]) / 16 or 1e-6), STORAGE_SRID)
+    return and_(Feature.geom.op("&&")(env), func.ST_Intersects(Feature.geom, env))
+
+
+def property_clause(name: str, value: str, kind: Kind, extra_fields: Mapping[str, str]) -> ColumnElement:
+    """``properties->>name`` compared to ``value`` by the field's type; 400 for unknown names."""
+    ftype = kind.fields[name].type if name in kind.fields else extra_fields.get(name)
+    if ftype is None:
+        raise LayerError(
+            f"unknown property filter {name!r}; filterable: {', '.join([*kind.fields, *extra_fields])}"
+        )
+    raw = Feature.properties[name].astext
+    if ftype in ("number", "integer"):
+        try:
+            number = float(value.replace(",", "."))
+        except ValueError as exc:
+            raise LayerError(f"filter {name}={value!r}: not a number") from exc
+        return cast(raw, Float) == number
+    if ftype == "boolean":
+        truth = value.strip().lower()
+        if truth not in {"true", "false", "ja", "nee", "1", "0"}:
+            raise LayerError(f"filter {name}={value!r}: not true or false")
+        return raw == ("true" if truth in {"true", "ja", "1"} else "false")
+    return raw == value
+
+
+def _where(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> list[ColumnElement]:
+    clauses: list[ColumnElement] = [Feature.layer_id == layer.id, version_filter(q.version)]
+    box = _bbox_filter(q)
+    if box is not None:
+        clauses.append(box)
+    if q.gemeente:
+        clauses.append(Feature.gemeente == q.gemeente)
+    if q.fid is not None:
+        clauses.append(Feature.fid == q.fid)
+    for name, value in q.filters.items():
+        clauses.append(property_clause(name, value, kind, layer.extra_fields))
+    for name, lowest in q.at_least.items():
+        clauses.append(cast(Feature.properties[name].astext, Float) >= lowest)
+    return clauses
+
+
+def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery) -> FeaturePage:
+    """One page of features as a GeoJSON ``features`` array (text), ordered by ``fid``."""
+    inner = (
+        select(Feature.fid, _geom_expr(q).label("g"), Feature.properties)
+        .where(*_where(layer, kind, q))
+        .order_by(Feature.fid)
+        .limit(q.limit)
+        .offset(q.offset)
+        .subquery()
+    )
+    feature = func.json_build_object(
+        literal("type"), literal("Feature"),
+        literal("id"), inner.c.fid,
+        literal("geometry"), cast(inner.c.g, JSON),
+        literal("properties"), inner.c.properties,
+    )
+    stmt = select(
+        cast(func.coalesce(func.json_agg(aggregate_order_by(feature, inner.c.fid)), text("'[]'::json")), Text),
+        cast(func.count(), Integer),
+    )
+    array, n = conn.execute(stmt).one()
+    return FeaturePage(features_json=array, number_returned=int(n))
+
+
+def feature_stats(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery) -> tuple[int, int]:
+    """How many features match (without paging) and how many vertices they have."""
+    stmt = select(func.count(), func.coalesce(func.sum(func.ST_NPoints(Feature.geom)), 0)).where(
+        *_where(layer, kind, q)
+    )
+    n, v = conn.execute(stmt).one()
+    return int(n), int(v)
