@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy import Engine
 
 from app.errors import ApiError
-from app.settings import ApiSettings, WebSettings, get_api_settings, get_web_settings
+from app.settings import ApiSettings, PlanningSettings, WebSettings
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -89,8 +89,24 @@ def get_engine_dep(request: Request) -> Engine:
     return request.app.state.engine
 
 
+def get_web_dep(request: Request) -> WebSettings:
+    """The web settings the app was created with."""
+    return request.app.state.web
+
+
+def get_api_dep(request: Request) -> ApiSettings:
+    """The API settings (tokens) the app was created with."""
+    return request.app.state.api
+
+
+def get_planning_dep(request: Request) -> PlanningSettings:
+    """The planning settings (HMC threshold) the app was created with."""
+    return request.app.state.planning
+
+
 EngineDep = Annotated[Engine, Depends(get_engine_dep)]
-WebSettingsDep = Annotated[WebSettings, Depends(get_web_settings)]
+WebSettingsDep = Annotated[WebSettings, Depends(get_web_dep)]
+PlanningDep = Annotated[PlanningSettings, Depends(get_planning_dep)]
 
 
 @dataclass(frozen=True)
@@ -124,7 +140,7 @@ class Principal:
 
 
 def require_token(
-    api: Annotated[ApiSettings, Depends(get_api_settings)],
+    api: Annotated[ApiSettings, Depends(get_api_dep)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
     """Bearer token check for write endpoints: 401 without a valid token."""

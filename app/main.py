@@ -9,6 +9,8 @@ from pathlib import Path
 
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -16,19 +18,33 @@ from app.api import api_router
 from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
-from app.settings import get_web_settings
+from app.settings import (
+    ApiSettings,
+    PlanningSettings,
+    WebSettings,
+    get_api_settings,
+    get_planning_settings,
+    get_web_settings,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("ruimte")
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the app; ``engine`` defaults to DATABASE_URL or the local cluster."""
+def create_app(
+    engine: Engine | None = None,
+    *,
+    web: WebSettings | None = None,
+    api: ApiSettings | None = None,
+    planning: PlanningSettings | None = None,
+) -> FastAPI:
+    """Build the app; ``engine`` defaults to DATABASE_URL or the local cluster, settings to the
+    environment (tests pass their own)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or get_engine()
-        app.state.basemap = resolve_basemap(get_web_settings())
+        app.state.basemap = resolve_basemap(app.state.web)
         log.info("basemap: %s", app.state.basemap.name if app.state.basemap else "none")
         yield
 
@@ -37,10 +53,27 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         summary="Kaartlagen, ruimtebeslag scenarios and maps for circular spatial planning in the province of Utrecht.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
     )
+    app.state.web = web or get_web_settings()
+    app.state.api = api or get_api_settings()
+    app.state.planning = planning or get_planning_settings()
     register_error_handlers(app)
     app.include_router(api_router)
+
+    @app.get("/api-docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI served from this app (no CDN)."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="Ruimte Circulair – API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
+        )
+
     app.mount("/static/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import folium
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
 
-from app.dependencies import EngineDep, WebSettingsDep
+from app.dependencies import EngineDep, PlanningDep, WebSettingsDep
 from app.errors import ApiError
 from app.maps import Legend, kaartlaag, new_map, outline_layer, province_outline, render
-from app.settings import get_planning_settings
 from layers.exporter import EXPORT_FORMATS
 from layers.models import Feature
 from layers.query import FeatureQuery
@@ -22,6 +21,7 @@ from layers.store import LayerInfo, list_layers
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 #: Drawing order (bottom to top) and whether a kind is shown when the map opens.
 KIND_ORDER = ["landgebruik", "constraints", "gemeenten", "hoofdstructuur", "bedrijventerreinen",
@@ -41,14 +41,14 @@ def _gemeenten_layer(layers: list[LayerInfo]) -> LayerInfo | None:
 
 
 @router.get("/kaart", response_class=HTMLResponse)
-def kaart(request: Request, engine: EngineDep, settings: WebSettingsDep) -> HTMLResponse:
+def kaart(request: Request, engine: EngineDep, settings: WebSettingsDep, planning: PlanningDep) -> HTMLResponse:
     """All kaartlagen on one map, with layer control, legend and popups."""
     with engine.connect() as conn:
         layers = _ordered(list_layers(conn))
         gem = _gemeenten_layer(layers)
         outline, bounds = province_outline(conn, gem) if gem else (None, None)
         m = new_map(request.app.state.basemap, bounds, "Kaartlagen circulaire economie – provincie Utrecht")
-        threshold = get_planning_settings().hmc_threshold
+        threshold = planning.hmc_threshold
         if outline:
             outline_layer(outline).add_to(m)
         for info in layers:
@@ -77,7 +77,9 @@ def _lonlat_bounds(conn: Connection, box: tuple[float, float, float, float]) -> 
 
 
 @router.get("/kaart/gemeente/{statcode}", response_class=HTMLResponse)
-def kaart_gemeente(statcode: str, request: Request, engine: EngineDep, settings: WebSettingsDep) -> HTMLResponse:
+def kaart_gemeente(
+    statcode: str, request: Request, engine: EngineDep, settings: WebSettingsDep, planning: PlanningDep
+) -> HTMLResponse:
     """One gemeente's reserveringen with strategische locaties and HMC terreinen nearby."""
     code = statcode.upper()
     with engine.connect() as conn:
@@ -88,7 +90,7 @@ def kaart_gemeente(statcode: str, request: Request, engine: EngineDep, settings:
         naam, box = _gemeente(conn, gem, code)
         near = (box[0] - NEARBY_M, box[1] - NEARBY_M, box[2] + NEARBY_M, box[3] + NEARBY_M)
         m = new_map(request.app.state.basemap, _lonlat_bounds(conn, box), f"Reserveringen gemeente {naam} ({code})")
-        threshold = get_planning_settings().hmc_threshold
+        threshold = planning.hmc_threshold
         nearby = FeatureQuery(bbox=near, bbox_srid=28992)
         kaartlaag(conn, gem, settings, query=FeatureQuery(gemeente=code), title=f"Gemeente {naam}").add_to(m)
         for info in layers:
@@ -104,6 +106,12 @@ def kaart_gemeente(statcode: str, request: Request, engine: EngineDep, settings:
     folium.LayerControl(collapsed=False).add_to(m)
     Legend().add_to(m)
     return HTMLResponse(render(m))
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """The site icon (browsers ask for it on every page)."""
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 @router.get("/", response_class=HTMLResponse)

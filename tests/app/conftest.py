@@ -1,0 +1,146 @@
+"""Fixtures for the web service: the app on the test database, with and without demo data,
+a live uvicorn server and headless Chromium (Debian's /usr/bin/chromium via Playwright)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.main import create_app
+from app.settings import ApiSettings, PlanningSettings, WebSettings
+from layers.demo import DemoOptions, load_demo_data
+from layers.importer import ImportPolicy
+
+from tests.conftest import DATA_TABLES
+
+TOKEN = "test-token-0123456789abcdef"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-default-apps",
+]
+
+
+def web_settings(**kw) -> WebSettings:
+    return WebSettings(_env_file=None, basemap="none", **kw)
+
+
+def make_app(engine, **web):
+    return create_app(
+        engine,
+        web=web_settings(**web),
+        api=ApiSettings(_env_file=None, tokens=[TOKEN]),
+        planning=PlanningSettings(_env_file=None),
+    )
+
+
+def _truncate(engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="module")
+def demo_engine(engine):
+    """The test database holding the demo data (offline, seed 2025) for a whole module."""
+    _truncate(engine)
+    load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
+    yield engine
+    _truncate(engine)
+
+
+@pytest.fixture(scope="module")
+def client(demo_engine):
+    """A TestClient on the app with demo data."""
+    with TestClient(make_app(demo_engine)) as c:
+        yield c
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn serving an app in a thread on 127.0.0.1."""
+
+    def __init__(self, app):
+        self.port = _free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def live_server(demo_engine):
+    """The demo app served by uvicorn for the browser tests (big layers load by bbox above 500)."""
+    with LiveServer(make_app(demo_engine, embed_max_features=500)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run scripts/bootstrap (Debian package chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """A page that records console errors and every request that leaves 127.0.0.1."""
+
+    def __init__(self, page):
+        self.page = page
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.api_calls: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith("http://127.0.0.1:") or url.startswith("data:") or url.startswith("blob:"):
+            if "/api/" in url:
+                self.api_calls.append(url)
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (1280×900) with console and network watches."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nl-NL")
+    watched = PageWatch(context.new_page())
+    yield watched
+    context.close()
