@@ -36,10 +36,14 @@ def hmc_mask(codes: np.ndarray, table: MilieucategorieTable, threshold: str) -> 
     [False, True, True, False]
     """
     limit = table.get(table.normalise(threshold) or threshold).value
+    values = {row.code: row.value for row in table.rows}
+    seen: dict[object, bool] = {}
     out = np.zeros(len(codes), dtype=bool)
     for i, code in enumerate(codes):
-        norm = table.normalise(code)
-        out[i] = norm is not None and table.get(norm).value >= limit
+        if code not in seen:
+            norm = table.normalise(code)
+            seen[code] = norm is not None and values[norm] >= limit
+        out[i] = seen[code]
     return out
 
 
@@ -82,23 +86,21 @@ def terrein_pieces(
     [[0, 0.5, 0.4, True], [1, 0.5, 0.4, True]]
     """
     pieces = split_by_zones(terreinen.geometries, gemeenten.geometries)
-    frame = pd.DataFrame(
-        {
-            "terrein": pieces.feature,
-            "gemeente": pieces.zone,
-            "share": pieces.share,
-            "bruto_ha": pieces.area / HA,
-        }
-    )
+    columns: dict[str, np.ndarray] = {
+        "terrein": pieces.feature,
+        "gemeente": pieces.zone,
+        "share": pieces.share,
+        "bruto_ha": pieces.area / HA,
+    }
     for column in SHARED_FIELDS:
         values = np.nan_to_num(terreinen.numbers(column), nan=0.0)
-        frame[column] = values[pieces.feature] * pieces.share
-    hmc = hmc_mask(terreinen.column("max_milieucategorie"), table, hmc_threshold)
-    frame["hmc"] = hmc[pieces.feature]
-    frame["max_milieucategorie"] = terreinen.column("max_milieucategorie")[pieces.feature]
+        columns[column] = values[pieces.feature] * pieces.share
+    categories = terreinen.column("max_milieucategorie")
+    columns["hmc"] = hmc_mask(categories, table, hmc_threshold)[pieces.feature]
+    columns["max_milieucategorie"] = categories[pieces.feature]
     for column in SELECTION_FIELDS:
-        frame[column] = terreinen.column(column)[pieces.feature]
-    return frame
+        columns[column] = terreinen.column(column)[pieces.feature]
+    return pd.DataFrame(columns)
 
 
 def current_per_gemeente(pieces: pd.DataFrame, n_gemeenten: int) -> pd.DataFrame:
@@ -118,20 +120,15 @@ def current_per_gemeente(pieces: pd.DataFrame, n_gemeenten: int) -> pd.DataFrame
         ``current_uitgeefbaar_ha`` and the same with ``hmc_`` instead of ``current_``;
         one row per gemeente position, zeros where a gemeente has no terreinen.
     """
-    index = pd.RangeIndex(n_gemeenten)
-    out = pd.DataFrame(index=index)
-    by_all = pieces.groupby("gemeente")[list(FIGURES)].sum().reindex(index, fill_value=0.0)
-    by_hmc = (
-        pieces[pieces["hmc"]]
-        .groupby("gemeente")[list(FIGURES)]
-        .sum()
-        .reindex(index, fill_value=0.0)
-    )
+    gem = pieces["gemeente"].to_numpy(dtype=np.int64)
+    hmc = pieces["hmc"].to_numpy(dtype=bool)
+    columns: dict[str, np.ndarray] = {}
     for figure in FIGURES:
-        out[f"current_{figure}"] = by_all[figure].to_numpy(dtype=float)
+        ha = pieces[figure].to_numpy(dtype=float)
+        columns[f"current_{figure}"] = np.bincount(gem, weights=ha, minlength=n_gemeenten)
     for figure in FIGURES:
-        out[f"hmc_{figure}"] = by_hmc[figure].to_numpy(dtype=float)
-    out["terreinen"] = (
-        pieces.groupby("gemeente")["terrein"].nunique().reindex(index, fill_value=0).to_numpy()
-    )
-    return out
+        ha = np.where(hmc, pieces[figure].to_numpy(dtype=float), 0.0)
+        columns[f"hmc_{figure}"] = np.bincount(gem, weights=ha, minlength=n_gemeenten)
+    # pieces hold each (terrein, gemeente) pair once, so counting pieces counts terreinen
+    columns["terreinen"] = np.bincount(gem, minlength=n_gemeenten)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n_gemeenten))

@@ -35,7 +35,8 @@ def selected(pieces: pd.DataFrame, selection: Selection) -> np.ndarray:
     for column in ("type_werklocatie", "terreintype", "planstatus"):
         wanted = getattr(selection, column)
         if wanted is not None:
-            keep &= pieces[column].isin(wanted).to_numpy(dtype=bool)
+            values = pieces[column].to_numpy(dtype=object)
+            keep &= np.array([v in wanted for v in values], dtype=bool)
     return keep
 
 
@@ -82,7 +83,7 @@ def demand_per_gemeente(pieces: pd.DataFrame, demand: Demand, gemeenten: Gemeent
     """
     n = len(gemeenten)
     basis = f"{demand.basis}_ha"
-    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out: dict[str, np.ndarray] = {}
     total = np.zeros(n)
     hmc = np.zeros(n)
     gem = pieces["gemeente"].to_numpy(dtype=np.int64)
@@ -101,7 +102,7 @@ def demand_per_gemeente(pieces: pd.DataFrame, demand: Demand, gemeenten: Gemeent
     out["claims_demand_ha"] = claims
     out["demand_ha"] = total + claims
     out["hmc_demand_ha"] = hmc + claims_hmc
-    return out
+    return pd.DataFrame(out, index=pd.RangeIndex(n))
 
 
 def claims_per_gemeente(

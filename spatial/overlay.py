@@ -77,13 +77,8 @@ def split_by_zones(
         return empty
     whole_area = shapely.area(geoms)
     polygonal = whole_area > 0
-    inside = np.zeros(len(feat), dtype=bool)
-    inner_f, inner_z = tree.query(geoms, predicate="within")
-    if len(inner_f):
-        inside_pairs = set(zip(inner_f.tolist(), inner_z.tolist(), strict=True))
-        inside = np.array(
-            [(f, z) in inside_pairs for f, z in zip(feat.tolist(), zone.tolist(), strict=True)]
-        )
+    shapely.prepare(zones)  # caches a spatial index on each zone; the geometries are unchanged
+    inside = shapely.contains_properly(zones[zone], geoms[feat])
     area = np.where(polygonal[feat], whole_area[feat], 0.0).astype(float)
     pieces = geoms[feat].copy() if keep_geometry else None
     cut = polygonal[feat] & ~inside
