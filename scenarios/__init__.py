@@ -35,11 +35,13 @@ from sqlalchemy import Connection
 
 from scenarios import store as _store
 from scenarios.errors import RasterNotFound, RunNotFound, ScenarioError, SpecError, SpecNotFound
-from scenarios.presets import preset_data, preset_names
+from scenarios.presets import preset_data as _preset_data
+from scenarios.presets import preset_names as _preset_names
 from scenarios.runner import RUN_STEPS, compute_indicators, run_scenario
 from scenarios.spec import ScenarioSpec
 from scenarios.store import RunRecord, SpecRecord, get_spec, list_runs, list_specs
-from scenarios.tables import compare_results, result_csv
+from scenarios.tables import compare_results as _compare_results
+from scenarios.tables import result_csv as _result_csv
 from scenarios.validation import validate_spec
 
 #: Rasters every run stores (GeoTIFF, EPSG:28992).
@@ -75,8 +77,8 @@ __all__ = [
 def list_presets() -> list[dict[str, Any]]:
     """The shipped presets: name, title and description."""
     out = []
-    for name in preset_names():
-        data = preset_data(name) or {}
+    for name in _preset_names():
+        data = _preset_data(name) or {}
         out.append(
             {
                 "name": name,
@@ -89,13 +91,13 @@ def list_presets() -> list[dict[str, Any]]:
 
 def load_preset(name: str) -> ScenarioSpec:
     """A shipped preset as a validated spec; :class:`SpecError` names the known ones."""
-    data = preset_data(name)
+    data = _preset_data(name)
     if data is None:
         raise SpecError(
             [
                 {
                     "loc": ["preset"],
-                    "msg": f"unknown preset {name!r}; known presets: {', '.join(preset_names())}",
+                    "msg": f"unknown preset {name!r}; known presets: {', '.join(_preset_names())}",
                 }
             ]
         )
@@ -121,12 +123,12 @@ def _result(conn: Connection, run_id: int) -> dict[str, Any]:
 
 def run_table_csv(conn: Connection, run_id: int) -> str:
     """The result table of a run (gemeenten, regions, totals) as CSV text."""
-    return result_csv(_result(conn, run_id))
+    return _result_csv(_result(conn, run_id))
 
 
 def compare_runs(conn: Connection, a: int, b: int) -> dict[str, Any]:
     """Differences B − A per gemeente and for the totals."""
-    return compare_results(_result(conn, a), _result(conn, b), a, b)
+    return _compare_results(_result(conn, a), _result(conn, b), a, b)
 
 
 def get_run_raster(conn: Connection, run_id: int, name: str) -> bytes:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, func, select, text, update
 
 from scenarios.errors import RasterNotFound, RunNotFound, SpecNotFound
 from scenarios.models import ScenarioRaster, ScenarioRun, ScenarioSpecVersion
@@ -294,8 +294,3 @@ def list_runs(
     if limit:
         stmt = stmt.limit(limit)
     return [_run_record(row, [], with_result=False) for row in conn.execute(stmt).all()]
-
-
-def delete_run_rows(conn: Connection, run_id: int) -> None:
-    """Delete a run and its rasters (its derived layers are the caller's business)."""
-    conn.execute(delete(ScenarioRun).where(ScenarioRun.id == run_id))
