@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.routes import health, layers, pages
+from app.routes import health, layers, pages, scenario_pages, scenarios
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(layers.router)
 api_router.include_router(pages.router)
+api_router.include_router(scenarios.router)
+api_router.include_router(scenario_pages.router)

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import InvalidFeatures, LayerError
 from layers.kinds import UnknownKind
+from scenarios.errors import ScenarioError, SpecError
 
 log = logging.getLogger("ruimte.api")
 
@@ -96,6 +97,11 @@ def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LayerError)
     async def _layer_error(request: Request, exc: LayerError) -> JSONResponse:
         errors = feature_errors(exc) if isinstance(exc, InvalidFeatures) else None
+        return problem(exc.status, exc.message, request, errors)
+
+    @app.exception_handler(ScenarioError)
+    async def _scenario_error(request: Request, exc: ScenarioError) -> JSONResponse:
+        errors = [{"loc": p["loc"], "message": p["msg"]} for p in exc.problems] if isinstance(exc, SpecError) else None
         return problem(exc.status, exc.message, request, errors)
 
     @app.exception_handler(UnknownKind)

@@ -8,7 +8,7 @@ from the features API while visible, so the HTML stays small whatever the layer 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import folium
@@ -168,6 +168,20 @@ def layer_options(info: LayerInfo, kind: Kind, style_key: str | None = None, **e
     return opts
 
 
+@dataclass
+class EmbedBudget:
+    """How many bytes of GeoJSON a page may still embed (the rest is loaded by bbox)."""
+
+    bytes: int
+
+    def take(self, n: int) -> bool:
+        """Reserve ``n`` bytes if they fit."""
+        if n > self.bytes:
+            return False
+        self.bytes -= n
+        return True
+
+
 def kaartlaag(
     conn: Connection,
     info: LayerInfo,
@@ -175,20 +189,23 @@ def kaartlaag(
     *,
     query: FeatureQuery | None = None,
     show: bool = True,
+    budget: EmbedBudget | None = None,
     **options: Any,
 ) -> RuimteLayer:
     """A map layer for ``info``: embedded when small, else loaded by bbox from the API.
 
-    ``query`` narrows the features (gemeente, bbox in RD, at_least); ``options`` go to
-    ``RuimteMap.layer`` (e.g. ``title``, ``hmcThreshold``).
+    ``query`` narrows the features (gemeente, bbox in RD, at_least); ``budget`` is the
+    page's remaining embedding budget (default: a fresh one from the settings); ``options``
+    go to ``RuimteMap.layer`` (e.g. ``title``, ``hmcThreshold``).
     """
     kind = load_kinds()[info.kind]
     q = replace(query or FeatureQuery(), out_srid=4326, decimals=6, latlon=False)
-    count, vertices = feature_stats(conn, info, kind, q)
+    count, size = feature_stats(conn, info, kind, q)
     opts = layer_options(info, kind, **options)
     if q.gemeente:
         opts["url"] += f"?gemeente={q.gemeente}"
-    if count <= settings.embed_max_features and vertices <= settings.embed_max_vertices:
+    budget = budget or EmbedBudget(settings.embed_max_bytes)
+    if count <= settings.embed_max_features and budget.take(size):
         page = query_features(conn, info, kind, replace(q, limit=max(count, 1)))
         data = '{"type": "FeatureCollection", "features": ' + page.features_json + "}"
         if kind.name in ("constraints", "landgebruik"):
@@ -226,3 +243,43 @@ def outline_layer(geojson: str) -> RuimteLayer:
 def render(m: folium.Map) -> str:
     """The map as a complete HTML page."""
     return m.get_root().render()
+
+
+class SyncMaps(JSCSSMixin, folium.MacroElement):
+    """Keep two maps in step (local copy of Leaflet.Sync)."""
+
+    default_js = SYNC_JS
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this.m1.get_name() }}.sync({{ this.m2.get_name() }});
+            {{ this.m2.get_name() }}.sync({{ this.m1.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, m1: folium.Map, m2: folium.Map):
+        super().__init__()
+        self._name = "SyncMaps"
+        self.m1, self.m2 = m1, m2
+
+
+def side_by_side(
+    basemap: Basemap | None, bounds: tuple[float, float, float, float] | None, titles: tuple[str, str], page_title: str
+) -> tuple[Figure, folium.Map, folium.Map]:
+    """Two synchronised maps, left and right, in one page."""
+    figure = Figure(title=page_title)
+    maps = []
+    for i, title in enumerate(titles):
+        m = offline(
+            folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None, control_scale=True,
+                       width="50%", height="100%", left=f"{50 * i}%", top="0%", position="absolute")
+        )
+        figure.add_child(m)
+        add_basemap(m, basemap)
+        if bounds:
+            m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+        Title(title).add_to(m)
+        maps.append(m)
+    figure.add_child(SyncMaps(maps[0], maps[1]))
+    return figure, maps[0], maps[1]

@@ -178,8 +178,10 @@ class WebSettings(BaseSettings):
     )
     basemap_attribution: str = "Kaartgegevens &copy; Kadaster (BRT-Achtergrondkaart, PDOK)"
     embed_max_features: int = 1_000
-    """Layers with more features (or vertices, below) are loaded by bbox from the API."""
-    embed_max_vertices: int = 40_000
+    """Layers with more features are loaded by bbox from the API, not embedded in the page."""
+    embed_max_bytes: int = 450_000
+    """GeoJSON a map page may embed in all; further layers load by bbox, so that a page stays
+    well under 1 MB of HTML whatever the layer sizes."""
     page_default: int = 100
     page_max: int = 10_000
     """Largest ``limit`` the features endpoint accepts."""

@@ -350,7 +350,8 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
         )
         if t == "integer":
             bad = bad | (nums.fillna(0.0) % 1 != 0)
-            nums = nums.where(~bad)
+            # Whole numbers as Python ints, so that they are stored as 2031, not 2031.0.
+            return nums.where(~bad).map(lambda v: None if pd.isna(v) else int(v)), bad, msg
         return nums, bad, msg
     if t == "boolean":
         def conv_bool(v: Any) -> Any:

@@ -136,10 +136,18 @@ def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQue
     return FeaturePage(features_json=array, number_returned=int(n))
 
 
+#: Bytes of GeoJSON per vertex at 6 decimals ("[5.123456,52.123456],") and per feature (envelope).
+GEOJSON_BYTES_PER_VERTEX = 22
+GEOJSON_BYTES_PER_FEATURE = 60
+
+
 def feature_stats(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery) -> tuple[int, int]:
-    """How many features match (without paging) and how many vertices they have."""
-    stmt = select(func.count(), func.coalesce(func.sum(func.ST_NPoints(Feature.geom)), 0)).where(
-        *_where(layer, kind, q)
-    )
-    n, v = conn.execute(stmt).one()
-    return int(n), int(v)
+    """How many features match (without paging) and about how many bytes of GeoJSON they make."""
+    stmt = select(
+        func.count(),
+        func.coalesce(func.sum(func.ST_NPoints(Feature.geom)), 0),
+        func.coalesce(func.sum(func.length(cast(Feature.properties, Text))), 0),
+    ).where(*_where(layer, kind, q))
+    n, vertices, props = conn.execute(stmt).one()
+    size = int(vertices) * GEOJSON_BYTES_PER_VERTEX + int(props) + int(n) * GEOJSON_BYTES_PER_FEATURE
+    return int(n), size

@@ -11,9 +11,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
 
+import scenarios
 from app.dependencies import EngineDep, PlanningDep, WebSettingsDep
 from app.errors import ApiError
-from app.maps import Legend, kaartlaag, new_map, outline_layer, province_outline, render
+from app.maps import EmbedBudget, Legend, kaartlaag, new_map, outline_layer, province_outline, render
 from layers.exporter import EXPORT_FORMATS
 from layers.models import Feature
 from layers.query import FeatureQuery
@@ -51,8 +52,14 @@ def kaart(request: Request, engine: EngineDep, settings: WebSettingsDep, plannin
         threshold = planning.hmc_threshold
         if outline:
             outline_layer(outline).add_to(m)
+        # Layers shown at first get the embedding budget first; all are drawn in KIND_ORDER.
+        budget = EmbedBudget(settings.embed_max_bytes)
+        built = {
+            info.name: kaartlaag(conn, info, settings, show=info.kind in SHOWN, budget=budget, hmcThreshold=threshold)
+            for info in sorted(layers, key=lambda i: i.kind not in SHOWN)
+        }
         for info in layers:
-            kaartlaag(conn, info, settings, show=info.kind in SHOWN, hmcThreshold=threshold).add_to(m)
+            built[info.name].add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     Legend().add_to(m)
     return HTMLResponse(render(m))
@@ -92,16 +99,18 @@ def kaart_gemeente(
         m = new_map(request.app.state.basemap, _lonlat_bounds(conn, box), f"Reserveringen gemeente {naam} ({code})")
         threshold = planning.hmc_threshold
         nearby = FeatureQuery(bbox=near, bbox_srid=28992)
-        kaartlaag(conn, gem, settings, query=FeatureQuery(gemeente=code), title=f"Gemeente {naam}").add_to(m)
+        budget = EmbedBudget(settings.embed_max_bytes)
+        kaartlaag(conn, gem, settings, query=FeatureQuery(gemeente=code), budget=budget, title=f"Gemeente {naam}").add_to(m)
         for info in layers:
             if info.kind == "reserveringen":
-                kaartlaag(conn, info, settings, query=FeatureQuery(gemeente=code)).add_to(m)
+                kaartlaag(conn, info, settings, query=FeatureQuery(gemeente=code), budget=budget).add_to(m)
             elif info.kind == "strategische_locaties":
-                kaartlaag(conn, info, settings, query=nearby, title=f"{info.title} (binnen 5 km)").add_to(m)
+                kaartlaag(conn, info, settings, query=nearby, budget=budget, title=f"{info.title} (binnen 5 km)").add_to(m)
             elif info.kind == "bedrijventerreinen":
                 hmc = replace(nearby, at_least={"max_milieucategorie": float(threshold)})
                 kaartlaag(
-                    conn, info, settings, query=hmc, title="HMC-bedrijventerreinen (binnen 5 km)", hmcThreshold=threshold
+                    conn, info, settings, query=hmc, budget=budget, title="HMC-bedrijventerreinen (binnen 5 km)",
+                    hmcThreshold=threshold,
                 ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     Legend().add_to(m)
@@ -127,9 +136,11 @@ def index(request: Request, engine: EngineDep) -> HTMLResponse:
                 .where(Feature.layer_id == gem.id, Feature.version_to.is_(None))
                 .order_by(Feature.properties["naam"].astext)
             ).all()
+        runs = [scenarios.get_run(conn, r.id) for r in scenarios.list_runs(conn, limit=20)]
     return templates.TemplateResponse(
         request,
         "index.html",
-        {"layers": layers, "gemeenten": gemeenten, "formats": EXPORT_FORMATS},
+        {"layers": layers, "gemeenten": gemeenten, "formats": EXPORT_FORMATS, "runs": runs,
+         "presets": scenarios.list_presets()},
     )
 

@@ -112,3 +112,10 @@ def test_reservering_dates_in_order():
 def test_enum_synonym():
     res = validate_attributes(pd.DataFrame([{"element": "Schakel", "schaalniveau": "regio"}]), KINDS["hoofdstructuur"])
     assert res.problems == [] and res.frame.iloc[0]["element"] == "knooppunt"
+
+
+def test_integers_stay_whole_numbers():
+    row = {"naam": "x", "type": "wijk", "capaciteit_ha": 1, "status": "verkenning", "gemeente": "GM0344", "beschikbaar_vanaf": 2031.0}
+    res = validate_attributes(pd.DataFrame([row]), KINDS["strategische_locaties"])
+    value = res.frame.iloc[0]["beschikbaar_vanaf"]
+    assert res.problems == [] and value == 2031 and isinstance(value, int)
