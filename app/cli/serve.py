@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from app.cli.common import engine, out
 from app.settings import get_api_settings, get_database_settings, get_web_settings
@@ -21,7 +23,7 @@ def _serve(host: str | None, port: int | None) -> None:
 
     web = get_web_settings()
     host, port = host or web.host, port or web.port
-    out.print(f"Ruimte Circulair op [bold]http://{host}:{port}/[/]  (kaart: /kaart, API: /api-docs)", highlight=False)
+    out.print(f"serving Ruimte Circulair at [bold]http://{host}:{port}/[/]  (map: /kaart, API docs: /api-docs)", highlight=False)
     uvicorn.run(create_app(engine()), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 
 
@@ -40,7 +42,9 @@ def register(cli: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 2025,
     ) -> None:
         """Everything in one: start the local PostGIS (without DATABASE_URL), migrate, load the demo
-        data when the database is empty, run the scenario presets, and serve."""
+        data when the database is empty, run the scenario presets that have no run, and serve.
+
+        Without RUIMTE_API_TOKENS a write token is made for this session and printed."""
         from app.cli.common import stage_progress
         from app.database import database_url, migrate
         from app.settings import import_policy
@@ -53,29 +57,32 @@ def register(cli: typer.Typer) -> None:
         with eng.connect() as conn:
             empty = not list_layers(conn)
         if empty:
-            out.print("lege database: demodata laden")
+            out.print("empty database: loading the demo data")
             with stage_progress(threshold=0) as progress:
                 for line in load_demo_data(eng, DemoOptions(seed=seed), import_policy(), progress=progress):
                     out.print(f"  {line}", highlight=False)
         _run_presets(eng)
         if not get_api_settings().tokens:
             token = secrets.token_urlsafe(24)
-            import os
-
             os.environ["RUIMTE_API_TOKENS"] = f'["{token}"]'
             get_api_settings.cache_clear()
-            out.print(f"schrijftoken voor deze sessie (Authorization: Bearer …): [bold]{token}[/]", highlight=False)
+            out.print(f"write token for this session (Authorization: Bearer …): [bold]{token}[/]", highlight=False)
         _serve(host, port)
 
 
-def _run_presets(eng) -> None:  # noqa: ANN001 - an Engine
-    """Run the scenario presets that have no run yet (when the scenario engine is installed)."""
-    try:
-        import scenarios
-    except ImportError:
-        return
-    runner = getattr(scenarios, "ensure_preset_runs", None)
-    if runner is None:
-        return
-    for line in runner(eng):
-        out.print(f"  {line}", highlight=False)
+def _run_presets(eng: Engine) -> None:
+    """Run each scenario preset that has no finished run yet, so the maps have something to show."""
+    import scenarios
+
+    for preset in scenarios.list_presets():
+        with eng.connect() as conn:
+            done = [r for r in scenarios.list_runs(conn, spec_name=preset["name"]) if r.status == "done"]
+        if done:
+            continue
+        run = scenarios.run_scenario(eng, preset["name"], created_by="ruimte demo")
+        totals = (run.result or {}).get("totals", {})
+        out.print(
+            f"  scenario {preset['name']}: run {run.id}, demand {totals.get('demand_ha', 0):,.0f} ha, "
+            f"supply {totals.get('supply_ha', 0):,.0f} ha",
+            highlight=False,
+        )
