@@ -345,11 +345,18 @@ def server_copy_floor(url: str, layer: str) -> dict[str, float]:
     return out
 
 
-def cli_startup() -> float:
-    """Wall seconds of ``python -m app.cli layers --help``: the CLI's start-up alone."""
+def cli_startup() -> float | None:
+    """Wall seconds of ``python -m app.cli layers --help``: the CLI's start-up alone.
+
+    None (with a warning) when the CLI fails to start: a diagnostic, not a reason to stop.
+    """
     t0 = time.perf_counter()
     args = [sys.executable, "-m", "app.cli", "layers", "--help"]
-    subprocess.run(args, capture_output=True, cwd=ROOT, check=True)
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"warning: the CLI did not start ({last}); start-up not measured", file=sys.stderr)
+        return None
     return time.perf_counter() - t0
 
 
@@ -459,6 +466,21 @@ def machine_info(engine: Engine) -> dict[str, object]:
     }
 
 
+def git_state() -> dict[str, object] | None:
+    """The commit measured and whether the working tree differs from it (None: no git)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, cwd=ROOT, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"commit": head, "modified_files": status.splitlines()}
+
+
 def summary(values: list[float]) -> dict[str, float]:
     """Median, min and max."""
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
@@ -483,7 +505,8 @@ def summarise(runs: list[dict]) -> dict[str, object]:
     out["server_copy"] = {
         k: summary([r["server_copy"][k] for r in runs]) for k in runs[0]["server_copy"]
     }
-    out["cli_startup"] = summary([r["cli_startup"] for r in runs])
+    startups = [r["cli_startup"] for r in runs if r["cli_startup"] is not None]
+    out["cli_startup"] = summary(startups) if startups else None
     return out
 
 
@@ -527,8 +550,11 @@ def markdown(stats: dict, machine: dict, n: int, runs: int, load: tuple[float, f
         f"| {cell(floor['features'])} |",
         f"| … into a table like `features` without its indexes and foreign key "
         f"| {cell(floor['bare'])} |",
-        f"| CLI start-up (`python -m app.cli layers --help`) | {cell(stats['cli_startup'])} |",
     ]
+    if stats["cli_startup"]:
+        lines.append(
+            f"| CLI start-up (`python -m app.cli layers --help`) | {cell(stats['cli_startup'])} |"
+        )
     return "\n".join(lines)
 
 
@@ -613,6 +639,7 @@ def main(argv: list[str] | None = None) -> int:
         "features": args.features,
         "runs_requested": args.runs,
         "database": "--database-url" if args.database_url else "throwaway cluster (fsync off)",
+        "git": git_state(),
         "machine": machine,
         "load_average": {"before": load_before, "after": load_after},
         "generate_seconds": t_gen,
