@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.routes import health, layers, pages, scenario_pages, scenarios
+from app.routes import health, layers, ogc, pages, qgis, scenario_pages, scenarios, styles, tiles
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -12,3 +12,7 @@ api_router.include_router(layers.router)
 api_router.include_router(pages.router)
 api_router.include_router(scenarios.router)
 api_router.include_router(scenario_pages.router)
+api_router.include_router(ogc.router)
+api_router.include_router(tiles.router)
+api_router.include_router(styles.router)
+api_router.include_router(qgis.router)

@@ -54,7 +54,8 @@ def get_engine(url: str | None = None) -> Engine:
 
 def target_metadata() -> MetaData:
     """The metadata of every model module (what migrations must match)."""
-    import scenarios.models  # noqa: F401 - registers the scenario tables on Base
+    import app.models  # noqa: F401 - users and tokens
+    import scenarios.models  # noqa: F401 - scenario tables
     from layers.models import Base
 
     return Base.metadata

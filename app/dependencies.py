@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import math
 from dataclasses import dataclass
 from typing import Annotated
@@ -11,7 +10,9 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy import Engine
 
 from app.errors import ApiError
-from app.settings import ApiSettings, PlanningSettings, WebSettings
+from app.auth import ANONYMOUS, AuthError, Principal, principal_for_token, require_editor
+from app.settings import AuthSettings, PlanningSettings, WebSettings
+from layers.access import Viewer
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -94,11 +95,6 @@ def get_web_dep(request: Request) -> WebSettings:
     return request.app.state.web
 
 
-def get_api_dep(request: Request) -> ApiSettings:
-    """The API settings (tokens) the app was created with."""
-    return request.app.state.api
-
-
 def get_planning_dep(request: Request) -> PlanningSettings:
     """The planning settings (HMC threshold) the app was created with."""
     return request.app.state.planning
@@ -132,29 +128,57 @@ def paging(
 PagingDep = Annotated[Paging, Depends(paging)]
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who makes a write request (minimal: a token is valid or not; roles come later)."""
-
-    name: str
-
-
-def require_token(
-    api: Annotated[ApiSettings, Depends(get_api_dep)],
+def get_principal(
+    request: Request,
+    engine: EngineDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    """Bearer token check for write endpoints: 401 without a valid token."""
+    """Who asks: the user of a valid bearer token, else the anonymous public (401 for a bad token)."""
+    if not authorization:
+        return ANONYMOUS
     challenge = {"WWW-Authenticate": 'Bearer realm="ruimte-circulair"'}
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise ApiError(401, "this request needs a bearer token (Authorization: Bearer …)", headers=challenge)
+    if not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "use a bearer token: Authorization: Bearer …", headers=challenge)
     token = authorization[7:].strip()
-    for i, accepted in enumerate(api.tokens):
-        if hmac.compare_digest(token.encode(), accepted.encode()):
-            return Principal(name=f"token-{i + 1}")
-    raise ApiError(401, "the bearer token is not valid", headers=challenge)
+    with engine.begin() as conn:
+        principal = principal_for_token(conn, token) if token else None
+    if principal is None:
+        raise ApiError(401, "the bearer token is not valid (unknown, expired or revoked)", headers=challenge)
+    return principal
 
 
-WriterDep = Annotated[Principal, Depends(require_token)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_viewer(principal: PrincipalDep) -> Viewer:
+    """What the caller may read."""
+    return principal.viewer
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+def require_writer(request: Request, principal: PrincipalDep) -> Principal:
+    """An editor (401 without a token, 403 for a viewer), within the write rate limit (429)."""
+    try:
+        require_editor(principal)
+    except AuthError as exc:
+        raise ApiError(exc.status, exc.message, headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None) from exc
+    wait = request.app.state.rate_limiter.take(principal.token_id or 0)
+    if wait > 0:
+        raise ApiError(429, f"too many writes; try again in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
+    return principal
+
+
+WriterDep = Annotated[Principal, Depends(require_writer)]
+
+
+def get_auth_dep(request: Request) -> AuthSettings:
+    """The access-control settings the app was created with."""
+    return request.app.state.auth
+
+
+AuthSettingsDep = Annotated[AuthSettings, Depends(get_auth_dep)]
 
 
 async def json_body(request: Request, settings: WebSettingsDep) -> bytes:

@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.auth import AuthError
 from layers.errors import InvalidFeatures, LayerError
 from layers.kinds import UnknownKind
 from scenarios.errors import ScenarioError, SpecError
@@ -39,8 +40,11 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Content too large",
+    412: "Precondition failed",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    428: "Precondition required",
+    429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -98,6 +102,11 @@ def register_error_handlers(app: FastAPI) -> None:
     async def _layer_error(request: Request, exc: LayerError) -> JSONResponse:
         errors = feature_errors(exc) if isinstance(exc, InvalidFeatures) else None
         return problem(exc.status, exc.message, request, errors)
+
+    @app.exception_handler(AuthError)
+    async def _auth_error(request: Request, exc: AuthError) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="ruimte-circulair"'} if exc.status == 401 else None
+        return problem(exc.status, exc.message, request, headers=headers)
 
     @app.exception_handler(ScenarioError)
     async def _scenario_error(request: Request, exc: ScenarioError) -> JSONResponse:

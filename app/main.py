@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import xstatic.pkg.leaflet as xleaflet
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -18,11 +18,12 @@ from app.api import api_router
 from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
+from app.ratelimit import RateLimiter
 from app.settings import (
-    ApiSettings,
+    AuthSettings,
     PlanningSettings,
     WebSettings,
-    get_api_settings,
+    get_auth_settings,
     get_planning_settings,
     get_web_settings,
 )
@@ -35,7 +36,7 @@ def create_app(
     engine: Engine | None = None,
     *,
     web: WebSettings | None = None,
-    api: ApiSettings | None = None,
+    auth: AuthSettings | None = None,
     planning: PlanningSettings | None = None,
 ) -> FastAPI:
     """Build the app; ``engine`` defaults to DATABASE_URL or the local cluster, settings to the
@@ -58,9 +59,11 @@ def create_app(
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
     )
     app.state.web = web or get_web_settings()
-    app.state.api = api or get_api_settings()
+    app.state.auth = auth or get_auth_settings()
+    app.state.rate_limiter = RateLimiter(app.state.auth.write_rate_per_minute)
     app.state.planning = planning or get_planning_settings()
     register_error_handlers(app)
+    app.middleware("http")(security_headers)
     app.include_router(api_router)
 
     @app.get("/api-docs", include_in_schema=False)
@@ -77,6 +80,30 @@ def create_app(
     app.mount("/static/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+#: Headers on every HTML page: no sniffing, no framing, no foreign scripts or connections.
+#: Inline scripts stay allowed: Folium writes the map set-up inline.
+HTML_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob: https://service.pdok.nl; connect-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'self'; form-action 'self'"
+    ),
+}
+
+
+async def security_headers(request: Request, call_next):  # noqa: ANN201 - Starlette middleware
+    """Security headers on HTML responses; nosniff on everything."""
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.headers.get("content-type", "").startswith("text/html"):
+        for key, value in HTML_SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+    return response
 
 
 def _version() -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select
 
 from app.basemap import Basemap
 from app.settings import WebSettings
+from layers.access import PUBLIC, Viewer
 from layers.kinds import Kind, load_kinds
 from layers.models import Feature
 from layers.query import FeatureQuery, feature_stats, query_features
@@ -190,6 +191,7 @@ def kaartlaag(
     query: FeatureQuery | None = None,
     show: bool = True,
     budget: EmbedBudget | None = None,
+    viewer: Viewer = PUBLIC,
     **options: Any,
 ) -> RuimteLayer:
     """A map layer for ``info``: embedded when small, else loaded by bbox from the API.
@@ -199,7 +201,7 @@ def kaartlaag(
     go to ``RuimteMap.layer`` (e.g. ``title``, ``hmcThreshold``).
     """
     kind = load_kinds()[info.kind]
-    q = replace(query or FeatureQuery(), out_srid=4326, decimals=6, latlon=False)
+    q = replace(query or FeatureQuery(), out_srid=4326, decimals=6, latlon=False, viewer=viewer)
     count, size = feature_stats(conn, info, kind, q)
     opts = layer_options(info, kind, **options)
     if q.gemeente:

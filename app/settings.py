@@ -195,22 +195,23 @@ class WebSettings(BaseSettings):
         return self
 
 
-class ApiSettings(BaseSettings):
-    """Write access to the API: bearer tokens (a minimal scheme; roles come later)."""
+class AuthSettings(BaseSettings):
+    """Access control: what gemeente-editors may edit, write rate limits."""
 
-    model_config = SettingsConfigDict(env_prefix="RUIMTE_API_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_AUTH_", env_file=".env", extra="ignore")
 
-    tokens: list[str] = Field(default_factory=list)
-    """Accepted bearer tokens for write endpoints, e.g. ``RUIMTE_API_TOKENS='["…"]'``.
-    Without any, write endpoints answer 401."""
+    gemeente_kinds: tuple[str, ...] = ("reserveringen", "strategische_locaties")
+    """Kinds a gemeente-editor may edit (features of their own gemeente only)."""
+    write_rate_per_minute: int = 120
+    """Writes per token per minute before 429 (a burst of this size is allowed)."""
+    token_days: float = 90.0
+    """Default lifetime of a new token."""
 
-    @field_validator("tokens")
-    @classmethod
-    def _refuse_weak(cls, value: list[str]) -> list[str]:
-        for token in value:
-            if len(token) < 16 or token.lower() in {"changeme", "changethis", "secret", "token"}:
-                raise ValueError("API tokens must be at least 16 characters and not a default value")
-        return value
+    @model_validator(mode="after")
+    def _check(self) -> AuthSettings:
+        if self.write_rate_per_minute < 1:
+            raise ValueError("write_rate_per_minute must be at least 1")
+        return self
 
 
 @lru_cache
@@ -220,6 +221,6 @@ def get_web_settings() -> WebSettings:
 
 
 @lru_cache
-def get_api_settings() -> ApiSettings:
-    """API settings from the environment (cached)."""
-    return ApiSettings()
+def get_auth_settings() -> AuthSettings:
+    """Access-control settings from the environment (cached)."""
+    return AuthSettings()

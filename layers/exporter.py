@@ -3,7 +3,8 @@
 Defaults follow what readers expect:
 
 - GeoPackage and FlatGeobuf in EPSG:28992; the GeoPackage is version 1.2, which GDAL 3.6
-  and QGIS 3.22 read without warnings; the stable feature id is the GeoPackage FID;
+  and QGIS 3.22 read without warnings; the stable feature id is the GeoPackage FID; a
+  ``layer_styles`` table holds the web map's style (QML and SLD), which QGIS applies;
 - GeoJSON in WGS84 per RFC 7946 (lon/lat, right-hand winding), with 9 decimals so that
   a round trip stays within a millimetre; with ``crs`` another CRS and a ``crs`` member;
 - Shapefile as a zip with .prj and .cpg, and ``fieldnames.csv`` mapping each long field
@@ -29,11 +30,14 @@ import shapely
 from pyproj import CRS
 from sqlalchemy import Connection
 
+from layers.access import Viewer
 from layers.errors import LayerError, UnsupportedFormat
+from layers.gpkg_styles import style_for, write_layer_styles
 from layers.kinds import Kind, load_kinds
 from layers.models import STORAGE_SRID
 from layers.readers import FIELDNAMES_FILE
 from layers.store import FeatureFrame, read_features
+from layers.styles import DEFAULT_HMC_THRESHOLD
 from spatial.crs import RD_NEW, WGS84, crs_label, parse_crs, reproject
 from spatial.geometry import promote_to_multi
 
@@ -100,20 +104,27 @@ def export_layer(
     crs: str | None = None,
     version: int | None = None,
     progress: StageProgress | None = None,
+    viewer: Viewer | None = None,
+    hmc_threshold: str = DEFAULT_HMC_THRESHOLD,
 ) -> ExportResult:
-    """Write layer ``name`` (current or pinned ``version``) to ``output`` as ``fmt``."""
+    """Write layer ``name`` (current or pinned ``version``) to ``output`` as ``fmt``.
+
+    ``viewer`` leaves out what they may not see (None: everything, as for the CLI).
+    ``hmc_threshold`` is the HMC setting the GeoPackage's QGIS style uses.
+    """
     if fmt not in EXPORT_FORMATS:
         raise UnsupportedFormat(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     report = progress or (lambda _stage, _done, _total: None)
     report("read", 0, 1)
-    ff = read_features(conn, name, version)
+    ff = read_features(conn, name, version, viewer)
     n = len(ff.fids)
     report("table", 0, n)
     kind = load_kinds()[ff.info.kind]
     table = feature_table(ff, kind)
     report("write", 0, n)
     info = ff.info
-    result = write_table(table, info.name, info.title, info.description, fmt, Path(output), crs)
+    result = write_table(table, info.name, info.title, info.description, fmt, Path(output), crs,
+                         kind=kind, hmc_threshold=hmc_threshold)
     report("write", n, n)
     return result
 
@@ -126,8 +137,15 @@ def write_table(
     fmt: str,
     output: Path,
     crs: str | None = None,
+    *,
+    kind: Kind | None = None,
+    hmc_threshold: str = DEFAULT_HMC_THRESHOLD,
 ) -> ExportResult:
-    """Write a feature table (EPSG:28992) in one of the export formats."""
+    """Write a feature table (EPSG:28992) in one of the export formats.
+
+    A GeoPackage of a layer of ``kind`` gets the kind's web map style as its default
+    QGIS style (``layer_styles``); ``hmc_threshold`` is the HMC setting the style uses.
+    """
     default = WGS84 if fmt == "geojson" else RD_NEW
     target = parse_crs(crs) if crs else default
     if not target.equals(RD_NEW):
@@ -150,6 +168,8 @@ def write_table(
             dataset_options={"VERSION": GPKG_VERSION},
             layer_options={"IDENTIFIER": title, "DESCRIPTION": description or title},
         )
+        if kind is not None:
+            write_layer_styles(output, [style_for(kind, layer_name, title, geometry_type, hmc_threshold)])
         files = [output.name]
     elif fmt == "fgb":
         pyogrio.write_dataframe(

@@ -100,6 +100,8 @@ class Kind:
     rules: tuple[Rule, ...] = ()
     gemeente_field: str | None = None
     label_field: str | None = None
+    temporal: tuple[str, str] | None = None
+    """Date fields (start, end) giving each feature's validity period (OGC ``datetime``)."""
 
     def field_labels(self) -> dict[str, str]:
         """Field name → Dutch label."""
@@ -189,9 +191,21 @@ def _load_kinds(path: str) -> KindRegistry:
                 rules=rules,
                 gemeente_field=spec.get("gemeente_field"),
                 label_field=spec.get("label_field"),
+                temporal=_temporal(path, name, spec.get("temporal"), fields),
             )
         )
     return KindRegistry(kinds)
+
+
+def _temporal(path: str, kind: str, spec: Any, fields: Mapping[str, FieldSpec]) -> tuple[str, str] | None:
+    """The ``temporal: {start: F, end: G}`` entry of a kind, checked to name date fields."""
+    if not spec:
+        return None
+    start, end = spec.get("start"), spec.get("end")
+    for name in (start, end):
+        if name not in fields or fields[name].type != "date":
+            raise ValueError(f"{path}: kind {kind}: temporal field {name!r} is not a date field of the kind")
+    return (start, end)
 
 
 # -- column mapping ------------------------------------------------------------------

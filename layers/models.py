@@ -72,6 +72,8 @@ class Layer(Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     geometry_type: Mapped[str] = mapped_column(String(40))
     current_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    published: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    """Unpublished layers are seen by the province (and admins) only."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -95,7 +97,9 @@ class LayerVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str | None] = mapped_column(Text)
     change: Mapped[str] = mapped_column(String(20), server_default="import")
-    """What made this version: import, edit, restore."""
+    """What made this version: import, new-version, create, update, delete, restore."""
+    feature_fid: Mapped[int | None] = mapped_column(BigInteger)
+    """The feature a single-feature edit changed."""
     source: Mapped[str | None] = mapped_column(Text)
     """Source file name (or URL / generator) the features came from."""
     source_format: Mapped[str | None] = mapped_column(String(40))
@@ -134,6 +138,8 @@ class Feature(Base):
     version_from: Mapped[int] = mapped_column(Integer)
     version_to: Mapped[int | None] = mapped_column(Integer)
     gemeente: Mapped[str | None] = mapped_column(String(6))
+    draft: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    """A draft (concept) is seen only by its gemeente and the province."""
     geom = mapped_column(
         Geometry(geometry_type="GEOMETRY", srid=STORAGE_SRID, spatial_index=True), nullable=False
     )

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
-from sqlalchemy import JSON, Connection, Float, Integer, Text, and_, cast, func, literal, select, text
+from sqlalchemy import JSON, Connection, Date, Float, Integer, Text, and_, cast, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
+from layers.access import PUBLIC, Viewer, feature_visibility
 from layers.errors import LayerError
 from layers.kinds import Kind
 from layers.models import STORAGE_SRID, Feature
@@ -43,6 +45,11 @@ class FeatureQuery:
     """Simplification tolerance in metres (RD), for overview maps."""
     version: int | None = None
     fid: int | None = None
+    interval: tuple[date | None, date | None] | None = None
+    """Features whose validity period (the kind's ``temporal`` fields) meets this closed
+    interval; None at either end is open (OGC ``datetime``)."""
+    viewer: Viewer | None = PUBLIC
+    """Who reads: drafts and unpublished layers are left out unless they may see them."""
 
 
 @dataclass
@@ -97,7 +104,11 @@ def property_clause(name: str, value: str, kind: Kind, extra_fields: Mapping[str
 
 
 def _where(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> list[ColumnElement]:
-    clauses: list[ColumnElement] = [Feature.layer_id == layer.id, version_filter(q.version)]
+    clauses: list[ColumnElement] = [
+        Feature.layer_id == layer.id,
+        version_filter(q.version),
+        feature_visibility(q.viewer),
+    ]
     box = _bbox_filter(q)
     if box is not None:
         clauses.append(box)
@@ -109,7 +120,25 @@ def _where(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> list[ColumnElement]
         clauses.append(property_clause(name, value, kind, layer.extra_fields))
     for name, lowest in q.at_least.items():
         clauses.append(cast(Feature.properties[name].astext, Float) >= lowest)
+    if q.interval is not None:
+        clauses.extend(_interval_clauses(kind, q.interval))
     return clauses
+
+
+def _interval_clauses(kind: Kind, interval: tuple[date | None, date | None]) -> list[ColumnElement]:
+    """Validity period meets ``interval``: starts before its end and ends after its start."""
+    if kind.temporal is None:
+        raise LayerError(f"layers of kind {kind.name!r} have no time: datetime cannot select on them")
+    start_field, end_field = kind.temporal
+    lo, hi = interval
+    out: list[ColumnElement] = []
+    if hi is not None:
+        start = Feature.properties[start_field].astext
+        out.append(or_(start.is_(None), cast(start, Date) <= hi))
+    if lo is not None:
+        end = Feature.properties[end_field].astext
+        out.append(or_(end.is_(None), cast(end, Date) >= lo))
+    return out
 
 
 def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery) -> FeaturePage:
@@ -134,6 +163,16 @@ def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQue
     )
     array, n = conn.execute(stmt).one()
     return FeaturePage(features_json=array, number_returned=int(n))
+
+
+def count_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery, cap: int) -> int | None:
+    """How many features match ``q`` (paging ignored), or None when more than ``cap``.
+
+    The count stops after ``cap + 1`` rows, so it stays cheap on large layers.
+    """
+    matched = select(literal(1)).where(*_where(layer, kind, q)).limit(cap + 1).subquery()
+    n = int(conn.execute(select(func.count()).select_from(matched)).scalar_one())
+    return n if n <= cap else None
 
 
 #: Bytes of GeoJSON per vertex at 6 decimals ("[5.123456,52.123456],") and per feature (envelope).

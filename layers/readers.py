@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
 import shapely
+from pyarrow.lib import ArrowException
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 from pyproj import CRS
 
@@ -118,7 +121,9 @@ def _sidecar_prj(path: Path) -> CRS | None:
 
 def _read_ogr(dataset: str, fmt: str, source_layer: str | None, display: str) -> SourceData:
     try:
-        layers = pyogrio.list_layers(dataset)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layers = pyogrio.list_layers(dataset)
     except (DataSourceError, OSError) as exc:
         raise UnreadableFile(f"{display}: cannot be opened as {fmt} ({_clean(exc)})") from exc
     names = [str(name) for name, _ in layers]
@@ -137,30 +142,20 @@ def _read_ogr(dataset: str, fmt: str, source_layer: str | None, display: str) ->
         raise UnreadableFile(
             f"{display} has no layer {source_layer!r}; its layers: {', '.join(names)}"
         )
-    try:
-        info = pyogrio.read_info(dataset, layer=source_layer)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
-            frame = pyogrio.read_dataframe(dataset, layer=source_layer, fid_as_index=True, use_arrow=True)
-        except ValueError:
-            # pyogrio's Arrow path fails on some GeoJSON ids; the classic path reads them.
-            frame = pyogrio.read_dataframe(dataset, layer=source_layer, fid_as_index=True, use_arrow=False)
-    except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as exc:
-        raise UnreadableFile(f"{display}: layer {source_layer!r} cannot be read ({_clean(exc)})") from exc
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(
-            f"{display}: text is not in the declared encoding ({exc.reason}); "
-            "save the file as UTF-8 or add a .cpg file naming its encoding"
-        ) from exc
-    crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
-    geoms = np.asarray(frame.geometry.array, dtype=object) if "geometry" in frame else np.full(
-        len(frame), None, dtype=object
-    )
-    ids = frame.index.to_numpy()
-    attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name] if "geometry" in frame else []))
-    attrs = attrs.reset_index(drop=True)
+            attrs, geoms, ids, crs_text, problems = _read_layer(dataset, source_layer)
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"{display}: text is not in the declared encoding ({exc.reason}); "
+                "save the file as UTF-8 or add a .cpg file naming its encoding"
+            ) from exc
+        except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as exc:
+            raise UnreadableFile(f"{display}: layer {source_layer!r} cannot be read ({_clean(exc)})") from exc
+    gdal_notes = sorted({f"GDAL: {w.message}" for w in caught})
+    crs = CRS.from_user_input(crs_text) if crs_text else None
     attrs, ids = _take_fid_column(attrs, ids)
-    if info.get("geometry_type") is None and not len(geoms):
-        geoms = np.full(len(attrs), None, dtype=object)
     return SourceData(
         frame=attrs,
         geometries=geoms,
@@ -168,7 +163,38 @@ def _read_ogr(dataset: str, fmt: str, source_layer: str | None, display: str) ->
         format=fmt,
         layer=source_layer,
         source_ids=ids,
+        problems=problems,
+        notes=gdal_notes,
     )
+
+
+def _read_layer(dataset: str, layer: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str | None, list[Problem]]:
+    """Attributes, geometries, feature ids and CRS of one layer.
+
+    The fast path reads through Arrow. When it fails (a geometry GEOS cannot build, such as a
+    ring of two points, or text Arrow will not take) the classic path reads the raw WKB and
+    decodes it feature by feature, so that the broken ones are named instead of failing the file.
+    """
+    try:
+        frame = pyogrio.read_dataframe(dataset, layer=layer, fid_as_index=True, use_arrow=True)
+    except (ValueError, ArrowException, shapely.errors.GEOSException):
+        return _read_layer_raw(dataset, layer)
+    geoms = np.asarray(frame.geometry.array, dtype=object) if "geometry" in frame else np.full(len(frame), None, dtype=object)
+    attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name] if "geometry" in frame else [])).reset_index(drop=True)
+    crs = frame.crs.to_wkt() if frame.crs is not None else None
+    return attrs, geoms, frame.index.to_numpy(), crs, []
+
+
+def _read_layer_raw(dataset: str, layer: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str | None, list[Problem]]:
+    meta, fids, wkb, fields = pyogrio.raw.read(dataset, layer=layer, return_fids=True)
+    n = len(fids)
+    if wkb is None:
+        wkb = np.full(n, None, dtype=object)
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    broken = np.array([w is not None for w in wkb], dtype=bool) & shapely.is_missing(geoms)
+    problems = [Problem(int(i), "geometry", "geometry cannot be read (GEOS refuses it, e.g. a ring of fewer than 4 points)") for i in np.flatnonzero(broken)]
+    attrs = pd.DataFrame({name: values for name, values in zip(meta["fields"], fields, strict=True)})
+    return attrs, np.asarray(geoms, dtype=object), np.asarray(fids), meta.get("crs"), problems
 
 
 def _take_fid_column(attrs: pd.DataFrame, ids: np.ndarray | None) -> tuple[pd.DataFrame, np.ndarray | None]:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from layers.access import Viewer, layer_visibility
 from layers.errors import LayerError, LayerExists, LayerNotFound
 from layers.models import STORAGE_SRID, Feature, Layer, LayerVersion
 
@@ -68,6 +69,7 @@ class LayerInfo:
     created_at: datetime
     updated_at: datetime
     versions: list[dict] = field(default_factory=list)
+    published: bool = True
 
     def as_dict(self) -> dict:
         """JSON-friendly form (CLI ``--json``, API)."""
@@ -94,6 +96,7 @@ class LayerInfo:
                 "synthetic": prov.synthetic,
                 "note": prov.note,
             },
+            "published": self.published,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "versions": self.versions,
@@ -162,6 +165,7 @@ def _info(layer: Layer, lv: LayerVersion, versions: Sequence[LayerVersion] = ())
         ),
         created_at=layer.created_at,
         updated_at=layer.updated_at,
+        published=layer.published,
         versions=[
             {
                 "version": v.version,
@@ -176,38 +180,44 @@ def _info(layer: Layer, lv: LayerVersion, versions: Sequence[LayerVersion] = ())
     )
 
 
-def _orm(conn: Connection) -> Session:
+def orm_session(conn: Connection) -> Session:
     """An ORM session on the caller's connection and transaction (for reading rows as objects)."""
     return Session(bind=conn, expire_on_commit=False, autoflush=False)
 
 
-def list_layers(conn: Connection) -> list[LayerInfo]:
-    """Every layer at its current version, by name."""
-    rows = _orm(conn).execute(
+def list_layers(conn: Connection, viewer: Viewer | None = None) -> list[LayerInfo]:
+    """Every layer ``viewer`` may see (None: all) at its current version, by name."""
+    rows = orm_session(conn).execute(
         select(Layer, LayerVersion)
         .join(
             LayerVersion,
             and_(LayerVersion.layer_id == Layer.id, LayerVersion.version == Layer.current_version),
         )
+        .where(layer_visibility(viewer))
         .order_by(Layer.name)
     ).all()
     return [_info(layer, lv) for layer, lv in rows]
 
 
-def _layer_row(conn: Connection, name: str, *, lock: bool = False) -> Layer:
-    stmt = select(Layer).where(Layer.name == name)
+def _layer_row(conn: Connection, name: str, *, lock: bool = False, viewer: Viewer | None = None) -> Layer:
+    stmt = select(Layer).where(Layer.name == name, layer_visibility(viewer))
     if lock:
         stmt = stmt.with_for_update()
-    layer = _orm(conn).execute(stmt).scalars().first()
+    layer = orm_session(conn).execute(stmt).scalars().first()
     if layer is None:
         raise LayerNotFound(f"no layer named {name!r}")
     return layer
 
 
-def get_layer(conn: Connection, name: str, version: int | None = None) -> LayerInfo:
-    """One layer with its versions; ``version`` pins an earlier one."""
-    layer = _layer_row(conn, name)
-    versions = _orm(conn).execute(
+def get_layer(
+    conn: Connection, name: str, version: int | None = None, viewer: Viewer | None = None
+) -> LayerInfo:
+    """One layer with its versions; ``version`` pins an earlier one.
+
+    A layer ``viewer`` may not see does not exist for them (:class:`LayerNotFound`).
+    """
+    layer = _layer_row(conn, name, viewer=viewer)
+    versions = orm_session(conn).execute(
         select(LayerVersion).where(LayerVersion.layer_id == layer.id).order_by(LayerVersion.version)
     ).scalars().all()
     wanted = version or layer.current_version
@@ -217,6 +227,21 @@ def get_layer(conn: Connection, name: str, version: int | None = None) -> LayerI
             f"layer {name!r} has no version {wanted}; versions: {', '.join(str(v.version) for v in versions)}"
         )
     return _info(layer, lv, versions)
+
+
+def set_layer_meta(conn: Connection, name: str, *, published: bool | None = None,
+                   title: str | None = None, description: str | None = None) -> LayerInfo:
+    """Publish or unpublish a layer, or change its title or description."""
+    layer = _layer_row(conn, name, lock=True)
+    values: dict[str, object] = {"updated_at": func.now()}
+    if published is not None:
+        values["published"] = published
+    if title is not None:
+        values["title"] = title
+    if description is not None:
+        values["description"] = description
+    conn.execute(update(Layer).where(Layer.id == layer.id).values(**values))
+    return get_layer(conn, name)
 
 
 def delete_layer(conn: Connection, name: str) -> int:
@@ -254,7 +279,7 @@ def store_layer(
     The caller's transaction makes this all or nothing.
     """
     check_name(name)
-    existing = _orm(conn).execute(select(Layer).where(Layer.name == name).with_for_update()).scalars().first()
+    existing = orm_session(conn).execute(select(Layer).where(Layer.name == name).with_for_update()).scalars().first()
     if existing is not None and not new_version:
         raise LayerExists(
             f"layer {name!r} already exists (version {existing.current_version}, kind {existing.kind}); "
@@ -415,16 +440,26 @@ class FeatureFrame:
     gemeente: np.ndarray
 
 
-def read_features(conn: Connection, name: str, version: int | None = None) -> FeatureFrame:
-    """All features of a layer at its current (or a pinned) version, ordered by ``fid``."""
-    info = get_layer(conn, name, version)
+def read_features(
+    conn: Connection, name: str, version: int | None = None, viewer: Viewer | None = None
+) -> FeatureFrame:
+    """All features of a layer at its current (or a pinned) version, ordered by ``fid``.
+
+    ``viewer`` leaves out what they may not see (drafts of other gemeenten, unpublished
+    layers); None reads everything (scenario runs, internal use).
+    """
+    info = get_layer(conn, name, version, viewer)
     raw = conn.connection.driver_connection
     flt = "version_to IS NULL" if version is None else "version_from <= %(v)s AND (version_to IS NULL OR version_to > %(v)s)"
+    if viewer is not None and viewer.see_all and not viewer.drafts:
+        flt += " AND NOT draft"
+    elif viewer is not None and not viewer.see_all:
+        flt += " AND (NOT draft" + (" OR gemeente = %(own)s)" if viewer.gemeente else ")")
     with raw.cursor(binary=True) as cur:
         cur.execute(
             f"SELECT fid, ST_AsBinary(geom), properties::text, gemeente FROM features "  # noqa: S608 - fixed text
             f"WHERE layer_id = %(layer)s AND {flt} ORDER BY fid",
-            {"layer": info.id, "v": version},
+            {"layer": info.id, "v": version, "own": viewer.gemeente if viewer else None},
         )
         rows = cur.fetchall()
     if rows:

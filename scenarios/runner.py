@@ -29,6 +29,7 @@ from layers.errors import InvalidFeatures, LayerError, LayerNotFound
 from layers.importer import ImportPolicy, PrepareOptions, frame_source, prepare
 from layers.kinds import load_kinds
 from layers.milieucategorie import MilieucategorieTable, load_table
+from layers.access import NO_DRAFTS
 from layers.store import NewFeatures, Provenance, read_features, store_layer
 from scenarios import store
 from scenarios.compute import STEPS, Computation, DerivedLayer, compute
@@ -114,14 +115,14 @@ def spec_layer_refs(spec: ScenarioSpec) -> list[tuple[str, LayerRef]]:
 
 
 def read_inputs(conn: Connection, spec: ScenarioSpec) -> Inputs:
-    """Read every layer of the spec once, at its pinned (or current) version."""
+    """Read every layer of the spec once, at its pinned (or current) version, without drafts."""
     layers: dict[str, LayerData] = {}
     notes: list[str] = []
     for where, ref in spec_layer_refs(spec):
         if ref.layer in layers:
             continue
         try:
-            frame = read_features(conn, ref.layer, ref.version)
+            frame = read_features(conn, ref.layer, ref.version, NO_DRAFTS)
         except LayerNotFound:
             if ref.required:
                 raise

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("RUIMTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DATA_TABLES = (
     "scenario_rasters", "scenario_runs", "scenario_specs", "features", "layer_versions", "layers",
+    "api_tokens", "users",
 )
 
 

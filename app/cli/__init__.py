@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, layers, scenario, serve
+from app.cli import db, layers, qgis, scenario, serve, users
 from app.cli.common import run_app
 
 cli = typer.Typer(
@@ -17,9 +17,12 @@ cli = typer.Typer(
 cli.add_typer(db.app, name="db")
 cli.add_typer(layers.app, name="layers")
 cli.add_typer(scenario.app, name="scenario")
+cli.add_typer(users.users, name="users")
+cli.add_typer(users.tokens, name="tokens")
 layers.register_demo_data(cli)
 scenario.register_indicators(cli)
 serve.register(cli)
+qgis.register(layers.app, scenario.app)
 
 
 def main() -> None:

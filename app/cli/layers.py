@@ -15,7 +15,7 @@ from app.settings import get_import_settings, import_policy
 from layers.exporter import EXPORT_FORMATS, export_layer
 from layers.importer import ImportRequest, PrepareOptions, import_file
 from layers.kinds import load_kinds
-from layers.store import delete_layer, get_layer, list_layers
+from layers.store import delete_layer, get_layer, list_layers, set_layer_meta
 
 app = typer.Typer(help="Import, export, list, show and delete kaartlagen.", no_args_is_help=True)
 
@@ -207,6 +207,17 @@ def delete_cmd(
     with eng.begin() as conn:
         delete_layer(conn, name)
     out.print(f"deleted layer {name}")
+
+
+@app.command("publish")
+def publish_cmd(
+    name: Annotated[str, typer.Argument(help="Layer name.")],
+    unpublish: Annotated[bool, typer.Option("--unpublish", help="Hide it from the public instead.")] = False,
+) -> None:
+    """Publish a layer (everyone sees it) or, with --unpublish, show it to the province only."""
+    with engine().begin() as conn:
+        info = set_layer_meta(conn, name, published=not unpublish)
+    out.print(f"layer {info.name} is {'published' if info.published else 'unpublished (province only)'}")
 
 
 @app.command("kinds")

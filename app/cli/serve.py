@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from typing import Annotated
 
 import typer
 from sqlalchemy import Engine
 
 from app.cli.common import engine, out
-from app.settings import get_api_settings, get_database_settings, get_web_settings
+from app.settings import get_database_settings, get_web_settings
 
 Host = Annotated[str | None, typer.Option(help="Address to listen on [env: RUIMTE_WEB_HOST, default 127.0.0.1].")]
 Port = Annotated[int | None, typer.Option(help="Port [env: RUIMTE_WEB_PORT, default 8000].")]
@@ -62,12 +60,21 @@ def register(cli: typer.Typer) -> None:
                 for line in load_demo_data(eng, DemoOptions(seed=seed), import_policy(), progress=progress):
                     out.print(f"  {line}", highlight=False)
         _run_presets(eng)
-        if not get_api_settings().tokens:
-            token = secrets.token_urlsafe(24)
-            os.environ["RUIMTE_API_TOKENS"] = f'["{token}"]'
-            get_api_settings.cache_clear()
-            out.print(f"write token for this session (Authorization: Bearer …): [bold]{token}[/]", highlight=False)
+        _demo_admin(eng)
         _serve(host, port)
+
+
+def _demo_admin(eng: Engine) -> None:
+    """Without any user yet, make an admin ``demo-admin`` and print a token valid for one day."""
+    from app.auth import add_user, create_token, list_users
+
+    with eng.begin() as conn:
+        if list_users(conn):
+            return
+        add_user(conn, "demo-admin", "admin")
+        token, _ = create_token(conn, "demo-admin", expires_days=1, description="ruimte demo")
+    out.print(f"admin token (one day; Authorization: Bearer …): [bold]{token}[/]", highlight=False)
+    out.print("more users and tokens: `ruimte users add`, `ruimte tokens create`", highlight=False)
 
 
 def _run_presets(eng: Engine) -> None:

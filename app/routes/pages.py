@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
 
 import scenarios
-from app.dependencies import EngineDep, PlanningDep, WebSettingsDep
+from app.dependencies import EngineDep, PlanningDep, ViewerDep, WebSettingsDep
 from app.errors import ApiError
 from app.maps import EmbedBudget, Legend, kaartlaag, new_map, outline_layer, province_outline, render
 from layers.exporter import EXPORT_FORMATS
@@ -42,10 +42,12 @@ def _gemeenten_layer(layers: list[LayerInfo]) -> LayerInfo | None:
 
 
 @router.get("/kaart", response_class=HTMLResponse)
-def kaart(request: Request, engine: EngineDep, settings: WebSettingsDep, planning: PlanningDep) -> HTMLResponse:
+def kaart(
+    request: Request, engine: EngineDep, settings: WebSettingsDep, planning: PlanningDep, viewer: ViewerDep
+) -> HTMLResponse:
     """All kaartlagen on one map, with layer control, legend and popups."""
     with engine.connect() as conn:
-        layers = _ordered(list_layers(conn))
+        layers = _ordered(list_layers(conn, viewer))
         gem = _gemeenten_layer(layers)
         outline, bounds = province_outline(conn, gem) if gem else (None, None)
         m = new_map(request.app.state.basemap, bounds, "Kaartlagen circulaire economie – provincie Utrecht")
@@ -55,7 +57,7 @@ def kaart(request: Request, engine: EngineDep, settings: WebSettingsDep, plannin
         # Layers shown at first get the embedding budget first; all are drawn in KIND_ORDER.
         budget = EmbedBudget(settings.embed_max_bytes)
         built = {
-            info.name: kaartlaag(conn, info, settings, show=info.kind in SHOWN, budget=budget, hmcThreshold=threshold)
+            info.name: kaartlaag(conn, info, settings, show=info.kind in SHOWN, budget=budget, viewer=viewer, hmcThreshold=threshold)
             for info in sorted(layers, key=lambda i: i.kind not in SHOWN)
         }
         for info in layers:
@@ -85,12 +87,12 @@ def _lonlat_bounds(conn: Connection, box: tuple[float, float, float, float]) -> 
 
 @router.get("/kaart/gemeente/{statcode}", response_class=HTMLResponse)
 def kaart_gemeente(
-    statcode: str, request: Request, engine: EngineDep, settings: WebSettingsDep, planning: PlanningDep
+    statcode: str, request: Request, engine: EngineDep, settings: WebSettingsDep, planning: PlanningDep, viewer: ViewerDep
 ) -> HTMLResponse:
     """One gemeente's reserveringen with strategische locaties and HMC terreinen nearby."""
     code = statcode.upper()
     with engine.connect() as conn:
-        layers = _ordered(list_layers(conn))
+        layers = _ordered(list_layers(conn, viewer))
         gem = _gemeenten_layer(layers)
         if gem is None:
             raise ApiError(404, "er is geen laag met gemeenten")
@@ -100,16 +102,16 @@ def kaart_gemeente(
         threshold = planning.hmc_threshold
         nearby = FeatureQuery(bbox=near, bbox_srid=28992)
         budget = EmbedBudget(settings.embed_max_bytes)
-        kaartlaag(conn, gem, settings, query=FeatureQuery(gemeente=code), budget=budget, title=f"Gemeente {naam}").add_to(m)
+        kaartlaag(conn, gem, settings, query=FeatureQuery(gemeente=code), budget=budget, viewer=viewer, title=f"Gemeente {naam}").add_to(m)
         for info in layers:
             if info.kind == "reserveringen":
-                kaartlaag(conn, info, settings, query=FeatureQuery(gemeente=code), budget=budget).add_to(m)
+                kaartlaag(conn, info, settings, query=FeatureQuery(gemeente=code), budget=budget, viewer=viewer).add_to(m)
             elif info.kind == "strategische_locaties":
-                kaartlaag(conn, info, settings, query=nearby, budget=budget, title=f"{info.title} (binnen 5 km)").add_to(m)
+                kaartlaag(conn, info, settings, query=nearby, budget=budget, viewer=viewer, title=f"{info.title} (binnen 5 km)").add_to(m)
             elif info.kind == "bedrijventerreinen":
                 hmc = replace(nearby, at_least={"max_milieucategorie": float(threshold)})
                 kaartlaag(
-                    conn, info, settings, query=hmc, budget=budget, title="HMC-bedrijventerreinen (binnen 5 km)",
+                    conn, info, settings, query=hmc, budget=budget, viewer=viewer, title="HMC-bedrijventerreinen (binnen 5 km)",
                     hmcThreshold=threshold,
                 ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -124,10 +126,10 @@ def favicon() -> FileResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, engine: EngineDep) -> HTMLResponse:
+def index(request: Request, engine: EngineDep, viewer: ViewerDep) -> HTMLResponse:
     """Overview of layers, maps, scenarios and downloads."""
     with engine.connect() as conn:
-        layers = _ordered(list_layers(conn))
+        layers = _ordered(list_layers(conn, viewer))
         gem = _gemeenten_layer(layers)
         gemeenten = []
         if gem:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 import scenarios
+from app.auth import require_province
 from app.dependencies import EngineDep, JsonBodyDep, WriterDep
 from app.errors import ApiError
 
@@ -52,12 +53,13 @@ def scenarios_index(engine: EngineDep) -> dict[str, Any]:
 @router.post("/api/scenarios", status_code=201, summary="Save a scenario spec")
 def create_spec(body: JsonBodyDep, engine: EngineDep, who: WriterDep) -> Response:
     """Validate and store a spec (JSON); a new version when the name exists. 422 lists every problem."""
+    require_province(who, "save scenario specs")
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"the body is not valid JSON: {exc}") from exc
     with engine.begin() as conn:
-        record = scenarios.save_spec(conn, data, created_by=who.name)
+        record = scenarios.save_spec(conn, data, created_by=who.label)
     doc = record.as_dict()
     return Response(json.dumps(doc, default=str), status_code=201, media_type="application/json",
                     headers={"Location": f"/api/scenarios/{record.name}?version={record.version}"})
@@ -79,12 +81,13 @@ def get_spec(name: str, engine: EngineDep, version: Annotated[int | None, Query(
 def run_spec(name: str, engine: EngineDep, request: Request, who: WriterDep,
              version: Annotated[int | None, Query(ge=1)] = None) -> Response:
     """Run a spec (``name`` of a saved spec or preset); the run is stored and its result returned."""
+    require_province(who, "run scenarios")
     ref = f"{name}@{version}" if version else name
     is_preset = version is None and name in {p["name"] for p in scenarios.list_presets()}
     if not is_preset:
         with engine.connect() as conn:
             scenarios.get_spec(conn, name, version)  # SpecNotFound → 404: the path names a resource
-    run = scenarios.run_scenario(engine, ref, created_by=who.name)
+    run = scenarios.run_scenario(engine, ref, created_by=who.label)
     doc = _run_doc(request, run, with_result=True)
     return Response(json.dumps(doc, default=str), status_code=201, media_type="application/json",
                     headers={"Location": str(request.url_for("run_result", run_id=run.id))})

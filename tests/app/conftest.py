@@ -14,13 +14,39 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.main import create_app
-from app.settings import ApiSettings, PlanningSettings, WebSettings
+from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.demo import DemoOptions, load_demo_data
 from layers.importer import ImportPolicy
 
 from tests.conftest import DATA_TABLES
 
-TOKEN = "test-token-0123456789abcdef"
+#: Test users (role, gemeente) and their fixed tokens, seeded with the demo data.
+USERS = {
+    "admin": ("admin", None),
+    "provincie": ("provincie-editor", None),
+    "utrecht": ("gemeente-editor", "GM0344"),
+    "amersfoort": ("gemeente-editor", "GM0307"),
+    "lezer": ("viewer", None),
+}
+TOKENS = {name: f"rc_test_{name}_0123456789abcdef" for name in USERS}
+TOKEN = TOKENS["provincie"]
+
+
+def auth(name: str) -> dict[str, str]:
+    """Authorization header of a test user."""
+    return {"Authorization": f"Bearer {TOKENS[name]}"}
+
+
+def seed_users(engine) -> None:
+    """The test users with their fixed tokens (stored hashed, like any token)."""
+    from app.auth import add_user, hash_token
+    from app.models import ApiToken
+
+    with engine.begin() as conn:
+        for name, (role, gemeente) in USERS.items():
+            user = add_user(conn, name, role, gemeente)
+            conn.execute(ApiToken.__table__.insert().values(
+                user_id=user.id, token_hash=hash_token(TOKENS[name]), prefix=TOKENS[name][:10], description="test"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -36,7 +62,7 @@ def make_app(engine, **web):
     return create_app(
         engine,
         web=web_settings(**web),
-        api=ApiSettings(_env_file=None, tokens=[TOKEN]),
+        auth=AuthSettings(_env_file=None),
         planning=PlanningSettings(_env_file=None),
     )
 
@@ -51,6 +77,7 @@ def demo_engine(engine):
     """The test database holding the demo data (offline, seed 2025) for a whole module."""
     _truncate(engine)
     load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
+    seed_users(engine)
     yield engine
     _truncate(engine)
 

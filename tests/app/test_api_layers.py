@@ -191,17 +191,21 @@ def test_create_update_delete_with_versions(client, demo_engine):
     assert area == pytest.approx(expected, rel=1e-6)
 
     updated = _feature(status="hard", planreferentie="Omgevingsplan Utrecht")
-    resp = client.put(f"{url}/{fid}", json=updated, headers=AUTH)
+    tag = client.get(f"{url}/{fid}").headers["etag"]
+    problem(client.put(f"{url}/{fid}", json=updated, headers=AUTH), 428)
+    resp = client.put(f"{url}/{fid}", json=updated, headers={**AUTH, "If-Match": tag})
     assert resp.status_code == 200 and resp.json()["version"] == before + 2
     assert client.get(f"{url}/{fid}").json()["properties"]["status"] == "hard"
     with demo_engine.connect() as conn:
         old = read_features(conn, "reserveringen", version=before + 1)
     assert old.properties.loc[old.fids == fid, "status"].item() == "zacht"
 
-    assert client.delete(f"{url}/{fid}", headers=AUTH).status_code == 204
+    problem(client.delete(f"{url}/{fid}", headers={**AUTH, "If-Match": tag}), 412)  # stale: it was updated
+    tag = client.get(f"{url}/{fid}").headers["etag"]
+    assert client.delete(f"{url}/{fid}", headers={**AUTH, "If-Match": tag}).status_code == 204
     problem(client.get(f"{url}/{fid}"), 404)
-    problem(client.delete(f"{url}/{fid}", headers=AUTH), 404)
-    problem(client.put(f"{url}/999999999", json=updated, headers=AUTH), 404)
+    problem(client.delete(f"{url}/{fid}", headers={**AUTH, "If-Match": tag}), 404)
+    problem(client.put(f"{url}/999999999", json=updated, headers={**AUTH, "If-Match": tag}), 404)
 
 
 def test_rd_input_via_content_crs(client):
@@ -212,7 +216,7 @@ def test_rd_input_via_content_crs(client):
     fid = resp.json()["id"]
     got = client.get(f"/api/layers/reserveringen/features/{fid}?crs={RD_URI}").json()
     assert shapely.geometry.shape(got["geometry"]).area == pytest.approx(5000.0)
-    client.delete(f"/api/layers/reserveringen/features/{fid}", headers=AUTH)
+    client.delete(f"/api/layers/reserveringen/features/{fid}", headers={**AUTH, "If-Match": "*"})
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "shp", "csv", "fgb"])

@@ -355,7 +355,7 @@ def test_derived_layers_are_marked_and_exportable(run, real_db, tmp_path):
                 and f"run {run.id}" in info.provenance.source
             )
             path = export_layer(conn, name, "gpkg", tmp_path / f"{name}.gpkg").path
-            frame = pyogrio.read_dataframe(path)
+            frame = pyogrio.read_dataframe(path, layer=name)
             assert len(frame) == info.feature_count > 0
             assert frame.crs.to_epsg() == 28992
 

@@ -1,0 +1,125 @@
+"""Vector tiles (Mapbox Vector Tile, made by PostGIS) and their TileJSON.
+
+``/tiles/{collection}/{z}/{x}/{y}.mvt`` is WebMercatorQuad (what Leaflet, OpenLayers,
+MapLibre and QGIS ask for); ``/tiles/{collection}/{tms}/{z}/{x}/{y}.mvt`` takes the tile
+matrix set by id, ``WebMercatorQuad`` or ``NetherlandsRDNewQuad`` (RD New, PDOK's tiling).
+Tiles carry an ``ETag`` (layer, version, tile, viewer) and ``Cache-Control``; a request with
+a matching ``If-None-Match`` gets 304 without touching the features. Query parameters
+other than these are property filters, as for the items (``?status=hard``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.dependencies import EngineDep, ViewerDep
+from app.errors import ApiError
+from app.ogc_models import Problem
+from layers.access import Viewer
+from layers.collections import lonlat_bbox
+from layers.kinds import load_kinds
+from layers.query import FeatureQuery
+from layers.store import LayerInfo, get_layer
+from layers.tiles import TILE_MATRIX_SETS, WEB_MERCATOR_QUAD, TileMatrixSet, TileRequest, layer_tile
+
+MVT = "application/vnd.mapbox-vector-tile"
+TILEJSON = "application/json"
+TILE_MAX_FEATURES = 20_000
+"""Most features in one tile (as tipg's default cap, a bit higher)."""
+MAX_AGE_S = 60
+"""How long clients may reuse a tile without asking (edits show within a minute)."""
+MAX_ZOOM_WEB = 20
+
+router = APIRouter(prefix="/tiles", tags=["vector tiles"])
+
+ZoomPath = Annotated[int, Path(ge=0, le=22, description="Zoom level (tile matrix).")]
+ColPath = Annotated[int, Path(ge=0, le=4_194_303, description="Tile column.")]
+RowPath = Annotated[int, Path(ge=0, le=4_194_303, description="Tile row (from the top).")]
+TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "A Mapbox Vector Tile (empty when no feature falls in the tile)"},
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+    400: {"model": Problem, "description": "Tile outside the matrix set, or a bad filter", "content": {"application/problem+json": {}}},
+    404: {"model": Problem, "description": "No such layer or tile matrix set", "content": {"application/problem+json": {}}},
+}
+RESERVED = {"f"}
+
+
+def _etag(info: LayerInfo, tms: TileMatrixSet, z: int, x: int, y: int, filters: dict[str, str], viewer: Viewer) -> str:
+    key = f"{tms.id}|{info.id}|{info.version}|{info.updated_at.isoformat()}|{z}/{x}/{y}|{sorted(filters.items())}|{viewer!r}"
+    return '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
+
+
+def _matrix_set(tms_id: str) -> TileMatrixSet:
+    tms = TILE_MATRIX_SETS.get(tms_id)
+    if tms is None:
+        raise ApiError(404, f"unknown tile matrix set {tms_id!r}; known: {', '.join(TILE_MATRIX_SETS)}")
+    return tms
+
+
+def tile_response(request: Request, engine, viewer: Viewer, collection: str,  # noqa: ANN001 - Engine
+                  tms: TileMatrixSet, z: int, x: int, y: int) -> Response:
+    """The tile, or 304 when the client's copy is current."""
+    tms.check(z, x, y)
+    filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
+    public = request.headers.get("authorization") is None
+    with engine.connect() as conn:
+        info = get_layer(conn, collection, viewer=viewer)
+        etag = _etag(info, tms, z, x, y, filters, viewer)
+        headers = {
+            "ETag": etag,
+            "Cache-Control": f"{'public' if public else 'private'}, max-age={MAX_AGE_S}",
+            "Vary": "Authorization",
+        }
+        if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        kind = load_kinds()[info.kind]
+        req = TileRequest(tms, z, x, y, layer_name=info.name, max_features=TILE_MAX_FEATURES)
+        data = layer_tile(conn, info, kind, req, FeatureQuery(filters=filters, viewer=viewer))
+    return Response(data, media_type=MVT, headers=headers)
+
+
+@router.get("/{collection}/{z}/{x}/{y}.mvt", summary="Vector tile (WebMercatorQuad)", response_class=Response,
+            responses=TILE_RESPONSES, name="tile")
+def tile(collection: str, z: ZoomPath, x: ColPath, y: RowPath, request: Request, engine: EngineDep,
+         viewer: ViewerDep) -> Response:
+    """A tile of a layer in WebMercatorQuad (EPSG:3857), as web maps ask for it."""
+    return tile_response(request, engine, viewer, collection, WEB_MERCATOR_QUAD, z, x, y)
+
+
+@router.get("/{collection}/{tileMatrixSetId}/{z}/{x}/{y}.mvt", summary="Vector tile in a tile matrix set",
+            response_class=Response, responses=TILE_RESPONSES, name="tile_tms")
+def tile_tms(collection: str, tileMatrixSetId: str, z: ZoomPath, x: ColPath, y: RowPath,  # noqa: N803
+             request: Request, engine: EngineDep, viewer: ViewerDep) -> Response:
+    """A tile in ``WebMercatorQuad`` or ``NetherlandsRDNewQuad`` (RD New, as PDOK tiles)."""
+    return tile_response(request, engine, viewer, collection, _matrix_set(tileMatrixSetId), z, x, y)
+
+
+@router.get("/{collection}.json", summary="TileJSON of a layer's vector tiles", name="tilejson",
+            responses={404: TILE_RESPONSES[404]})
+def tilejson(collection: str, request: Request, engine: EngineDep, viewer: ViewerDep) -> dict[str, Any]:
+    """TileJSON 3.0 for the WebMercatorQuad tiles: URL template, bounds, zooms, fields."""
+    with engine.connect() as conn:
+        info = get_layer(conn, collection, viewer=viewer)
+    kind = load_kinds()[info.kind]
+    root = str(request.base_url).rstrip("/")
+    bounds = list(lonlat_bbox(tuple(info.bbox))) if info.bbox else [-180.0, -85.0511, 180.0, 85.0511]
+    fields = {**{f.name: f.label for f in kind.fields.values()}, **{n: n for n in info.extra_fields}}
+    return {
+        "tilejson": "3.0.0",
+        "name": info.title,
+        "description": info.description or kind.title,
+        "version": f"{info.version}.0.0",
+        "attribution": info.provenance.attribution or "Ruimte Circulair",
+        "scheme": "xyz",
+        "tiles": [f"{root}/tiles/{info.name}/{{z}}/{{x}}/{{y}}.mvt"],
+        "minzoom": 0,
+        "maxzoom": MAX_ZOOM_WEB,
+        "bounds": bounds,
+        "center": [round((bounds[0] + bounds[2]) / 2, 6), round((bounds[1] + bounds[3]) / 2, 6), 10],
+        "vector_layers": [{"id": info.name, "description": info.title, "minzoom": 0, "maxzoom": MAX_ZOOM_WEB,
+                           "fields": fields}],
+    }

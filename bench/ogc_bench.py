@@ -1,0 +1,339 @@
+"""OGC API – Features items and vector tiles: ours against tipg on the same PostGIS database.
+
+Usage::
+
+    .venv/bin/python -m bench.ogc_bench [--tipg /tmp/tipg-venv] [--workers 1] [--seconds 15]
+        [--connections 8] [--size 100000] [--database-url URL]
+
+What happens, in one run:
+
+1. Without ``--database-url`` a throwaway PostGIS cluster is started (``bench.io_bench``),
+   migrated and given the demo layers plus a layer of ``--size`` non-overlapping
+   polygons (``bench.io_bench.generate_terreinen``, imported with the normal import).
+2. For tipg, a schema ``tipg_bench`` gets one **plain view** per layer that expands the
+   JSONB properties into typed columns (``(properties->>'naam')::text AS naam``, numbers
+   as double precision, …) over the current rows of ``features``. Views, not materialized
+   views, so that both servers read the very same table, indexes and rows (a
+   materialized view would give tipg its own, smaller table and GiST index).
+3. Both servers run with uvicorn and the same number of workers (``--workers``), one at a
+   time, against the same database: ours (``app.main:create_app``) and tipg (installed in
+   its own venv, ``--tipg``: ``python -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip
+   install tipg uvicorn``), with tipg's tile feature cap set to ours (20,000).
+4. ``wrk`` (Debian package) drives each scenario for ``--seconds`` after a 3 s warm-up,
+   with ``--connections`` connections, cycling through a fixed list of URLs that is the
+   same for both servers:
+
+   - ``items``: ``limit=100`` with a bbox (CRS84) around a random spot of the large layer,
+     sized to hold about 150 of its features;
+   - ``tiles zN`` for N = 10…14: 60 WebMercatorQuad tiles per zoom, those holding random
+     features of the large layer.
+
+   Latency p50/p95/p99 and requests per second come from wrk; a sample of responses is
+   compared (features per page, features per tile) so that both serve the same content.
+
+Results are printed as Markdown and written to ``bench/results/ogc-<timestamp>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx2 as httpx
+import mapbox_vector_tile
+import numpy as np
+import shapely
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.database import migrate
+from bench.io_bench import _free_port, machine_info, throwaway_cluster, write_gpkg
+from layers.demo import DemoOptions, load_demo_data
+from layers.importer import ImportPolicy, ImportRequest, import_file
+from layers.kinds import load_kinds
+from layers.store import list_layers, read_features
+from spatial.crs import RD_NEW, WGS84, reproject
+
+RESULTS = Path(__file__).parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+SQL_TYPES = {"number": "double precision", "integer": "bigint", "boolean": "boolean", "date": "date"}
+WRK_LUA = """
+local urls = {}
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do urls[#urls + 1] = line end
+  i = math.random(#urls)
+end
+request = function()
+  i = i % #urls + 1
+  return wrk.format("GET", urls[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, '
+    .. '"max_us": %d, "non2xx": %d, "socket_errors": %d, "bytes": %d}\\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max, e.status,
+    e.connect + e.read + e.write + e.timeout, summary.bytes))
+end
+"""
+TIPG_SCHEMA = "tipg_bench"
+TILE_CAP = 20_000
+
+
+def view_name(layer: str) -> str:
+    """tipg collection-friendly view name of a layer (no dashes)."""
+    return layer.replace("-", "_")
+
+
+def create_views(engine) -> None:  # noqa: ANN001
+    """One view per layer in ``tipg_bench``: JSONB properties as typed columns, current rows only."""
+    kinds = load_kinds()
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {TIPG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {TIPG_SCHEMA}"))
+        for info in list_layers(conn):
+            kind = kinds[info.kind]
+            fields = {**{f.name: f.type for f in kind.fields.values()}, **info.extra_fields}
+            cols = ", ".join(
+                f"(f.properties->>'{name}')::{SQL_TYPES.get(ftype, 'text')} AS \"{name}\"" for name, ftype in fields.items()
+            )
+            conn.execute(text(
+                f'CREATE VIEW {TIPG_SCHEMA}."{view_name(info.name)}" AS SELECT f.fid AS id, {cols}, f.geom '
+                f"FROM features f WHERE f.layer_id = {info.id} AND f.version_to IS NULL"
+            ))
+
+
+def item_windows(engine, layer: str, n: int, per_window: int = 150, seed: int = 11) -> list[str]:  # noqa: ANN001
+    """CRS84 bboxes around random features of ``layer``, sized to hold about ``per_window`` of them."""
+    with engine.connect() as conn:
+        ff = read_features(conn, layer)
+    rng = np.random.default_rng(seed)
+    minx, miny, maxx, maxy = shapely.total_bounds(ff.geometries)
+    side = math.sqrt((maxx - minx) * (maxy - miny) * per_window / len(ff.fids))
+    centres = shapely.centroid(ff.geometries[rng.choice(len(ff.fids), n, replace=False)])
+    out = []
+    for c in centres:
+        corners = reproject(np.array([shapely.Point(c.x - side / 2, c.y - side / 2),
+                                      shapely.Point(c.x + side / 2, c.y + side / 2)]), RD_NEW, WGS84)
+        out.append(f"{corners[0].x:.6f},{corners[0].y:.6f},{corners[1].x:.6f},{corners[1].y:.6f}")
+    return out
+
+
+def tiles_for(engine, layer: str, z: int, n: int, seed: int = 13) -> list[tuple[int, int, int]]:  # noqa: ANN001
+    """Up to ``n`` distinct WebMercatorQuad tiles at zoom ``z`` holding random features of ``layer``."""
+    with engine.connect() as conn:
+        ff = read_features(conn, layer)
+    rng = np.random.default_rng(seed + z)
+    pts = reproject(shapely.centroid(ff.geometries[rng.choice(len(ff.fids), min(len(ff.fids), n * 20), replace=False)]),
+                    RD_NEW, WGS84)
+    tiles: list[tuple[int, int, int]] = []
+    for p in pts:
+        k = 1 << z
+        t = (z, int((p.x + 180) / 360 * k), int((1 - math.asinh(math.tan(math.radians(p.y))) / math.pi) / 2 * k))
+        if t not in tiles:
+            tiles.append(t)
+        if len(tiles) == n:
+            break
+    return tiles
+
+
+def wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    """Until ``url`` answers 200 (or the process dies)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-3000:] if proc.stderr else ''}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def start_ours(url: str, port: int, workers: int) -> subprocess.Popen:
+    """uvicorn serving ``app.main:create_app`` (factory) with ``workers`` processes."""
+    env = {**os.environ, "DATABASE_URL": url, "RUIMTE_WEB_BASEMAP": "none"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def start_tipg(venv: Path, url: str, port: int, workers: int) -> subprocess.Popen:
+    """uvicorn serving ``tipg.main:app`` from its own venv with ``workers`` processes."""
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))},
+        "DATABASE_URL": plain,
+        "TIPG_DB_SCHEMAS": json.dumps([TIPG_SCHEMA]),
+        "TIPG_MAX_FEATURES_PER_TILE": str(TILE_CAP),
+    }
+    return subprocess.Popen(
+        [str(venv / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+        env=env, cwd="/tmp", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
+def wrk(base: str, paths: list[str], seconds: int, connections: int, tmp: Path) -> dict[str, float]:
+    """Drive ``paths`` (cycled) with wrk; latency in ms and requests per second."""
+    lua, urls = tmp / "bench.lua", tmp / "urls.txt"
+    lua.write_text(WRK_LUA)
+    urls.write_text("\n".join(paths) + "\n")
+    threads = str(min(2, connections))
+    subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", "3s", "-s", str(lua), base, "--", str(urls)],
+                   capture_output=True, check=True)
+    proc = subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "-s", str(lua), base,
+                           "--", str(urls)], capture_output=True, text=True, check=True)
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
+    r = json.loads(line[7:])
+    return {
+        "requests": r["requests"],
+        "req_per_s": r["requests"] / (r["duration_us"] / 1e6),
+        "p50_ms": r["p50_us"] / 1000, "p95_ms": r["p95_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
+        "max_ms": r["max_us"] / 1000,
+        "non2xx": r["non2xx"], "socket_errors": r["socket_errors"],
+        "kb_per_response": r["bytes"] / max(r["requests"], 1) / 1024,
+    }
+
+
+def content_check(base: str, paths: list[str], kind: str) -> list[int]:
+    """Features per response for a sample of ``paths`` (items: numberReturned; tiles: decoded)."""
+    counts = []
+    with httpx.Client(timeout=60) as client:
+        for p in paths[:15]:
+            resp = client.get(base + p)
+            resp.raise_for_status()
+            if kind == "items":
+                counts.append(len(resp.json()["features"]))
+            else:
+                layers = mapbox_vector_tile.decode(resp.content) if resp.content else {}
+                counts.append(sum(len(v["features"]) for v in layers.values()))
+    return counts
+
+
+def scenarios_for(engine, layer: str) -> dict[str, dict[str, list[str]]]:  # noqa: ANN001
+    """Per scenario, the URL paths for ``ours`` and ``tipg`` (same requests)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    windows = item_windows(engine, layer, 200)
+    out["items (limit 100, bbox)"] = {
+        "ours": [f"/ogc/collections/{layer}/items?limit=100&bbox={w}" for w in windows],
+        "tipg": [f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/items?limit=100&bbox={w}" for w in windows],
+    }
+    for z in range(10, 15):
+        tiles = tiles_for(engine, layer, z, 60)
+        out[f"tiles z{z}"] = {
+            "ours": [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for z, x, y in tiles],
+            "tipg": [f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in tiles],
+        }
+    return out
+
+
+def run(url: str, args: argparse.Namespace) -> dict[str, object]:
+    """Load, serve with each server in turn, measure; return the results."""
+    migrate(url)
+    engine = create_engine(url)
+    load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
+    layer = f"bench-{args.size}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_gpkg(args.size, Path(tmp) / f"{layer}.gpkg")
+        import_file(engine, ImportRequest(path=path, kind="bedrijventerreinen", name=layer), ImportPolicy())
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE features"))
+    create_views(engine)
+    plan = scenarios_for(engine, layer)
+    results: dict[str, object] = {"machine": machine_info(engine), "layer": layer, "workers": args.workers,
+                                  "connections": args.connections, "seconds": args.seconds, "scenarios": {}}
+    servers = {
+        "ours": (lambda port: start_ours(url, port, args.workers), "/ogc/collections"),
+        "tipg": (lambda port: start_tipg(Path(args.tipg), url, port, args.workers), "/collections"),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (start, probe) in servers.items():
+            port = _free_port()
+            proc = start(port)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                wait_for(base + probe, proc)
+                for scenario, paths in plan.items():
+                    kind = "items" if scenario.startswith("items") else "tiles"
+                    counts = content_check(base, paths[name], kind)
+                    stats = wrk(base, paths[name], args.seconds, args.connections, Path(tmp))
+                    stats["features_sample"] = counts
+                    results["scenarios"].setdefault(scenario, {})[name] = stats
+                    print(f"{name:5} {scenario:24} p50 {stats['p50_ms']:7.1f} ms  p95 {stats['p95_ms']:7.1f} ms  "
+                          f"{stats['req_per_s']:7.1f} req/s  non-2xx {stats['non2xx']}", flush=True)
+            finally:
+                proc.terminate()
+                proc.wait(20)
+    engine.dispose()
+    return results
+
+
+def markdown(res: dict) -> str:
+    """The results as a Markdown table."""
+    lines = [
+        "| scenario | server | p50 (ms) | p95 (ms) | p99 (ms) | req/s | KB per response | features per response (sample median) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for scenario, by_server in res["scenarios"].items():
+        for name in ("ours", "tipg"):
+            r = by_server.get(name)
+            if r is None:
+                continue
+            label = "**Ruimte Circulair**" if name == "ours" else "tipg"
+            lines.append(
+                f"| {scenario} | {label} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
+                f"{r['req_per_s']:.0f} | {r['kb_per_response']:.1f} | {float(np.median(r['features_sample'])):.0f} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(prog="python -m bench.ogc_bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tipg", default="/tmp/tipg-venv", help="venv with tipg and uvicorn (default /tmp/tipg-venv)")
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn workers per server (default 1)")
+    ap.add_argument("--seconds", type=int, default=15, help="measured seconds per scenario (default 15)")
+    ap.add_argument("--connections", type=int, default=8, help="concurrent connections (default 8)")
+    ap.add_argument("--size", type=int, default=100_000, help="polygons in the large layer (default 100000)")
+    ap.add_argument("--database-url", help="an existing empty PostGIS database (default: a throwaway cluster)")
+    args = ap.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    if not (Path(args.tipg) / "bin" / "uvicorn").exists():
+        print(f"no tipg venv at {args.tipg}: python3 -m venv {args.tipg} && {args.tipg}/bin/pip install tipg uvicorn",
+              file=sys.stderr)
+        return 2
+    if args.database_url:
+        res = run(args.database_url, args)
+    else:
+        with throwaway_cluster() as url:
+            res = run(url, args)
+    res["load_average"] = os.getloadavg()
+    res["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    res["tipg_version"] = subprocess.run([str(Path(args.tipg) / "bin" / "python"), "-c", "import tipg; print(tipg.__version__)"],
+                                         capture_output=True, text=True).stdout.strip()
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"ogc-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.write_text(json.dumps(res, indent=2, default=str))
+    print(markdown(res))
+    print(f"\nmachine: {res['machine']}\ntipg {res['tipg_version']}\nload average: {res['load_average']}\nresults: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

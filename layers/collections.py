@@ -1,0 +1,58 @@
+"""What a feature service says about a layer beyond the catalogue: extents in CRS84 and time.
+
+The spatial extent comes from the catalogue (RD New bbox of the version), transformed
+along its densified edges; the temporal extent from the validity dates of the features
+the reader may see (through :mod:`layers.query`, so the visibility rule applies).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from pyproj import Transformer
+from sqlalchemy import Connection, Date, cast, func, select
+
+from layers.kinds import Kind
+from layers.models import Feature
+from layers.query import FeatureQuery, _where
+from layers.store import LayerInfo
+
+
+@lru_cache(maxsize=1)
+def _rd_to_crs84() -> Transformer:
+    return Transformer.from_crs(28992, "OGC:CRS84", always_xy=True)
+
+
+@lru_cache(maxsize=512)
+def lonlat_bbox(rd_bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """An RD New bbox as a CRS84 bbox that holds it (edges densified, 6 decimals out)."""
+    minx, miny, maxx, maxy = rd_bbox
+    t = np.linspace(0.0, 1.0, 21)
+    xs = np.concatenate([minx + (maxx - minx) * t, np.full(21, maxx), maxx - (maxx - minx) * t, np.full(21, minx)])
+    ys = np.concatenate([np.full(21, miny), miny + (maxy - miny) * t, np.full(21, maxy), maxy - (maxy - miny) * t])
+    lon, lat = _rd_to_crs84().transform(xs, ys)
+    return (
+        float(np.floor(lon.min() * 1e6) / 1e6), float(np.floor(lat.min() * 1e6) / 1e6),
+        float(np.ceil(lon.max() * 1e6) / 1e6), float(np.ceil(lat.max() * 1e6) / 1e6),
+    )
+
+
+def temporal_extent(conn: Connection, info: LayerInfo, kind: Kind, q: FeatureQuery | None = None) -> tuple[str | None, str | None] | None:
+    """Earliest start and latest end of the features' validity (None: the kind has no time).
+
+    An open start or end of any feature makes that end of the extent open (None).
+    """
+    if kind.temporal is None:
+        return None
+    start_field, end_field = kind.temporal
+    start, end = Feature.properties[start_field].astext, Feature.properties[end_field].astext
+    row = conn.execute(
+        select(
+            func.min(cast(start, Date)), func.max(cast(end, Date)),
+            func.count().filter(start.is_(None)), func.count().filter(end.is_(None)),
+        ).where(*_where(info, kind, q or FeatureQuery()))
+    ).one()
+    lo = None if row[2] or row[0] is None else row[0].isoformat()
+    hi = None if row[3] or row[1] is None else row[1].isoformat()
+    return (lo, hi)

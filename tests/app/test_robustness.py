@@ -1,0 +1,114 @@
+"""The service survives a database restart: 503 problem+json during the outage, 2xx after,
+no 500s, and every acknowledged write is still there."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import create_engine
+
+from app.database import migrate
+from app.localdb import LocalCluster
+from app.settings import LocalDatabaseSettings
+from layers.demo import DemoOptions, load_demo_data
+from layers.importer import ImportPolicy
+from tests.app.conftest import LiveServer, _free_port, auth, make_app, seed_users
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def own_cluster():
+    """A PostGIS cluster of this module alone, so that it can be stopped and started."""
+    base = Path(tempfile.mkdtemp(prefix="ruimte-restart-", dir="/tmp"))
+    base.chmod(0o755)
+    cluster = LocalCluster(LocalDatabaseSettings(_env_file=None, data_dir=base / "pgdata", port=_free_port()))
+    url = cluster.up()
+    migrate(url)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
+    seed_users(engine)
+    try:
+        yield cluster, engine
+    finally:
+        engine.dispose()
+        cluster.destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _feature(i: int) -> dict:
+    j = i % 2500
+    x, y = 5.05 + (j % 50) * 0.002, 52.02 + (j // 50) * 0.002
+    ring = [[x, y], [x + 0.0008, y], [x + 0.0008, y + 0.0006], [x, y + 0.0006], [x, y]]
+    return {
+        "type": "Feature",
+        "properties": {"naam": f"Last {i}", "gemeente": "GM0344", "doel": "test", "status": "zacht"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+def test_database_restart_under_load(own_cluster):
+    cluster, engine = own_cluster
+    app = make_app(engine)
+    with LiveServer(app) as server:
+        base = server.url
+        stop = threading.Event()
+        acknowledged: list[int] = []
+        codes: dict[int, int] = {}
+        lock = threading.Lock()
+
+        def writer(k: int) -> None:
+            i = k * 10_000
+            with httpx.Client(timeout=30) as c:
+                while not stop.is_set():
+                    r = c.post(f"{base}/api/layers/reserveringen/features", json=_feature(i), headers=auth("provincie"))
+                    with lock:
+                        codes[r.status_code] = codes.get(r.status_code, 0) + 1
+                        if r.status_code == 201:
+                            acknowledged.append(r.json()["id"])
+                    if r.status_code == 503:
+                        assert r.headers["content-type"] == "application/problem+json"
+                        time.sleep(0.05)
+                    i += 1
+
+        def reader() -> None:
+            with httpx.Client(timeout=30) as c:
+                while not stop.is_set():
+                    r = c.get(f"{base}/api/layers/bedrijventerreinen/features?limit=50&bbox=5.0,52.0,5.2,52.2")
+                    with lock:
+                        codes[r.status_code] = codes.get(r.status_code, 0) + 1
+                    if r.status_code == 503:
+                        time.sleep(0.05)
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)] + [threading.Thread(target=reader)]
+        for t in threads:
+            t.start()
+        time.sleep(3)
+        cluster.stop()
+        time.sleep(0.5)
+        with httpx.Client(timeout=10) as c:
+            down = c.get(f"{base}/readyz")
+            outage = c.get(f"{base}/api/layers/gemeenten/features?limit=1")
+        time.sleep(1.5)
+        cluster.start()
+        time.sleep(3)
+        stop.set()
+        for t in threads:
+            t.join(30)
+        with httpx.Client(timeout=10) as c:
+            up = c.get(f"{base}/readyz")
+            after = c.get(f"{base}/api/layers/gemeenten/features?limit=1")
+            missing = [fid for fid in acknowledged if c.get(f"{base}/api/layers/reserveringen/features/{fid}").status_code != 200]
+
+    assert down.status_code == 503 and down.json()["database"] == "unreachable"
+    assert outage.status_code == 503 and outage.headers["content-type"] == "application/problem+json"
+    assert up.status_code == 200 and after.status_code == 200
+    assert codes.get(500, 0) == 0 and set(codes) <= {200, 201, 503}, codes
+    assert codes.get(503, 0) > 0 and codes.get(201, 0) > 0
+    assert missing == []

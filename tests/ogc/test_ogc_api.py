@@ -1,0 +1,188 @@
+"""OGC API – Features (Parts 1 and 2) against PostGIS, checked against independent selections."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+import shapely
+
+from app.routes import ogc
+from layers.store import read_features
+from spatial.crs import RD_NEW, WGS84, reproject
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+RD = "http://www.opengis.net/def/crs/EPSG/0/28992"
+ETRS89 = "http://www.opengis.net/def/crs/EPSG/0/4258"
+
+
+def rels(doc) -> dict[str, str]:
+    return {link["rel"]: link["href"] for link in doc["links"]}
+
+
+def test_landing_page_links(ogc_client):
+    doc = ogc_client.get("/ogc").json()
+    links = rels(doc)
+    assert {"self", "service-desc", "conformance", "data"} <= set(links)
+    assert ogc_client.get(links["service-desc"]).json()["paths"]["/ogc/collections/{collectionId}/items"]
+
+
+def test_conformance_declares_parts_1_and_2(ogc_client):
+    classes = ogc_client.get("/ogc/conformance").json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in classes
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in classes
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in classes
+
+
+def test_collections_have_extent_crs_and_storage_crs(ogc_client, ogc_db):
+    doc = ogc_client.get("/ogc/collections").json()
+    by_id = {c["id"]: c for c in doc["collections"]}
+    assert {"gemeenten", "bedrijventerreinen", "reserveringen", "vestigingen"} <= set(by_id)
+    gem = by_id["gemeenten"]
+    assert gem["storageCrs"] == RD and gem["crs"][0] == CRS84 and ETRS89 in gem["crs"]
+    lon0, lat0, lon1, lat1 = gem["extent"]["spatial"]["bbox"][0]
+    assert 4.7 < lon0 < lon1 < 5.7 and 51.8 < lat0 < lat1 < 52.4
+    with ogc_db.engine.connect() as conn:
+        ff = read_features(conn, "gemeenten")
+    xy = reproject(ff.geometries, RD_NEW, WGS84)
+    lo, la = shapely.get_coordinates(xy).T
+    assert lon0 <= lo.min() and lo.max() <= lon1 and lat0 <= la.min() and la.max() <= lat1
+    assert by_id["reserveringen"]["extent"]["temporal"]["interval"][0][0] is not None
+    assert "temporal" not in by_id["gemeenten"]["extent"]
+    assert ogc_client.get("/ogc/collections/nope").status_code == 404
+
+
+def test_paging_follows_next_links_to_every_feature(ogc_client, ogc_db):
+    url = "/ogc/collections/bedrijventerreinen/items?limit=70"
+    seen, pages = [], 0
+    while url:
+        doc = ogc_client.get(url).json()
+        seen += [f["id"] for f in doc["features"]]
+        assert doc["numberReturned"] == len(doc["features"])
+        url = rels(doc).get("next")
+        pages += 1
+    with ogc_db.engine.connect() as conn:
+        fids = read_features(conn, "bedrijventerreinen").fids.tolist()
+    assert seen == sorted(fids) and pages == -(-len(fids) // 70)
+    assert doc["numberMatched"] == len(fids)
+
+
+def test_number_matched_is_left_out_above_the_count_cap(ogc_client, monkeypatch):
+    monkeypatch.setattr(ogc, "COUNT_MAX", 50)
+    doc = ogc_client.get("/ogc/collections/vestigingen/items?limit=10").json()
+    assert "numberMatched" not in doc and "next" in rels(doc)
+    # The last page still knows the total exactly, without counting.
+    last = ogc_client.get("/ogc/collections/gemeenten/items?limit=100").json()
+    assert last["numberMatched"] == 26
+
+
+def test_bbox_in_rd_and_crs_rd_match_an_independent_selection(ogc_client, ogc_db):
+    box = (130_000.0, 450_000.0, 140_000.0, 460_000.0)
+    resp = ogc_client.get(
+        "/ogc/collections/bedrijventerreinen/items",
+        params={"bbox": ",".join(map(str, box)), "bbox-crs": RD, "crs": RD, "limit": 1000},
+    )
+    assert resp.status_code == 200 and resp.headers["content-crs"] == f"<{RD}>"
+    got = {f["id"] for f in resp.json()["features"]}
+    with ogc_db.engine.connect() as conn:
+        ff = read_features(conn, "bedrijventerreinen")
+    expected = {int(i) for i, g in zip(ff.fids, ff.geometries, strict=True) if g.intersects(shapely.box(*box))}
+    assert got == expected and len(got) > 3
+    x, y = shapely.get_coordinates(shapely.geometry.shape(resp.json()["features"][0]["geometry"]))[0]
+    assert 100_000 < x < 200_000 and 400_000 < y < 500_000
+
+
+def test_epsg4258_is_lat_lon_and_agrees_with_crs84(ogc_client):
+    a = ogc_client.get("/ogc/collections/vestigingen/items?limit=5").json()
+    b = ogc_client.get("/ogc/collections/vestigingen/items", params={"limit": 5, "crs": ETRS89})
+    assert b.headers["content-crs"] == f"<{ETRS89}>"
+    for fa, fb in zip(a["features"], b.json()["features"], strict=True):
+        lon, lat = fa["geometry"]["coordinates"]
+        assert fb["geometry"]["coordinates"] == pytest.approx([lat, lon], abs=1e-6)
+        assert 51 < lat < 53 and 4 < lon < 6
+
+
+def test_bbox_crs_4258_takes_lat_lon(ogc_client):
+    lonlat = ogc_client.get("/ogc/collections/vestigingen/items", params={"bbox": "5.05,52.05,5.15,52.12", "limit": 1000}).json()
+    latlon = ogc_client.get("/ogc/collections/vestigingen/items",
+                            params={"bbox": "52.05,5.05,52.12,5.15", "bbox-crs": ETRS89, "limit": 1000}).json()
+    assert {f["id"] for f in lonlat["features"]} == {f["id"] for f in latlon["features"]}
+    assert lonlat["numberReturned"] > 0
+
+
+@pytest.mark.parametrize("params", [{"crs": "EPSG:3857"}, {"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/2154", "bbox": "1,2,3,4"},
+                                    {"bbox": "1,2,3"}, {"limit": "0"}, {"limit": "x"}, {"datetime": "gisteren"},
+                                    {"unknown_field": "1"}])
+def test_bad_parameters_are_400(ogc_client, params):
+    resp = ogc_client.get("/ogc/collections/reserveringen/items", params=params)
+    assert resp.status_code == 400, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
+
+
+def test_property_filter(ogc_client, ogc_db):
+    doc = ogc_client.get("/ogc/collections/reserveringen/items?status=hard&limit=1000").json()
+    with ogc_db.engine.connect() as conn:
+        ff = read_features(conn, "reserveringen")
+    expected = set(ff.fids[(ff.properties["status"] == "hard").to_numpy()].tolist())
+    assert {f["id"] for f in doc["features"]} == expected and expected
+    assert doc["numberMatched"] == len(expected)
+
+
+@pytest.mark.parametrize("interval", ["2030-06-01", "../2026-01-01", "2035-01-01/..", "2027-01-01/2028-12-31",
+                                      "2027-01-01T12:00:00Z/2028-12-31T00:00:00Z"])
+def test_datetime_selects_on_the_validity_period(ogc_client, ogc_db, interval):
+    doc = ogc_client.get("/ogc/collections/reserveringen/items", params={"datetime": interval, "limit": 1000}).json()
+    parts = [p[:10] for p in interval.split("/")] if "/" in interval else [interval, interval]
+    lo = None if parts[0] == ".." else date.fromisoformat(parts[0])
+    hi = None if parts[1] == ".." else date.fromisoformat(parts[1])
+    with ogc_db.engine.connect() as conn:
+        ff = read_features(conn, "reserveringen")
+    expected = set()
+    for fid, (_, row) in zip(ff.fids, ff.properties.iterrows(), strict=True):
+        start = date.fromisoformat(row["geldig_van"]) if isinstance(row["geldig_van"], str) else None
+        end = date.fromisoformat(row["geldig_tot"]) if isinstance(row["geldig_tot"], str) else None
+        if (hi is None or start is None or start <= hi) and (lo is None or end is None or end >= lo):
+            expected.add(int(fid))
+    got = {f["id"] for f in doc["features"]}
+    assert got == expected
+    assert 0 < len(got) <= len(ff.fids)
+
+
+def test_datetime_on_a_layer_without_time_is_400(ogc_client):
+    assert ogc_client.get("/ogc/collections/gemeenten/items?datetime=2025-01-01").status_code == 400
+
+
+def test_single_item_and_404(ogc_client):
+    first = ogc_client.get("/ogc/collections/gemeenten/items?limit=1").json()["features"][0]
+    one = ogc_client.get(f"/ogc/collections/gemeenten/items/{first['id']}")
+    assert one.status_code == 200 and one.headers["content-type"] == "application/geo+json"
+    assert one.json()["properties"] == first["properties"] and rels(one.json())["collection"].endswith("/gemeenten")
+    assert ogc_client.get("/ogc/collections/gemeenten/items/999999999").status_code == 404
+    assert ogc_client.get("/ogc/collections/gemeenten/items/abc").status_code == 404
+    rd = ogc_client.get(f"/ogc/collections/gemeenten/items/{first['id']}?crs={RD}")
+    assert rd.headers["content-crs"] == f"<{RD}>"
+    x, y = shapely.get_coordinates(shapely.geometry.shape(rd.json()["geometry"]))[0]
+    lon, lat = shapely.get_coordinates(shapely.geometry.shape(first["geometry"]))[0]
+    back = shapely.get_coordinates(reproject(np.array([shapely.Point(x, y)]), RD_NEW, WGS84))[0]
+    assert back == pytest.approx([lon, lat], abs=1e-6)
+
+
+@pytest.mark.parametrize("path", ["/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/reserveringen",
+                                  "/ogc/collections/reserveringen/items", "/ogc/collections/reserveringen/items?limit=3"])
+def test_html_pages_are_dutch(ogc_client, path):
+    sep = "&" if "?" in path else "?"
+    resp = ogc_client.get(f"{path}{sep}f=html")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
+    assert '<html lang="nl">' in resp.text
+    # A browser's Accept header gets HTML too; a GeoJSON client's gets JSON.
+    browser = ogc_client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.headers["content-type"].startswith("text/html")
+    assert ogc_client.get(path, headers={"Accept": "application/geo+json, application/json"}).headers[
+        "content-type"].startswith("application/")
+
+
+def test_item_html_shows_dutch_labels(ogc_client):
+    fid = ogc_client.get("/ogc/collections/bedrijventerreinen/items?limit=1").json()["features"][0]["id"]
+    text = ogc_client.get(f"/ogc/collections/bedrijventerreinen/items/{fid}?f=html").text
+    assert "Maximale milieucategorie" in text and "Bruto oppervlakte (ha)" in text
