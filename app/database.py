@@ -47,9 +47,20 @@ def database_url(start_local: bool = False) -> str:
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str | None = None) -> Engine:
-    """A pooled engine for ``url`` (default: :func:`database_url`), cached per URL."""
-    return create_engine(url or database_url(), pool_pre_ping=True, pool_size=10, max_overflow=10)
+def get_engine(url: str | None = None, statement_timeout_ms: int | None = None) -> Engine:
+    """A pooled engine for ``url`` (default: :func:`database_url`), cached per URL.
+
+    Connections are checked before use (so the pool recovers after a database restart) and
+    carry ``statement_timeout`` (default from ``RUIMTE_DB_STATEMENT_TIMEOUT_MS``).
+    """
+    timeout = get_database_settings().statement_timeout_ms if statement_timeout_ms is None else statement_timeout_ms
+    return create_engine(
+        url or database_url(),
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        connect_args={"options": f"-c statement_timeout={int(timeout)}"},
+    )
 
 
 def target_metadata() -> MetaData:

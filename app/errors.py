@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -133,6 +134,10 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        if isinstance(exc.orig, QueryCanceled):
+            log.warning("statement timeout on %s", request.url.path)
+            return problem(503, "the request took too long and was stopped; narrow it (bbox, limit) or try again", request,
+                           headers={"Retry-After": "5"})
         log.warning("database unavailable: %s", str(exc).splitlines()[0])
         return problem(503, "the database is not reachable right now; try again shortly", request, headers={"Retry-After": "5"})
 

@@ -41,6 +41,9 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    statement_timeout_ms: int = Field(default=30_000, validation_alias="RUIMTE_DB_STATEMENT_TIMEOUT_MS")
+    """Longest a single SQL statement of the service may run (0: no limit); a request that
+    needs longer gets 503 instead of holding a connection."""
 
     @field_validator("database_url")
     @classmethod
@@ -170,6 +173,8 @@ class WebSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
+    """uvicorn worker processes (each with its own pool and write rate limiter)."""
     basemap: str = "auto"
     """``pdok`` (BRT-Achtergrondkaart), ``none``, ``auto`` (PDOK when it answers at start-up) or
     a tile URL template ``https://…/{z}/{x}/{y}.png``."""

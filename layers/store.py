@@ -210,23 +210,31 @@ def _layer_row(conn: Connection, name: str, *, lock: bool = False, viewer: Viewe
 
 
 def get_layer(
-    conn: Connection, name: str, version: int | None = None, viewer: Viewer | None = None
+    conn: Connection,
+    name: str,
+    version: int | None = None,
+    viewer: Viewer | None = None,
+    *,
+    with_versions: bool = True,
 ) -> LayerInfo:
-    """One layer with its versions; ``version`` pins an earlier one.
+    """One layer; ``version`` pins an earlier one.
 
     A layer ``viewer`` may not see does not exist for them (:class:`LayerNotFound`).
+    ``with_versions=False`` skips the list of all versions (hot paths: features, tiles).
     """
     layer = _layer_row(conn, name, viewer=viewer)
-    versions = orm_session(conn).execute(
-        select(LayerVersion).where(LayerVersion.layer_id == layer.id).order_by(LayerVersion.version)
-    ).scalars().all()
     wanted = version or layer.current_version
+    stmt = select(LayerVersion).where(LayerVersion.layer_id == layer.id)
+    if not with_versions:
+        stmt = stmt.where(LayerVersion.version == wanted)
+    versions = orm_session(conn).execute(stmt.order_by(LayerVersion.version)).scalars().all()
     lv = next((v for v in versions if v.version == wanted), None)
     if lv is None:
-        raise LayerNotFound(
-            f"layer {name!r} has no version {wanted}; versions: {', '.join(str(v.version) for v in versions)}"
-        )
-    return _info(layer, lv, versions)
+        known = orm_session(conn).execute(
+            select(LayerVersion.version).where(LayerVersion.layer_id == layer.id).order_by(LayerVersion.version)
+        ).scalars().all()
+        raise LayerNotFound(f"layer {name!r} has no version {wanted}; versions: {', '.join(map(str, known))}")
+    return _info(layer, lv, versions if with_versions else ())
 
 
 def set_layer_meta(conn: Connection, name: str, *, published: bool | None = None,

@@ -43,9 +43,13 @@ def run_app(app: typer.Typer) -> None:
         sys.exit(1)
 
 
-def engine(check_migrations: bool = True) -> Engine:
-    """The engine for DATABASE_URL or the local cluster, checked to be at the newest migration."""
-    eng = get_engine()
+def engine(check_migrations: bool = True, statement_timeout_ms: int | None = 0) -> Engine:
+    """The engine for DATABASE_URL or the local cluster, checked to be at the newest migration.
+
+    Command-line work (large imports, scenario runs) has no statement timeout by default;
+    the web service passes ``None`` to use ``RUIMTE_DB_STATEMENT_TIMEOUT_MS``.
+    """
+    eng = get_engine(None, statement_timeout_ms)
     if check_migrations:
         current = current_revision(eng)
         head = head_revision()

@@ -14,29 +14,40 @@ Host = Annotated[str | None, typer.Option(help="Address to listen on [env: RUIMT
 Port = Annotated[int | None, typer.Option(help="Port [env: RUIMTE_WEB_PORT, default 8000].")]
 
 
-def _serve(host: str | None, port: int | None) -> None:
+Workers = Annotated[int | None, typer.Option(help="Worker processes [env: RUIMTE_WEB_WORKERS, default 1].")]
+
+
+def _serve(host: str | None, port: int | None, workers: int | None = None) -> None:
     import uvicorn
 
     from app.main import create_app
 
     web = get_web_settings()
-    host, port = host or web.host, port or web.port
+    host, port, workers = host or web.host, port or web.port, workers or web.workers
     out.print(f"serving Ruimte Circulair at [bold]http://{host}:{port}/[/]  (map: /kaart, API docs: /api-docs)", highlight=False)
-    uvicorn.run(create_app(engine()), host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    engine(statement_timeout_ms=None)  # the database is reachable and migrated
+    if workers > 1:
+        # Each worker builds its own app (and connection pool) from the settings.
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", timeout_graceful_shutdown=10)
+    else:
+        uvicorn.run(create_app(engine(statement_timeout_ms=None)), host=host, port=port, log_level="info",
+                    timeout_graceful_shutdown=10)
 
 
 def register(cli: typer.Typer) -> None:
     """Add ``serve`` and ``demo`` to the top-level app."""
 
     @cli.command("serve")
-    def serve_cmd(host: Host = None, port: Port = None) -> None:
+    def serve_cmd(host: Host = None, port: Port = None, workers: Workers = None) -> None:
         """Serve the API and the maps (uvicorn) on DATABASE_URL or the local cluster."""
-        _serve(host, port)
+        _serve(host, port, workers)
 
     @cli.command("demo")
     def demo_cmd(
         host: Host = None,
         port: Port = None,
+        workers: Workers = None,
         seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 2025,
     ) -> None:
         """Everything in one: start the local PostGIS (without DATABASE_URL), migrate, load the demo
@@ -61,7 +72,7 @@ def register(cli: typer.Typer) -> None:
                     out.print(f"  {line}", highlight=False)
         _run_presets(eng)
         _demo_admin(eng)
-        _serve(host, port)
+        _serve(host, port, workers)
 
 
 def _demo_admin(eng: Engine) -> None:

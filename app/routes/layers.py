@@ -153,7 +153,7 @@ def layer_features(
     box_crs = parse_output_crs(bbox_crs, "bbox-crs")
     box = parse_bbox(bbox, box_crs)
     with engine.connect() as conn:
-        info = get_layer(conn, name, version, viewer)
+        info = get_layer(conn, name, version, viewer, with_versions=False)
         kind = load_kinds()[info.kind]
         q = FeatureQuery(
             bbox=box, bbox_srid=box_crs.srid, gemeente=gemeente, filters=_filters(request),
@@ -179,7 +179,7 @@ def layer_feature(name: str, fid: int, engine: EngineDep, viewer: ViewerDep,
     """One feature by its stable id, with an ``ETag`` to send back as ``If-Match`` when changing it."""
     out = parse_output_crs(crs)
     with engine.connect() as conn:
-        info = get_layer(conn, name, viewer=viewer)
+        info = get_layer(conn, name, viewer=viewer, with_versions=False)
         kind = load_kinds()[info.kind]
         q = FeatureQuery(fid=fid, limit=1, out_srid=out.srid, latlon=out.latlon, decimals=out.decimals, viewer=viewer)
         page = query_features(conn, info, kind, q)

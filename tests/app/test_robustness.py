@@ -112,3 +112,23 @@ def test_database_restart_under_load(own_cluster):
     assert codes.get(500, 0) == 0 and set(codes) <= {200, 201, 503}, codes
     assert codes.get(503, 0) > 0 and codes.get(201, 0) > 0
     assert missing == []
+
+
+def test_graceful_shutdown_finishes_running_requests(own_cluster):
+    """Stopping the server lets a running request (a scenario run of a few seconds) finish."""
+    _cluster, engine = own_cluster
+    server = LiveServer(make_app(engine))
+    server.server.config.timeout_graceful_shutdown = 30
+    result: dict[str, int] = {}
+    with server:
+        def run() -> None:
+            with httpx.Client(timeout=60) as c:
+                r = c.post(f"{server.url}/api/scenarios/ruimte-voor-economie-industrie-10/runs", headers=auth("provincie"))
+                result["status"] = r.status_code
+
+        t = threading.Thread(target=run)
+        t.start()
+        time.sleep(1.0)  # the run is under way
+        server.server.should_exit = True
+        t.join(60)
+    assert result.get("status") == 201
