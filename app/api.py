@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.routes import health, layers, ogc, pages, qgis, scenario_pages, scenarios, styles, tiles
+from app.routes import health, layers, ogc, pages, qgis, scenario_pages, scenarios, session, styles, tiles
 
 api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(layers.router)
 api_router.include_router(pages.router)
+api_router.include_router(session.router)
 api_router.include_router(scenarios.router)
 api_router.include_router(scenario_pages.router)
 api_router.include_router(ogc.router)

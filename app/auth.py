@@ -51,6 +51,8 @@ class Principal:
     gemeente: str | None = None
     user_id: int | None = None
     token_id: int | None = None
+    via_session: bool = False
+    """Identified by a browser session cookie (reading only), not a bearer token."""
 
     @property
     def anonymous(self) -> bool:
@@ -167,11 +169,20 @@ def revoke_token(conn: Connection, token_id: int) -> ApiToken:
 
 def principal_for_token(conn: Connection, token: str) -> Principal | None:
     """The principal of a valid token; None for unknown, expired, revoked or disabled."""
+    return _principal(conn, ApiToken.token_hash == hash_token(token))
+
+
+def principal_for_token_id(conn: Connection, token_id: int) -> Principal | None:
+    """The principal of a valid token by id (browser sessions); None when no longer valid."""
+    return _principal(conn, ApiToken.id == token_id)
+
+
+def _principal(conn: Connection, which) -> Principal | None:  # noqa: ANN001 - an SQL condition
     row = conn.execute(
         select(ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at,
                User.id.label("uid"), User.name, User.role, User.gemeente, User.disabled)
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(token))
+        .where(which)
     ).first()
     if row is None or row.revoked_at is not None or row.disabled:
         return None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy import Engine
 
 from app.errors import ApiError
-from app.auth import ANONYMOUS, AuthError, Principal, principal_for_token, require_editor
+from app.auth import ANONYMOUS, AuthError, Principal, principal_for_token, principal_for_token_id, require_editor
+from app.session import COOKIE as SESSION_COOKIE
 from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.access import Viewer
 
@@ -133,9 +134,15 @@ def get_principal(
     engine: EngineDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    """Who asks: the user of a valid bearer token, else the anonymous public (401 for a bad token)."""
+    """Who asks: the user of a valid bearer token, else of a browser session (reading only), else
+    the anonymous public. A bad bearer token is 401; a stale session is simply anonymous."""
     if not authorization:
-        return ANONYMOUS
+        token_id = request.app.state.sessions.token_id(request.cookies.get(SESSION_COOKIE))
+        if token_id is None:
+            return ANONYMOUS
+        with engine.begin() as conn:
+            principal = principal_for_token_id(conn, token_id)
+        return replace(principal, via_session=True) if principal else ANONYMOUS
     challenge = {"WWW-Authenticate": 'Bearer realm="ruimte-circulair"'}
     if not authorization.lower().startswith("bearer "):
         raise ApiError(401, "use a bearer token: Authorization: Bearer …", headers=challenge)
@@ -160,6 +167,9 @@ ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 def require_writer(request: Request, principal: PrincipalDep) -> Principal:
     """An editor (401 without a token, 403 for a viewer), within the write rate limit (429)."""
+    if principal.via_session:
+        raise ApiError(401, "changes need the bearer token in the Authorization header, not a browser session",
+                       headers={"WWW-Authenticate": "Bearer"})
     try:
         require_editor(principal)
     except AuthError as exc:

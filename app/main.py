@@ -19,6 +19,7 @@ from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
 from app.ratelimit import RateLimiter
+from app.session import SessionSigner
 from app.settings import (
     AuthSettings,
     PlanningSettings,
@@ -61,6 +62,9 @@ def create_app(
     app.state.web = web or get_web_settings()
     app.state.auth = auth or get_auth_settings()
     app.state.rate_limiter = RateLimiter(app.state.auth.write_rate_per_minute)
+    max_age = int(app.state.auth.session_hours * 3600)
+    secret = app.state.auth.session_secret
+    app.state.sessions = SessionSigner(secret, max_age) if secret else SessionSigner.ephemeral(max_age)
     app.state.planning = planning or get_planning_settings()
     register_error_handlers(app)
     app.middleware("http")(security_headers)

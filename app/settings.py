@@ -211,11 +211,19 @@ class AuthSettings(BaseSettings):
     """Writes per token per minute before 429 (a burst of this size is allowed)."""
     token_days: float = 90.0
     """Default lifetime of a new token."""
+    session_secret: str | None = None
+    """Signs browser session cookies. Unset: a random secret per process (sessions end on a
+    restart and do not work across several workers); set it for production."""
+    session_hours: float = 8.0
 
     @model_validator(mode="after")
     def _check(self) -> AuthSettings:
         if self.write_rate_per_minute < 1:
             raise ValueError("write_rate_per_minute must be at least 1")
+        if self.session_secret is not None and (
+            len(self.session_secret) < 32 or self.session_secret.lower() in {"changethis", "changeme", "secret"}
+        ):
+            raise ValueError("RUIMTE_AUTH_SESSION_SECRET must be at least 32 random characters, not a default")
         return self
 
 

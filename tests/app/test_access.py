@@ -315,3 +315,35 @@ def test_sql_injection_attempts_are_plain_values(client):
         if resp.status_code == 200:
             assert json.loads(resp.text)["numberReturned"] == 0
     assert client.get("/api/layers/gemeenten/features?limit=1").status_code == 200
+
+
+def test_browser_session_shows_drafts_on_maps_but_cannot_write(client, draft_fid):
+    with TestClient(client.app) as browser:
+        assert "Concept Utrecht Circulair" not in browser.get("/kaart/gemeente/GM0344").text
+        bad = browser.post("/inloggen", data={"token": "rc_nope"}, follow_redirects=False)
+        assert bad.status_code == 401 and "onbekend" in bad.text
+        foreign = browser.post("/inloggen", data={"token": TOKENS["utrecht"]}, headers={"Origin": "http://evil.example"})
+        assert foreign.status_code == 403
+        ok = browser.post("/inloggen", data={"token": TOKENS["utrecht"], "next": "/kaart/gemeente/GM0344"}, follow_redirects=False)
+        assert ok.status_code == 303 and ok.headers["location"] == "/kaart/gemeente/GM0344"
+        cookie = ok.headers["set-cookie"]
+        assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower() and TOKENS["utrecht"] not in cookie
+        assert "Concept Utrecht Circulair" in browser.get("/kaart/gemeente/GM0344").text
+        assert browser.get(f"{RES}/{draft_fid}").status_code == 200
+        # a session reads; writing (also cross-site) needs the bearer token itself
+        assert browser.post(RES, json=reservering()).status_code == 401
+        browser.post("/uitloggen")
+        assert browser.get(f"{RES}/{draft_fid}").status_code == 404
+
+
+def test_session_ends_when_its_token_is_revoked(client, demo_engine, draft_fid):
+    from app.auth import create_token, revoke_token
+
+    with demo_engine.begin() as conn:
+        token, record = create_token(conn, "utrecht", expires_days=1)
+    with TestClient(client.app) as browser:
+        browser.post("/inloggen", data={"token": token})
+        assert browser.get(f"{RES}/{draft_fid}").status_code == 200
+        with demo_engine.begin() as conn:
+            revoke_token(conn, record.id)
+        assert browser.get(f"{RES}/{draft_fid}").status_code == 404
