@@ -1,8 +1,11 @@
 """Folium maps that work without internet: Leaflet and plugins come from this app.
 
 A map holds kaartlagen as :class:`RuimteLayer` elements (see ``static/ruimte-map.js``):
-small layers are embedded as GeoJSON built by PostGIS; large ones are loaded by bbox
-from the features API while visible, so the HTML stays small whatever the layer size.
+small layers are embedded as GeoJSON built by PostGIS; large ones come as vector tiles
+(``/tiles``, Leaflet.VectorGrid), or by bbox from the features API when the map shows a
+selection (a gemeente, a distance), so the HTML stays small whatever the layer size.
+Each layer carries its style definition from ``layers/data/styles.yaml``, the same one
+the QGIS styles of exported GeoPackages are made from.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from layers.kinds import Kind, load_kinds
 from layers.models import Feature
 from layers.query import FeatureQuery, feature_stats, query_features
 from layers.store import LayerInfo
+from layers.styles import load_styles
 
 LEAFLET_JS = [("leaflet", "/static/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/leaflet/leaflet.css")]
@@ -33,6 +37,7 @@ RUIMTE_CSS = [("ruimte_map_css", "/static/ruimte-map.css")]
 FULLSCREEN_JS = [("fullscreen_js", "/static/vendor/leaflet.fullscreen/Control.FullScreen.js")]
 FULLSCREEN_CSS = [("fullscreen_css", "/static/vendor/leaflet.fullscreen/Control.FullScreen.css")]
 SYNC_JS = [("leaflet_sync", "/static/vendor/leaflet.sync/L.Map.Sync.js")]
+VECTORGRID_JS = [("leaflet_vectorgrid", "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js")]
 #: Kinds whose popups show these fields first (the rest follows).
 TOOLTIP_FIELD = {"gemeenten": "naam", "bedrijventerreinen": "naam", "reserveringen": "naam",
                  "strategische_locaties": "naam", "hoofdstructuur": "naam", "vestigingen": "naam",
@@ -40,9 +45,9 @@ TOOLTIP_FIELD = {"gemeenten": "naam", "bedrijventerreinen": "naam", "reservering
 
 
 class RuimteLayer(JSCSSMixin, Layer):
-    """A kaartlaag drawn by ``RuimteMap.layer`` (embedded data or bbox loading)."""
+    """A kaartlaag drawn by ``RuimteMap.layer`` (embedded data, vector tiles or bbox loading)."""
 
-    default_js = RUIMTE_JS
+    default_js = VECTORGRID_JS + RUIMTE_JS
     default_css = RUIMTE_CSS
     _template = Template(
         """
@@ -57,6 +62,9 @@ class RuimteLayer(JSCSSMixin, Layer):
     def __init__(self, options: dict[str, Any], data_json: str | None = None, show: bool = True, control: bool = True):
         super().__init__(name=options["title"], overlay=True, control=control, show=show)
         self._name = "RuimteLayer"
+        if "styleDef" not in options:
+            styles = load_styles()
+            options = {**options, "styleDef": styles.get(options.get("styleKey") or "", styles["default"])}
         self.options_json = json.dumps(options, ensure_ascii=False)
         self.data_json = data_json or "null"
 
@@ -214,9 +222,19 @@ def kaartlaag(
             field = "category" if kind.name == "constraints" else "klasse"
             opts["present"] = sorted({f["properties"].get(field) for f in json.loads(page.features_json)} - {None})
         return RuimteLayer(opts, data, show=show)
-    opts["limit"] = min(settings.page_max, 2000)
     opts.setdefault("minZoom", 11 if count > 20_000 else 0)
+    if _whole_layer(q):
+        # The whole layer: vector tiles, generalised per zoom by PostGIS.
+        opts["tiles"] = f"/tiles/{info.name}/{{z}}/{{x}}/{{y}}.mvt"
+        opts["geometryType"] = info.geometry_type
+        return RuimteLayer(opts, None, show=show)
+    opts["limit"] = min(settings.page_max, 2000)
     return RuimteLayer(opts, None, show=show)
+
+
+def _whole_layer(q: FeatureQuery) -> bool:
+    """Whether ``q`` selects the whole current layer (what the tiles serve)."""
+    return q.bbox is None and not q.gemeente and not q.filters and not q.at_least and q.version is None
 
 
 def province_outline(conn: Connection, gemeenten: LayerInfo) -> tuple[str, tuple[float, float, float, float]]:

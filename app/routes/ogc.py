@@ -215,7 +215,7 @@ def collections(request: Request, engine: EngineDep, viewer: ViewerDep, f: Forma
 
 
 def _layer(conn: Connection, collection_id: str, viewer: Viewer) -> tuple[LayerInfo, Kind]:
-    info = get_layer(conn, collection_id, viewer=viewer)
+    info = get_layer(conn, collection_id, viewer=viewer, with_versions=False)
     return info, load_kinds()[info.kind]
 
 

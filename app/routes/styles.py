@@ -36,7 +36,7 @@ def styles_index() -> dict[str, Any]:
 def layer_qml(name: str, engine: EngineDep, viewer: ViewerDep, planning: PlanningDep) -> Response:
     """The web map style of a layer as a QGIS style file (Dutch field aliases included)."""
     with engine.connect() as conn:
-        info = get_layer(conn, name, viewer=viewer)
+        info = get_layer(conn, name, viewer=viewer, with_versions=False)
     kind = load_kinds()[info.kind]
     style = layer_style(kind, info.title, planning.hmc_threshold)
     text = to_qml(style, info.geometry_type, {"fid": "Feature-id", **kind.field_labels()})
@@ -48,7 +48,7 @@ def layer_qml(name: str, engine: EngineDep, viewer: ViewerDep, planning: Plannin
 def layer_sld(name: str, engine: EngineDep, viewer: ViewerDep, planning: PlanningDep) -> Response:
     """The web map style of a layer as a Styled Layer Descriptor."""
     with engine.connect() as conn:
-        info = get_layer(conn, name, viewer=viewer)
+        info = get_layer(conn, name, viewer=viewer, with_versions=False)
     kind = load_kinds()[info.kind]
     text = to_sld(layer_style(kind, info.title, planning.hmc_threshold), name, info.geometry_type)
     return Response(text, media_type=SLD, headers={"Content-Disposition": f'attachment; filename="{name}.sld"'})

@@ -67,7 +67,7 @@ def tile_response(request: Request, engine, viewer: Viewer, collection: str,  # 
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     public = request.headers.get("authorization") is None
     with engine.connect() as conn:
-        info = get_layer(conn, collection, viewer=viewer)
+        info = get_layer(conn, collection, viewer=viewer, with_versions=False)
         etag = _etag(info, tms, z, x, y, filters, viewer)
         headers = {
             "ETag": etag,
@@ -103,7 +103,7 @@ def tile_tms(collection: str, tileMatrixSetId: str, z: ZoomPath, x: ColPath, y: 
 def tilejson(collection: str, request: Request, engine: EngineDep, viewer: ViewerDep) -> dict[str, Any]:
     """TileJSON 3.0 for the WebMercatorQuad tiles: URL template, bounds, zooms, fields."""
     with engine.connect() as conn:
-        info = get_layer(conn, collection, viewer=viewer)
+        info = get_layer(conn, collection, viewer=viewer, with_versions=False)
     kind = load_kinds()[info.kind]
     root = str(request.base_url).rstrip("/")
     bounds = list(lonlat_bbox(tuple(info.bbox))) if info.bbox else [-180.0, -85.0511, 180.0, 85.0511]

@@ -1,11 +1,13 @@
 /*
- * Ruimte Circulair kaartlagen for Leaflet (no other dependencies).
+ * Ruimte Circulair kaartlagen for Leaflet (and Leaflet.VectorGrid for tiled layers).
  *
- * RuimteMap.layer(options) returns an L.GeoJSON layer that either holds embedded
- * features (small layers) or loads them by bounding box from the API while it is on
- * the map (large layers), so that a page never embeds a large layer whole.
+ * RuimteMap.layer(options) returns an L.GeoJSON layer that holds embedded features
+ * (small layers) or loads them by bounding box from the API while it is on the map
+ * (large filtered layers), or a vector tile layer (large layers, Leaflet.VectorGrid),
+ * so that a page never embeds a large layer whole.
  * Popups show the attributes under their Dutch labels; styles and legend entries come
- * from the layer's style key (its kind, or a scenario style).
+ * from the layer's style definition (layers/data/styles.yaml, which the QGIS styles of
+ * the exported GeoPackages use too).
  *
  * Licence: EUPL-1.2.
  */
@@ -14,129 +16,93 @@
 
   var nf = new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 2 });
 
-  var PALETTE = {
-    landgebruik: {
-      verkeer: "#9e9e9e", woonterrein: "#e8a33d", bedrijventerrein: "#b04a9e",
-      detailhandel_horeca: "#e05a5a", voorzieningen: "#c98bd1", semi_bebouwd: "#d8c27a",
-      recreatie: "#8fd17a", agrarisch: "#e6efb0", bos_natuur: "#3f8f3f", water: "#6fa8dc"
-    },
-    constraints: {
-      natuur: "#2e7d32", water: "#1e88e5", woongebied: "#f9a825", woningbouwplan: "#ff7043",
-      geluid: "#8d6e63", externe_veiligheid: "#d32f2f", cultuurhistorie: "#6d4c41", overig: "#757575"
-    },
-    hoofdstructuur: { knooppunt: "#0d47a1", verbinding: "#1565c0", deelgebied: "#64b5f6" },
-    reserveringen: { hard: "#1b5e20", zacht: "#66bb6a" },
-    milieucategorie: {
-      "1": "#fff5eb", "2": "#fee6ce", "3": "#fdae6b", "3.1": "#fdd0a2", "3.2": "#fdae6b",
-      "4": "#f16913", "4.1": "#fd8d3c", "4.2": "#f16913", "5": "#a63603", "5.1": "#d94801",
-      "5.2": "#a63603", "5.3": "#7f2704", "6": "#3b0f04"
-    }
-  };
+  /* Styles come from layers/data/styles.yaml (the same definitions as the QGIS styles),
+   * passed per layer as o.styleDef: a base symbol, optionally classified by a field
+   * (classes by value or "at least", or a palette) or coloured along a diverging ramp. */
+  var DEFAULT_DEF = { symbol: { stroke: "#3949ab", width: 1, fill: "#7986cb", fill_opacity: 0.4, radius: 5 } };
 
-  function hmc(cat, threshold) {
-    return parseFloat(cat) >= parseFloat(threshold || "4");
+  function threshold(k, o) {
+    return parseFloat(k.at_least === "hmc" ? (o.hmcThreshold || "4") : k.at_least);
   }
 
-  /* Style per style key: returns a Leaflet path style for a feature. */
-  var STYLES = {
-    provincie: function () {
-      return { color: "#000000", weight: 2.5, fill: false };
-    },
-    gemeenten: function () {
-      return { color: "#455a64", weight: 1.5, fill: false, dashArray: "4 3" };
-    },
-    bedrijventerreinen: function (f, o) {
-      var h = hmc(f.properties.max_milieucategorie, o.hmcThreshold);
-      return { color: h ? "#7f0000" : "#e65100", weight: 1, fillColor: h ? "#c62828" : "#ffb74d", fillOpacity: 0.6 };
-    },
-    strategische_locaties: function () {
-      return { color: "#4a148c", weight: 2, fillColor: "#9c27b0", fillOpacity: 0.5, radius: 7 };
-    },
-    reserveringen: function (f) {
-      var hard = f.properties.status === "hard";
-      return { color: PALETTE.reserveringen[hard ? "hard" : "zacht"], weight: 2, dashArray: hard ? null : "6 4",
-               fillColor: PALETTE.reserveringen[hard ? "hard" : "zacht"], fillOpacity: hard ? 0.45 : 0.25 };
-    },
-    hoofdstructuur: function (f) {
-      var c = PALETTE.hoofdstructuur[f.properties.element] || "#1565c0";
-      var area = f.properties.element === "deelgebied";
-      return { color: c, weight: area ? 1 : 4, fillColor: c, fillOpacity: area ? 0.15 : 0.8, radius: 8 };
-    },
-    constraints: function (f) {
-      var c = PALETTE.constraints[f.properties.category] || "#757575";
-      return { color: c, weight: 1, fillColor: c, fillOpacity: 0.35 };
-    },
-    landgebruik: function (f) {
-      var c = PALETTE.landgebruik[f.properties.klasse] || "#bdbdbd";
-      return { color: c, weight: 0.3, fillColor: c, fillOpacity: 0.55 };
-    },
-    vestigingen: function (f) {
-      var c = PALETTE.milieucategorie[f.properties.milieucategorie] || "#999";
-      return { color: "#333", weight: 0.5, fillColor: c, fillOpacity: 0.9, radius: 3 };
-    },
-    allocatie: function () {
-      return { color: "#006064", weight: 1, fillColor: "#00bcd4", fillOpacity: 0.7 };
-    },
-    milieuzones: function () {
-      return { color: "#bf360c", weight: 1, dashArray: "3 3", fillColor: "#ff8a65", fillOpacity: 0.12 };
-    },
-    conflicten: function () {
-      return { color: "#b71c1c", weight: 2, fillColor: "#ff1744", fillOpacity: 0.55 };
-    },
-    balance: function (f, o) {
-      return { color: "#37474f", weight: 1, fillColor: balanceColor(f.properties[o.valueField || "balance_ha"], o.scale || 50), fillOpacity: 0.7 };
-    },
-    default: function () {
-      return { color: "#3949ab", weight: 1, fillColor: "#7986cb", fillOpacity: 0.4, radius: 5 };
-    }
-  };
+  function hexRgb(c) {
+    var h = c.replace("#", "");
+    if (h.length === 3) { h = h.split("").map(function (x) { return x + x; }).join(""); }
+    return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
+  }
 
-  /* Diverging red (tekort) – white – green (overschot) on a symmetric scale. */
-  function balanceColor(v, scale) {
-    if (v === null || v === undefined || isNaN(v)) { return "#bdbdbd"; }
+  /* Colour along a three-stop ramp [negative, zero, positive] for v on a symmetric scale. */
+  function rampColour(ramp, v, scale) {
+    if (v === null || v === undefined || isNaN(v)) { return ramp.missing || "#bdbdbd"; }
     var t = Math.max(-1, Math.min(1, v / scale));
-    var r, g, b;
-    if (t < 0) { r = 255; g = Math.round(255 * (1 + t)); b = Math.round(255 * (1 + t)); }
-    else { r = Math.round(255 * (1 - t)); g = Math.round(255 - 100 * t); b = Math.round(255 * (1 - t)); }
-    return "rgb(" + r + "," + g + "," + b + ")";
+    var zero = hexRgb(ramp.colours[1]), end = hexRgb(ramp.colours[t < 0 ? 0 : 2]), a = Math.abs(t);
+    var rgb = zero.map(function (z, i) { return Math.round(z + (end[i] - z) * a); });
+    return "rgb(" + rgb.join(",") + ")";
   }
 
-  /* Legend entries per style key: [label, colour, kind (area|line|point)]. */
+  /* The symbol (style.yaml keys) of one feature. */
+  function symbolFor(def, props, o) {
+    var s = Object.assign({}, def.symbol || {});
+    var c = def.classify;
+    if (c && c.classes) {
+      var v = props[c.field];
+      for (var i = 0; i < c.classes.length; i++) {
+        var k = c.classes[i];
+        var hit = ("at_least" in k) ? parseFloat(v) >= threshold(k, o) : ("value" in k) ? String(v) === String(k.value) : true;
+        if (hit) { Object.assign(s, k); break; }
+      }
+    } else if (c && c.palette) {
+      var col = c.palette[props[c.field]] || c["default"];
+      if (c.fill_only) { s.fill = col; } else { s.stroke = col; s.fill = col; }
+    }
+    if (def.ramp) { s.fill = rampColour(def.ramp, props[o.valueField || def.ramp.field], o.scale || 50); }
+    return s;
+  }
+
+  /* A style.yaml symbol as Leaflet path options. */
+  function leafletStyle(s) {
+    var hasFill = s.fill !== null && s.fill !== undefined;
+    return {
+      stroke: !!(s.stroke || hasFill), color: s.stroke || s.fill, weight: s.width, opacity: 1,
+      dashArray: s.dash ? s.dash.join(" ") : null, fill: hasFill, fillColor: s.fill,
+      fillOpacity: s.fill_opacity === undefined ? 1 : s.fill_opacity, radius: s.radius || 5
+    };
+  }
+
+  function styleFunction(o) {
+    var def = o.styleDef || DEFAULT_DEF;
+    return function (f) { return leafletStyle(symbolFor(def, (f && f.properties) || {}, o)); };
+  }
+
+  /* Diverging red (tekort) – white – green (overschot), as the "balance" style's ramp. */
+  function balanceColor(v, scale) {
+    return rampColour({ colours: ["#ff0000", "#ffffff", "#009b00"] }, v, scale);
+  }
+
+  /* Legend entries: [label, colour, kind (area|line|point)]. */
   function legendEntries(o) {
-    var k = o.styleKey, out = [];
+    var def = o.styleDef || DEFAULT_DEF, c = def.classify, out = [];
     function add(label, colour, shape) { out.push([label, colour, shape || "area"]); }
-    var vals = o.values || {};
-    if (k === "bedrijventerreinen") {
-      add("Hoge milieucategorie (≥ " + (o.hmcThreshold || "4") + ")", "#c62828");
-      add("Lagere milieucategorie", "#ffb74d");
-    } else if (k === "reserveringen") {
-      add("Hard (vastgesteld plan)", PALETTE.reserveringen.hard);
-      add("Zacht (visie)", PALETTE.reserveringen.zacht);
-    } else if (k === "hoofdstructuur") {
-      add("Knooppunt", PALETTE.hoofdstructuur.knooppunt, "point");
-      add("Verbinding (keten)", PALETTE.hoofdstructuur.verbinding, "line");
-      add("Circulair deelgebied", PALETTE.hoofdstructuur.deelgebied);
-    } else if (k === "constraints" || k === "landgebruik") {
-      var pal = PALETTE[k], field = k === "constraints" ? "category" : "klasse";
-      Object.keys(pal).forEach(function (key) {
-        if (!o.present || o.present.indexOf(key) >= 0) {
-          add((vals[field] && vals[field][key]) || key, pal[key]);
-        }
+    var base = def.symbol || {};
+    if (c && c.classes) {
+      c.classes.forEach(function (k) {
+        var label = String(k.label).replace("{threshold}", o.hmcThreshold || "4");
+        add(label, k.fill || k.stroke || base.fill || base.stroke, k.shape);
       });
-    } else if (k === "vestigingen") {
-      ["2", "3.2", "4.2", "5.3"].forEach(function (c) { add("Milieucategorie " + c, PALETTE.milieucategorie[c], "point"); });
-    } else if (k === "balance") {
-      var s = o.scale || 50;
-      add("Tekort ≥ " + nf.format(s) + " ha", balanceColor(-s, s));
-      add("In balans", balanceColor(0, s));
-      add("Overschot ≥ " + nf.format(s) + " ha", balanceColor(s, s));
-    } else if (k === "provincie") {
-      add("Provinciegrens", "#000000", "line");
-    } else if (k === "gemeenten") {
-      add("Gemeentegrens", "#455a64", "line");
+    } else if (c && c.palette) {
+      var vals = (o.values || {})[c.field] || {};
+      Object.keys(c.palette).forEach(function (key) {
+        if (c.legend && c.legend.indexOf(key) < 0) { return; }
+        if (o.present && o.present.indexOf(key) < 0) { return; }
+        var label = c.legend_label ? c.legend_label.replace("{value}", key) : (vals[key] || key);
+        add(label, c.palette[key], c.legend_shape);
+      });
+    } else if (def.ramp) {
+      var sc = o.scale || 50, labels = def.ramp.labels || ["-", "0", "+"];
+      [-sc, 0, sc].forEach(function (v, i) { add(labels[i].replace("{scale}", nf.format(sc)), rampColour(def.ramp, v, sc)); });
     } else {
-      var st = (STYLES[k] || STYLES["default"])({ properties: {} }, o);
-      add(o.title, st.fillColor || st.color);
+      var lg = def.legend || {};
+      add(lg.label || o.title, base.fill || base.stroke, lg.shape);
     }
     return out;
   }
@@ -170,10 +136,11 @@
   }
 
   function makeLayer(o) {
-    var styleFn = STYLES[o.styleKey] || STYLES["default"];
+    if (o.tiles && L.vectorGrid) { return tileLayer(o); }
+    var styleFn = styleFunction(o);
     var layer = L.geoJSON(null, {
-      style: function (f) { return styleFn(f, o); },
-      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, styleFn(f, o)); },
+      style: styleFn,
+      pointToLayer: function (f, latlng) { return L.circleMarker(latlng, styleFn(f)); },
       onEachFeature: function (f, lyr) {
         lyr.bindPopup(function () { return popupHtml(f, o); }, { maxWidth: 360 });
         if (o.tooltipField && f.properties && f.properties[o.tooltipField]) {
@@ -187,6 +154,43 @@
     } else if (o.url) {
       attachLoader(layer, o);
     }
+    return layer;
+  }
+
+  /* Tiled layers get panes of their own: points above the other overlays (as the
+   * vestigingen on their terreinen), areas and lines below them (as land use). */
+  var TILE_PANES = { rcTilePoints: 450, rcTileAreas: 350 };
+
+  function ensurePane(map, name) {
+    if (!map.getPane(name)) { map.createPane(name).style.zIndex = TILE_PANES[name]; }
+  }
+
+  /* A large layer as vector tiles (/tiles/{name}/{z}/{x}/{y}.mvt, Leaflet.VectorGrid), drawn
+   * with the same styles, with popups on click. */
+  function tileLayer(o) {
+    var styleFn = styleFunction(o);
+    var styles = {};
+    styles[o.name] = function (props) { return styleFn({ properties: props }); };
+    var pane = /Point/.test(o.geometryType || "") ? "rcTilePoints" : "rcTileAreas";
+    var layer = L.vectorGrid.protobuf(o.tiles, {
+      rendererFactory: L.svg.tile, vectorTileLayerStyles: styles, interactive: true, pane: pane,
+      maxNativeZoom: 20, minZoom: o.minZoom || 0, getFeatureId: function (f) { return f.id; }
+    });
+    layer.beforeAdd = function (map) { ensurePane(map, pane); };
+    // VectorGrid's points are CircleMarkers without a LatLng; Leaflet 1.9 takes small circle
+    // markers for markers and asks their LatLng on click. Without it, it uses the mouse position.
+    var createLayer = layer._createLayer;
+    layer._createLayer = function (feat, pxPerExtent) {
+      var symbol = createLayer.call(this, feat, pxPerExtent);
+      if (feat.type === 1) { symbol.getLatLng = null; }
+      return symbol;
+    };
+    layer.on("click", function (e) {
+      var props = (e.layer && e.layer.properties) || {};
+      L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(popupHtml({ properties: props }, o)).openOn(layer._map);
+    });
+    layer.on("load", function () { layer.fire("rc:loaded", {}); });
+    layer.rcOptions = o;
     return layer;
   }
 
@@ -272,5 +276,5 @@
     return ctl;
   }
 
-  window.RuimteMap = { layer: makeLayer, legend: legend, balanceColor: balanceColor, styles: STYLES };
+  window.RuimteMap = { layer: makeLayer, legend: legend, balanceColor: balanceColor, symbolFor: symbolFor, leafletStyle: leafletStyle };
 })();

@@ -67,18 +67,40 @@ def test_click_on_a_feature_opens_its_popup(page, live_server):
     assert page.errors == [] and page.outside == []
 
 
-def test_large_layer_loads_by_bbox(page, live_server):
+def test_large_layer_loads_as_vector_tiles(page, live_server):
     html = page.page.request.get(f"{live_server.url}/kaart").text()
     assert len(html.encode()) < 1_000_000
+    tiles: list[str] = []
+    page.page.on("request", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
     pg = open_map(page, f"{live_server.url}/kaart")
     # vestigingen (3,343 points) is above the embed limit of this server (500): not in the page,
-    # loaded from the API when switched on.
-    assert '"vestigingen"' in html and "Vestigingen" in html
-    before = len(page.api_calls)
+    # drawn from vector tiles (/tiles/vestigingen/{z}/{x}/{y}.mvt) when switched on.
+    assert '"vestigingen"' in html and "Vestigingen" in html and "/tiles/vestigingen/" in html
     pg.locator(".leaflet-control-layers-overlays label", has_text="Vestigingen").locator("input").check()
-    pg.wait_for_function("() => document.querySelectorAll('.leaflet-overlay-pane path').length > 1000")
-    calls = page.api_calls[before:]
-    assert any("/api/layers/vestigingen/features?bbox=" in c for c in calls)
+    pg.wait_for_function("() => document.querySelectorAll('.leaflet-tile-container path').length > 1000")
+    assert any(re.search(r"/tiles/vestigingen/\d+/\d+/\d+\.mvt$", u) for u in tiles)
+    # Styled from the shared style definitions: milieucategorie colours on the points.
+    fills = pg.evaluate("() => [...document.querySelectorAll('.leaflet-tile-container path')].map(p => p.getAttribute('fill'))")
+    assert "#f16913" in fills or "#fd8d3c" in fills
+    # A click on a point opens its popup with Dutch labels.
+    pg.evaluate("""() => { for (const k in window) { if (window[k] instanceof L.Map) { window[k].setView([52.09, 5.12], 14); return; } } }""")
+    pg.wait_for_timeout(1500)
+    x, y = pg.evaluate("""() => {
+        const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+        for (const p of document.querySelectorAll('.leaflet-tile-container path[fill="#fdae6b"], .leaflet-tile-container path[fill="#f16913"]')) {
+            const r = p.getBoundingClientRect(), cx = r.x + r.width / 2, cy = r.y + r.height / 2;
+            const inside = cx > map.x + 320 && cx < map.right - 320 && cy > map.y + 150 && cy < map.bottom - 150;
+            const top = document.elementFromPoint(cx, cy);  // p, or its copy in a neighbour tile's buffer
+            if (inside && top && top.closest('.leaflet-tile-container') && top.getAttribute('fill') === p.getAttribute('fill')) {
+                return [cx, cy];
+            }
+        }
+        return null;
+    }""")
+    pg.mouse.click(x, y)
+    pg.locator(".leaflet-popup-content").wait_for()
+    text = pg.locator(".leaflet-popup-content").inner_text()
+    assert "Milieucategorie" in text and "SBI-code" in text
     assert page.errors == [] and page.outside == []
 
 
