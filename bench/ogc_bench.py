@@ -193,9 +193,9 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int, tmp: Path) 
     lua.write_text(WRK_LUA)
     urls.write_text("\n".join(paths) + "\n")
     threads = str(min(2, connections))
-    subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", "3s", "-s", str(lua), base, "--", str(urls)],
+    subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", "3s", "--timeout", "60s", "-s", str(lua), base, "--", str(urls)],
                    capture_output=True, check=True)
-    proc = subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "-s", str(lua), base,
+    proc = subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "--timeout", "60s", "-s", str(lua), base,
                            "--", str(urls)], capture_output=True, text=True, check=True)
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
     r = json.loads(line[7:])
@@ -245,11 +245,14 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
     """Load, serve with each server in turn, measure; return the results."""
     migrate(url)
     engine = create_engine(url)
-    load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
     layer = f"bench-{args.size}"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_gpkg(args.size, Path(tmp) / f"{layer}.gpkg")
-        import_file(engine, ImportRequest(path=path, kind="bedrijventerreinen", name=layer), ImportPolicy())
+    with engine.connect() as conn:
+        loaded = layer in {i.name for i in list_layers(conn)}
+    if not loaded:  # a --database-url from an earlier run keeps its data
+        load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_gpkg(args.size, Path(tmp) / f"{layer}.gpkg")
+            import_file(engine, ImportRequest(path=path, kind="bedrijventerreinen", name=layer), ImportPolicy())
     with engine.begin() as conn:
         conn.execute(text("ANALYZE features"))
     create_views(engine)
@@ -309,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=int, default=15, help="measured seconds per scenario (default 15)")
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections (default 8)")
     ap.add_argument("--size", type=int, default=100_000, help="polygons in the large layer (default 100000)")
-    ap.add_argument("--database-url", help="an existing empty PostGIS database (default: a throwaway cluster)")
+    ap.add_argument("--database-url", help="a PostGIS database, empty or from an earlier run (default: a throwaway cluster)")
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""What a feature service says about a layer beyond the catalogue: extents in CRS84 and time.
+"""What a feature service says about a layer beyond the catalogue: extents in CRS84 and time,
+and a cached catalogue lookup for the hot paths (items, tiles).
 
 The spatial extent comes from the catalogue (RD New bbox of the version), transformed
 along its densified edges; the temporal extent from the validity dates of the features
@@ -7,16 +8,51 @@ the reader may see (through :mod:`layers.query`, so the visibility rule applies)
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
 from pyproj import Transformer
 from sqlalchemy import Connection, Date, cast, func, select
 
+from layers.access import Viewer, layer_visibility
+from layers.errors import LayerNotFound
 from layers.kinds import Kind
-from layers.models import Feature
+from layers.models import Feature, Layer
 from layers.query import FeatureQuery, _where
-from layers.store import LayerInfo
+from layers.store import LayerInfo, get_layer
+
+_CACHE_SIZE = 256
+_cache: OrderedDict[tuple, LayerInfo] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def current_layer(conn: Connection, name: str, viewer: Viewer | None) -> LayerInfo:
+    """:func:`layers.store.get_layer` (current version, no version list), cached.
+
+    One light query checks that ``viewer`` may see the layer and reads its id, current
+    version and ``updated_at``; every change to a layer (a new version, metadata,
+    publishing) moves one of them, so the cached :class:`LayerInfo` for that key is
+    current. Saves the two ORM queries of ``get_layer`` per request.
+    """
+    row = conn.execute(
+        select(Layer.id, Layer.current_version, Layer.updated_at).where(Layer.name == name, layer_visibility(viewer))
+    ).first()
+    if row is None:
+        raise LayerNotFound(f"no layer named {name!r}")
+    key = (name, row.id, row.current_version, row.updated_at)
+    with _cache_lock:
+        info = _cache.get(key)
+        if info is not None:
+            _cache.move_to_end(key)
+            return info
+    info = get_layer(conn, name, viewer=viewer, with_versions=False)
+    with _cache_lock:
+        _cache[key] = info
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return info
 
 
 @lru_cache(maxsize=1)

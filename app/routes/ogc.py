@@ -37,12 +37,21 @@ from app.dependencies import (
     parse_output_crs,
 )
 from app.errors import ApiError, problem
-from app.ogc_models import Collection, Collections, ConformanceDeclaration, Feature, FeatureCollection, LandingPage, Problem
+from app.ogc_models import (
+    Collection,
+    Collections,
+    ConformanceDeclaration,
+    Feature,
+    FeatureCollection,
+    LandingPage,
+    Problem,
+)
+from app.reads import read_connection
 from layers.access import Viewer
-from layers.collections import lonlat_bbox, temporal_extent
+from layers.collections import current_layer, lonlat_bbox, temporal_extent
 from layers.kinds import Kind, load_kinds
 from layers.query import FeatureQuery, count_features, query_features
-from layers.store import LayerInfo, get_layer, list_layers
+from layers.store import LayerInfo, list_layers
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -199,7 +208,7 @@ def collection_doc(conn: Connection, info: LayerInfo, base: str, viewer: Viewer)
 def collections(request: Request, engine: EngineDep, viewer: ViewerDep, f: FormatParam = None) -> Response:
     """Every layer the caller may see, with its extent and supported CRSs."""
     base = _base(request)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         docs = [collection_doc(conn, info, base, viewer) for info in list_layers(conn, viewer)]
     doc = {
         "links": [
@@ -215,7 +224,7 @@ def collections(request: Request, engine: EngineDep, viewer: ViewerDep, f: Forma
 
 
 def _layer(conn: Connection, collection_id: str, viewer: Viewer) -> tuple[LayerInfo, Kind]:
-    info = get_layer(conn, collection_id, viewer=viewer, with_versions=False)
+    info = current_layer(conn, collection_id, viewer)
     return info, load_kinds()[info.kind]
 
 
@@ -224,7 +233,7 @@ def _layer(conn: Connection, collection_id: str, viewer: Viewer) -> tuple[LayerI
 def collection_by_id(collectionId: str, request: Request, engine: EngineDep, viewer: ViewerDep,  # noqa: N803
                      f: FormatParam = None) -> Response:
     """One layer: title, description, extent (CRS84 and temporal), CRSs, links."""
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         info, _ = _layer(conn, collectionId, viewer)
         doc = collection_doc(conn, info, _base(request), viewer)
     if wants_html(request, f):
@@ -325,7 +334,7 @@ def items(
     interval = parse_datetime(datetime_)
     filters = {k: v for k, v in request.query_params.items() if k not in ITEMS_PARAMS}
     html = wants_html(request, f)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         info, kind = _layer(conn, collectionId, viewer)
         q = FeatureQuery(bbox=box, bbox_srid=box_crs.srid, filters=filters, limit=limit, offset=offset,
                          out_srid=out.srid, latlon=out.latlon, decimals=out.decimals, interval=interval, viewer=viewer)
@@ -366,7 +375,7 @@ def item(
 ) -> Response:
     """One feature by its stable id (``fid``)."""
     out = parse_output_crs(crs)
-    with engine.connect() as conn:
+    with read_connection(engine) as conn:
         info, kind = _layer(conn, collectionId, viewer)
         fid = int(featureId) if featureId.isdigit() and len(featureId) < 19 else None
         page = None

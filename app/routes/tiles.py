@@ -18,11 +18,12 @@ from fastapi import APIRouter, Path, Request, Response
 from app.dependencies import EngineDep, ViewerDep
 from app.errors import ApiError
 from app.ogc_models import Problem
+from app.reads import read_connection
 from layers.access import Viewer
-from layers.collections import lonlat_bbox
+from layers.collections import current_layer, lonlat_bbox
 from layers.kinds import load_kinds
 from layers.query import FeatureQuery
-from layers.store import LayerInfo, get_layer
+from layers.store import LayerInfo
 from layers.tiles import TILE_MATRIX_SETS, WEB_MERCATOR_QUAD, TileMatrixSet, TileRequest, layer_tile
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -66,8 +67,8 @@ def tile_response(request: Request, engine, viewer: Viewer, collection: str,  # 
     tms.check(z, x, y)
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     public = request.headers.get("authorization") is None
-    with engine.connect() as conn:
-        info = get_layer(conn, collection, viewer=viewer, with_versions=False)
+    with read_connection(engine) as conn:
+        info = current_layer(conn, collection, viewer)
         etag = _etag(info, tms, z, x, y, filters, viewer)
         headers = {
             "ETag": etag,
@@ -102,8 +103,8 @@ def tile_tms(collection: str, tileMatrixSetId: str, z: ZoomPath, x: ColPath, y: 
             responses={404: TILE_RESPONSES[404]})
 def tilejson(collection: str, request: Request, engine: EngineDep, viewer: ViewerDep) -> dict[str, Any]:
     """TileJSON 3.0 for the WebMercatorQuad tiles: URL template, bounds, zooms, fields."""
-    with engine.connect() as conn:
-        info = get_layer(conn, collection, viewer=viewer, with_versions=False)
+    with read_connection(engine) as conn:
+        info = current_layer(conn, collection, viewer)
     kind = load_kinds()[info.kind]
     root = str(request.base_url).rstrip("/")
     bounds = list(lonlat_bbox(tuple(info.bbox))) if info.bbox else [-180.0, -85.0511, 180.0, 85.0511]

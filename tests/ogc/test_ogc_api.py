@@ -186,3 +186,20 @@ def test_item_html_shows_dutch_labels(ogc_client):
     fid = ogc_client.get("/ogc/collections/bedrijventerreinen/items?limit=1").json()["features"][0]["id"]
     text = ogc_client.get(f"/ogc/collections/bedrijventerreinen/items/{fid}?f=html").text
     assert "Maximale milieucategorie" in text and "Bruto oppervlakte (ha)" in text
+
+
+def test_unpublished_layers_are_hidden_and_the_catalogue_cache_follows_changes(ogc_client, ogc_db):
+    from layers.store import set_layer_meta
+
+    assert ogc_client.get("/ogc/collections/water/items?limit=1").status_code == 200
+    assert ogc_client.get("/tiles/water/10/525/337.mvt").status_code == 200
+    with ogc_db.engine.begin() as conn:
+        set_layer_meta(conn, "water", published=False, title="Water (verborgen)")
+    try:
+        for path in ("/ogc/collections/water", "/ogc/collections/water/items", "/tiles/water/10/525/337.mvt"):
+            assert ogc_client.get(path).status_code == 404, path
+        assert "water" not in {c["id"] for c in ogc_client.get("/ogc/collections").json()["collections"]}
+    finally:
+        with ogc_db.engine.begin() as conn:
+            set_layer_meta(conn, "water", published=True, title="Water (weer zichtbaar)")
+    assert ogc_client.get("/ogc/collections/water/items?f=html").text.count("Water (weer zichtbaar)") >= 1
