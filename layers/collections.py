@@ -25,7 +25,16 @@ from layers.store import LayerInfo, get_layer
 
 _CACHE_SIZE = 256
 _cache: OrderedDict[tuple, LayerInfo] = OrderedDict()
+_latest: dict[tuple[str, Viewer | None], LayerInfo] = {}
 _cache_lock = threading.Lock()
+
+
+def known_layer(name: str, viewer: Viewer | None) -> LayerInfo | None:
+    """The layer as :func:`current_layer` last found it for ``viewer``, without asking the
+    database (None: not seen yet). Callers must check it is still current, e.g. with the
+    state that :func:`layers.tiles.layer_tile_checked` returns."""
+    with _cache_lock:
+        return _latest.get((name, viewer))
 
 
 def current_layer(conn: Connection, name: str, viewer: Viewer | None) -> LayerInfo:
@@ -46,13 +55,23 @@ def current_layer(conn: Connection, name: str, viewer: Viewer | None) -> LayerIn
         info = _cache.get(key)
         if info is not None:
             _cache.move_to_end(key)
+            _latest[(name, viewer)] = info
             return info
     info = get_layer(conn, name, viewer=viewer, with_versions=False)
     with _cache_lock:
         _cache[key] = info
+        _latest[(name, viewer)] = info
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
+        if len(_latest) > 4 * _CACHE_SIZE:
+            _latest.clear()
     return info
+
+
+def forget_layer(name: str, viewer: Viewer | None) -> None:
+    """Drop what :func:`known_layer` remembers (it turned out to be stale)."""
+    with _cache_lock:
+        _latest.pop((name, viewer), None)
 
 
 @lru_cache(maxsize=1)

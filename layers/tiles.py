@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Float,
     LargeBinary,
     Select,
+    and_,
     bindparam,
     cast,
     func,
@@ -35,9 +37,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from layers.access import layer_visibility
 from layers.errors import LayerError
 from layers.kinds import Kind
-from layers.models import STORAGE_SRID, Feature
+from layers.models import STORAGE_SRID, Feature, Layer
 from layers.query import FeatureQuery, _where
 from layers.store import LayerInfo
 
@@ -159,11 +162,12 @@ _statements: dict[tuple, Select] = {}
 _statements_lock = threading.Lock()
 
 
-def _statement(info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, family: str) -> Select:
+def _statement(info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, family: str, state: bool) -> Select:
     """The tile query for this layer version, matrix set and filters, with the boxes and the
     tolerance as bound parameters: built once and reused (SQLAlchemy then reuses the
-    compiled form), which saves building the expression on every request."""
-    key = (info.id, info.version, req.tms.id, family, req.layer_name, req.max_features,
+    compiled form), which saves building the expression on every request. With ``state``
+    it also returns the layer's current version and ``updated_at`` as ``viewer`` sees it."""
+    key = (info.id, info.version, req.tms.id, family, req.layer_name, req.max_features, state,
            tuple(sorted(q.filters.items())), tuple(sorted(q.at_least.items())), q.gemeente, q.interval, q.viewer)
     with _statements_lock:
         stmt = _statements.get(key)
@@ -196,6 +200,12 @@ def _statement(info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, f
     # ``rows.table_valued()`` renders the whole row ``t``, which ST_AsMVT takes as its record.
     mvt = func.ST_AsMVT(rows.table_valued(), literal(req.layer_name), EXTENT, "geom", "fid")
     stmt = select(cast(mvt, LargeBinary)).select_from(rows)
+    if state:
+        visible = and_(Layer.id == info.id, layer_visibility(q.viewer))
+        stmt = stmt.add_columns(
+            select(Layer.current_version).where(visible).scalar_subquery(),
+            select(Layer.updated_at).where(visible).scalar_subquery(),
+        )
     with _statements_lock:
         if len(_statements) > 1024:
             _statements.clear()
@@ -203,12 +213,25 @@ def _statement(info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, f
     return stmt
 
 
-def layer_tile(conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None) -> bytes:
-    """The tile as MVT bytes (empty when no feature falls in it)."""
+def _run(conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None, state: bool):  # noqa: ANN202
     fq = tile_query(info, kind, req, q)
     family = "point" if info.geometry_type.replace("Multi", "") == "Point" else "other"
     params = dict(zip(_BOX, fq.bbox or (), strict=True))
     params.update(zip(_TILE, req.tms.tile_bounds(req.z, req.x, req.y), strict=True))
     params["tol"] = req.tms.pixel_size_rd(req.z) / 2
-    data = conn.execute(_statement(info, kind, req, fq, family), params).scalar_one()
-    return bytes(data or b"")
+    return conn.execute(_statement(info, kind, req, fq, family, state), params).one()
+
+
+def layer_tile(conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None) -> bytes:
+    """The tile as MVT bytes (empty when no feature falls in it)."""
+    return bytes(_run(conn, info, kind, req, q, False)[0] or b"")
+
+
+def layer_tile_checked(
+    conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None
+) -> tuple[bytes, tuple[int, datetime] | None]:
+    """The tile, and in the same round trip the layer's (current version, updated_at) as the
+    viewer of ``q`` sees it (None: gone or hidden). When that differs from ``info``, ``info``
+    was stale and the tile must not be used."""
+    data, version, updated = _run(conn, info, kind, req, q, True)
+    return bytes(data or b""), (None if version is None else (version, updated))

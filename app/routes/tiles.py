@@ -19,12 +19,19 @@ from app.dependencies import EngineDep, ViewerDep
 from app.errors import ApiError
 from app.ogc_models import Problem
 from app.reads import read_connection
-from layers.access import Viewer
-from layers.collections import current_layer, lonlat_bbox
+from layers.access import PUBLIC, Viewer
+from layers.collections import current_layer, forget_layer, known_layer, lonlat_bbox
 from layers.kinds import load_kinds
 from layers.query import FeatureQuery
 from layers.store import LayerInfo
-from layers.tiles import TILE_MATRIX_SETS, WEB_MERCATOR_QUAD, TileMatrixSet, TileRequest, layer_tile
+from layers.tiles import (
+    TILE_MATRIX_SETS,
+    WEB_MERCATOR_QUAD,
+    TileMatrixSet,
+    TileRequest,
+    layer_tile,
+    layer_tile_checked,
+)
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILEJSON = "application/json"
@@ -63,24 +70,42 @@ def _matrix_set(tms_id: str) -> TileMatrixSet:
 
 def tile_response(request: Request, engine, viewer: Viewer, collection: str,  # noqa: ANN001 - Engine
                   tms: TileMatrixSet, z: int, x: int, y: int) -> Response:
-    """The tile, or 304 when the client's copy is current."""
+    """The tile, or 304 when the client's copy is current.
+
+    The usual request (no ``If-None-Match``) takes one round trip: the tile query also
+    returns the layer's current version as the viewer sees it, checked against the layer
+    as last looked up (:func:`layers.collections.known_layer`); when that is stale, or on
+    a conditional request, the layer is looked up first, as for any other request.
+    """
     tms.check(z, x, y)
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
-    public = request.headers.get("authorization") is None
+    q = FeatureQuery(filters=filters, viewer=viewer)
+    conditional = request.headers.get("if-none-match")
     with read_connection(engine) as conn:
+        info = None if conditional else known_layer(collection, viewer)
+        if info is not None:
+            req = TileRequest(tms, z, x, y, layer_name=info.name, max_features=TILE_MAX_FEATURES)
+            data, state = layer_tile_checked(conn, info, load_kinds()[info.kind], req, q)
+            if state == (info.current_version, info.updated_at):
+                return Response(data, media_type=MVT, headers=_headers(info, tms, z, x, y, filters, viewer))
+            forget_layer(collection, viewer)
         info = current_layer(conn, collection, viewer)
-        etag = _etag(info, tms, z, x, y, filters, viewer)
-        headers = {
-            "ETag": etag,
-            "Cache-Control": f"{'public' if public else 'private'}, max-age={MAX_AGE_S}",
-            "Vary": "Authorization",
-        }
-        if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        headers = _headers(info, tms, z, x, y, filters, viewer)
+        if conditional and headers["ETag"] in [t.strip() for t in conditional.split(",")]:
             return Response(status_code=304, headers=headers)
-        kind = load_kinds()[info.kind]
         req = TileRequest(tms, z, x, y, layer_name=info.name, max_features=TILE_MAX_FEATURES)
-        data = layer_tile(conn, info, kind, req, FeatureQuery(filters=filters, viewer=viewer))
+        data = layer_tile(conn, info, load_kinds()[info.kind], req, q)
     return Response(data, media_type=MVT, headers=headers)
+
+
+def _headers(info: LayerInfo, tms: TileMatrixSet, z: int, x: int, y: int, filters: dict[str, str],
+             viewer: Viewer) -> dict[str, str]:
+    """ETag and caching: public for what everyone sees, private for a signed-in viewer."""
+    return {
+        "ETag": _etag(info, tms, z, x, y, filters, viewer),
+        "Cache-Control": f"{'public' if viewer == PUBLIC else 'private'}, max-age={MAX_AGE_S}",
+        "Vary": "Authorization, Cookie",
+    }
 
 
 @router.get("/{collection}/{z}/{x}/{y}.mvt", summary="Vector tile (WebMercatorQuad)", response_class=Response,
