@@ -32,7 +32,7 @@ from sqlalchemy import Connection
 
 from layers.access import Viewer
 from layers.errors import LayerError, UnsupportedFormat
-from layers.gpkg_styles import style_for, write_layer_styles
+from layers.gpkg_styles import geometry_families, styles_for_table, write_layer_styles
 from layers.kinds import Kind, load_kinds
 from layers.models import STORAGE_SRID
 from layers.readers import FIELDNAMES_FILE
@@ -169,7 +169,8 @@ def write_table(
             layer_options={"IDENTIFIER": title, "DESCRIPTION": description or title},
         )
         if kind is not None:
-            write_layer_styles(output, [style_for(kind, layer_name, title, geometry_type, hmc_threshold)])
+            families = geometry_families(np.asarray(table.geometry.array, dtype=object))
+            write_layer_styles(output, styles_for_table(kind, layer_name, title, geometry_type, families, hmc_threshold))
         files = [output.name]
     elif fmt == "fgb":
         pyogrio.write_dataframe(

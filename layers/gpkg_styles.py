@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import shapely
+
 from layers.kinds import Kind
 from layers.qml import to_qml
 from layers.sld import to_sld
@@ -61,6 +64,32 @@ def style_for(kind: Kind, table: str, title: str, geometry_type: str,
         sld=to_sld(style, table, geometry_type),
         description=f"{title}: stijl van de webkaart van Ruimte Circulair",
     )
+
+
+#: Geometry family → (geometry type of its style, Dutch name).
+FAMILIES = {"polygon": ("Polygon", "vlakken"), "line": ("LineString", "lijnen"), "point": ("Point", "punten")}
+
+
+def geometry_families(geometries: np.ndarray) -> list[str]:
+    """The geometry families present (polygon, line, point; in that order), at least one."""
+    ids = set(np.unique(shapely.get_type_id(geometries)).tolist()) if len(geometries) else set()
+    found = [fam for fam, codes in (("polygon", {3, 6}), ("line", {1, 2, 5}), ("point", {0, 4})) if ids & codes]
+    return found or ["polygon"]
+
+
+def styles_for_table(kind: Kind, table: str, title: str, geometry_type: str, families: list[str],
+                     hmc_threshold: str = DEFAULT_HMC_THRESHOLD) -> list[GpkgStyle]:
+    """The default style of a table; a table mixing geometry types gets it for its first
+    family (QGIS opens such a table per type) and a named extra style for each other one."""
+    if geometry_type not in ("Unknown", "GeometryCollection") or len(families) < 2:
+        return [style_for(kind, table, title, geometry_type, hmc_threshold)]
+    first = style_for(kind, table, title, FAMILIES[families[0]][0], hmc_threshold)
+    extra = []
+    for fam in families[1:]:
+        s = style_for(kind, table, title, FAMILIES[fam][0], hmc_threshold)
+        extra.append(GpkgStyle(table=table, name=f"{table[:20]} {FAMILIES[fam][1]}", qml=s.qml, sld=s.sld,
+                               default=False, description=f"{title}, {FAMILIES[fam][1]}"))
+    return [first, *extra]
 
 
 def write_layer_styles(gpkg: Path, styles: list[GpkgStyle]) -> None:

@@ -24,13 +24,12 @@ from urllib.parse import quote
 
 import numpy as np
 import pyogrio
-import shapely
 from pyproj import CRS
 from sqlalchemy import Connection
 
 from layers.access import Viewer
 from layers.exporter import GPKG_VERSION, _geometry_type, feature_table
-from layers.gpkg_styles import GpkgStyle, style_for, write_layer_styles
+from layers.gpkg_styles import GpkgStyle, geometry_families, styles_for_table, write_layer_styles
 from layers.kinds import load_kinds
 from layers.qml import qml_element
 from layers.store import read_features
@@ -66,15 +65,6 @@ class QgisExport:
     gpkg: Path
     project: Path
     layers: list[str] = field(default_factory=list)
-
-
-def _families(geometries: np.ndarray) -> list[str]:
-    ids = set(np.unique(shapely.get_type_id(geometries)).tolist()) if len(geometries) else set()
-    fams = []
-    for fam, codes in (("polygon", {3, 6}), ("line", {1, 2, 5}), ("point", {0, 4})):
-        if ids & codes:
-            fams.append(fam)
-    return fams or ["polygon"]
 
 
 def _spatialrefsys(parent: ET.Element, crs: CRS, authid: str) -> None:
@@ -228,7 +218,7 @@ def export_qgis_project(
         written.append(pl.name)
         if len(table):
             bounds.append(np.asarray(table.total_bounds))
-        families = _families(np.asarray(table.geometry.array, dtype=object))
+        families = geometry_families(np.asarray(table.geometry.array, dtype=object))
         multi = geometry_type in ("Unknown", "GeometryCollection") and len(families) > 1
         labels = {"fid": "Feature-id", **kind.field_labels()}
         style = layer_style(kind, ff.info.title, hmc_threshold)
@@ -236,15 +226,7 @@ def export_qgis_project(
             element = qml_element(style, SUBLAYERS[fam][0], labels)
             map_layers.append((_draw_rank(kind.name), _vector_layer(gpkg.name, pl.name, ff.info.title, fam, element,
                                                                     multi, pl.visible)))
-        styles.append(style_for(kind, pl.name, ff.info.title, geometry_type if not multi else families[0], hmc_threshold))
-        if multi:
-            styles += [
-                GpkgStyle(table=pl.name, name=f"{pl.name[:20]} {SUBLAYERS[f][2]}", default=False,
-                          qml=style_for(kind, pl.name, ff.info.title, SUBLAYERS[f][0], hmc_threshold).qml,
-                          sld=style_for(kind, pl.name, ff.info.title, SUBLAYERS[f][0], hmc_threshold).sld,
-                          description=f"{ff.info.title}, {SUBLAYERS[f][2]}")
-                for f in families[1:]
-            ]
+        styles += styles_for_table(kind, pl.name, ff.info.title, geometry_type, families, hmc_threshold)
     write_layer_styles(gpkg, styles)
     extent = None
     if bounds:

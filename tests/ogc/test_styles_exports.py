@@ -111,3 +111,12 @@ def test_scenario_run_qgis_export(ogc_client, run_id):
     qgs = zipfile.ZipFile(io.BytesIO(zf.read(f"run-{run_id}.qgz"))).read(f"run-{run_id}.qgs").decode()
     for role in ("allocatie", "milieuzones", "conflicten"):
         assert f"layername=run-{run_id}-{role}" in qgs
+
+
+def test_mixed_geometry_layer_gets_a_style_per_geometry_type(ogc_db, tmp_path):
+    with ogc_db.engine.connect() as conn:
+        out = export_layer(conn, "hoofdstructuur", "gpkg", tmp_path / "h.gpkg").path
+    rows = styles_of(out)
+    assert sum(r[5] for r in rows) == 1 and len(rows) == 3
+    kinds = {ET.fromstring(r[3].split("\n", 1)[1]).findtext("layerGeometryType") for r in rows}
+    assert kinds == {"0", "1", "2"}  # point, line, polygon symbols
