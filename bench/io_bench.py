@@ -404,8 +404,8 @@ def one_run(
     with engine.connect() as conn:
         count = text(f'SELECT count(*) FROM "{ogr_table}"')  # noqa: S608 - our own name
         result["ogr_import_count"] = conn.execute(count).scalar_one()
-    result["ogr_export_count"] = pyogrio.read_info(ogr_out)["features"]
-    result["ours_export_file_count"] = pyogrio.read_info(ours_out)["features"]
+    result["ogr_export_count"] = pyogrio.read_info(ogr_out, layer=ogr_table)["features"]
+    result["ours_export_file_count"] = pyogrio.read_info(ours_out, layer=ours_name)["features"]
     result["ours_export_bytes"] = ours_out.stat().st_size
     result["ogr_export_bytes"] = ogr_out.stat().st_size
     result["server_copy"] = server_copy_floor(url, ours_name)
