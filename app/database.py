@@ -18,6 +18,7 @@ from sqlalchemy import Engine, MetaData, create_engine, text
 
 from app.localdb import LocalCluster
 from app.settings import get_database_settings, get_local_database_settings
+from layers.models import is_partition_name
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_DIR = ROOT / "alembic"
@@ -73,8 +74,12 @@ def target_metadata() -> MetaData:
 
 
 def include_object(obj, name, obj_type, reflected, compare_to) -> bool:  # noqa: ANN001
-    """Autogenerate filter: skip PostGIS's own tables and GeoAlchemy2's managed indexes."""
-    if obj_type == "table" and name == "spatial_ref_sys":
+    """Autogenerate filter: skip PostGIS's own tables, GeoAlchemy2's managed indexes and
+    the per-layer partitions of ``features`` (made with each layer, not by migrations)."""
+    if obj_type == "table" and (name == "spatial_ref_sys" or is_partition_name(name)):
+        return False
+    table = getattr(obj, "table", None)
+    if table is not None and is_partition_name(table.name):
         return False
     return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)
 

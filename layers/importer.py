@@ -16,6 +16,7 @@ Steps, each collecting every problem before deciding:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,9 @@ from layers.readers import SourceData, read_source
 from layers.store import LayerInfo, NewFeatures, Provenance, check_name, store_layer
 from spatial.crs import CRSProblem, check_coordinates, crs_label, outside_box, parse_crs, reproject
 from spatial.geometry import check_geometries, family_of
+
+PARALLEL_CHECKS_FROM = 5_000
+"""From this many features the geometry and attribute checks run side by side."""
 
 StageProgress = Callable[[str, int, int], None]
 """Called with (stage, done, total) while an import runs."""
@@ -171,7 +175,32 @@ def prepare(
         rd[ok] = reproject(geoms[ok], crs)
     rd[implausible] = None
 
-    check = check_geometries(rd, kind.geometry, repair=options.repair, drop_empty=options.drop_empty)
+    # The geometry checks (GEOS, which releases the GIL) run beside the attribute checks
+    # (pandas) on large inputs; both always run in full, so every problem is listed.
+    geometry_args = (rd, kind.geometry)
+    geometry_kwargs = {"repair": options.repair, "drop_empty": options.drop_empty}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = None
+        if n >= PARALLEL_CHECKS_FROM:
+            checking = pool.submit(check_geometries, *geometry_args, **geometry_kwargs)
+        else:
+            check = check_geometries(*geometry_args, **geometry_kwargs)
+        try:
+            attrs = validate_attributes(
+                source.frame,
+                kind,
+                categories=policy.categories or load_table(),
+                field_map=options.field_map,
+                set_values=options.set_values,
+                keep_extra=options.keep_extra,
+                allow_extra=options.allow_extra,
+            )
+        except Exception:
+            if checking is not None:
+                checking.result()  # a geometry error was, and stays, the first one reported
+            raise
+        if checking is not None:
+            check = checking.result()
     unreadable = {p.index for p in source.problems}
     problems.extend(
         Problem(g.index, "geometry", g.message)
@@ -188,15 +217,6 @@ def prepare(
                 Problem(int(i), "geometry", f"lies outside the work area of {policy.work_area_name}")
             )
 
-    attrs = validate_attributes(
-        source.frame,
-        kind,
-        categories=policy.categories or load_table(),
-        field_map=options.field_map,
-        set_values=options.set_values,
-        keep_extra=options.keep_extra,
-        allow_extra=options.allow_extra,
-    )
     problems.extend(attrs.problems)
     problems.extend(check_geometry_rules(attrs.frame, family_of(check.geometries), kind))
     notes.extend(attrs.notes)

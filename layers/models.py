@@ -13,7 +13,8 @@ Three tables:
     layer versions ``version_from <= v < version_to`` (``version_to`` NULL: current).
     An edit closes the current row and adds a new one with the same ``fid``, which
     gives history without rewriting. ``gemeente`` (statcode) is the owning gemeente
-    where the kind has one. Geometry is always EPSG:28992.
+    where the kind has one. Geometry is always EPSG:28992. The primary key is
+    ``(layer_id, fid, version_from)``; the table has one partition per layer.
 
 The migrations in ``alembic/versions`` create exactly this schema (a test checks).
 """
@@ -34,6 +35,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -121,20 +123,28 @@ class LayerVersion(Base):
 
 
 class Feature(Base):
-    """A versioned feature row (see the module docstring)."""
+    """A versioned feature row (see the module docstring).
+
+    The table is partitioned by layer (``LIST (layer_id)``): every layer has a partition
+    of its own, :func:`partition_name`, made with the layer. A new layer's features are
+    COPYed into its partition before it is attached, so its indexes are built in one go
+    instead of row by row; deleting a layer drops its partition; a query for one layer
+    reads only that layer's rows and indexes. There is no foreign key to ``layers``: the
+    partition bounds tie every row to its layer, and a foreign key would make two imports
+    that attach partitions at the same time deadlock on ``layers``.
+    """
 
     __tablename__ = "features"
     __table_args__ = (
-        Index("ix_features_layer_current", "layer_id", "version_to", "fid"),
-        Index("ix_features_fid", "fid", "version_from"),
+        PrimaryKeyConstraint("layer_id", "fid", "version_from", name="pk_features"),
         Index("ix_features_gemeente", "gemeente"),
+        {"postgresql_partition_by": "LIST (layer_id)"},
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     fid: Mapped[int] = mapped_column(
         BigInteger, server_default=text("nextval('feature_fid_seq')")
     )
-    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
+    layer_id: Mapped[int] = mapped_column(Integer)
     version_from: Mapped[int] = mapped_column(Integer)
     version_to: Mapped[int | None] = mapped_column(Integer)
     gemeente: Mapped[str | None] = mapped_column(String(6))
@@ -146,3 +156,16 @@ class Feature(Base):
     properties: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     created_by: Mapped[str | None] = mapped_column(Text)
+
+
+PARTITION_PREFIX = "features_l"
+
+
+def partition_name(layer_id: int) -> str:
+    """The partition of ``features`` that holds the rows of layer ``layer_id``."""
+    return f"{PARTITION_PREFIX}{int(layer_id)}"
+
+
+def is_partition_name(name: str) -> bool:
+    """Whether ``name`` is a per-layer partition of ``features`` (not in the models)."""
+    return name.startswith(PARTITION_PREFIX) and name[len(PARTITION_PREFIX):].isdigit()

@@ -15,6 +15,7 @@ Every decision is deliberate and reported:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -211,6 +212,22 @@ def check_geometries(
     return result
 
 
+PARALLEL_FROM = 20_000
+"""From this many geometries :func:`is_valid` splits the work over two threads."""
+
+
+def is_valid(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.is_valid``, on large arrays in two threads (GEOS releases the GIL)."""
+    n = len(geoms)
+    if n < PARALLEL_FROM:
+        return shapely.is_valid(geoms)
+    half = n // 2
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        second = pool.submit(shapely.is_valid, geoms[half:])
+        first = shapely.is_valid(geoms[:half])
+        return np.concatenate([first, second.result()])
+
+
 def _has_m(geoms: np.ndarray) -> np.ndarray:
     if hasattr(shapely, "has_m"):
         return shapely.has_m(geoms)
@@ -227,7 +244,7 @@ def _check_validity(
     candidates = np.flatnonzero(usable)
     if not len(candidates):
         return
-    valid = shapely.is_valid(geoms[candidates])
+    valid = is_valid(geoms[candidates])
     invalid = candidates[~valid]
     if not len(invalid):
         return

@@ -32,6 +32,17 @@ DATA_TABLES = (
 )
 
 
+def empty_data_tables(engine) -> None:
+    """Empty every data table and drop the per-layer partitions of ``features``."""
+    with engine.begin() as conn:
+        partitions = conn.execute(
+            text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'features'::regclass")
+        ).scalars().all()
+        for name in partitions:
+            conn.execute(text(f'DROP TABLE "{name}"'))
+        conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -104,8 +115,7 @@ def engine(database_url):
 def db(engine):
     """The engine, with every data table emptied after the test."""
     yield engine
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+    empty_data_tables(engine)
 
 
 @pytest.fixture

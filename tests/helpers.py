@@ -64,9 +64,14 @@ def geojson_with_crs(features: list[dict], crs_name: str | None, path: Path) -> 
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
-    """Row counts of the store's tables (to prove a failed request left no trace)."""
+    """Row counts of the store's tables, and the number of per-layer partitions of
+    ``features`` (to prove a failed request left no trace)."""
     with engine.connect() as conn:
-        return {
+        counts = {
             t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608 - fixed names
             for t in ("layers", "layer_versions", "features")
         }
+        counts["partitions"] = conn.execute(
+            text("SELECT count(*) FROM pg_class WHERE relname ~ '^features_l[0-9]+$'")
+        ).scalar_one()
+        return counts

@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from app.main import create_app
 from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.demo import DemoOptions, load_demo_data
 from layers.importer import ImportPolicy
 
-from tests.conftest import DATA_TABLES
+from tests.conftest import empty_data_tables
 
 #: Test users (role, gemeente) and their fixed tokens, seeded with the demo data.
 USERS = {
@@ -68,8 +67,7 @@ def make_app(engine, **web):
 
 
 def _truncate(engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+    empty_data_tables(engine)
 
 
 @pytest.fixture(scope="module")

@@ -138,7 +138,7 @@ def test_broken_files(db, tmp_path):
         do_import(db, truncated)
     with pytest.raises(UnsupportedFormat, match="unsupported file type .txt"):
         do_import(db, tmp_path / "x.txt") if (tmp_path / "x.txt").write_text("x") else None
-    assert table_counts(db) == {"layers": 0, "layer_versions": 0, "features": 0}
+    assert table_counts(db) == {"layers": 0, "layer_versions": 0, "features": 0, "partitions": 0}
 
 
 def test_oversized_file_refused(db, tmp_path):
@@ -216,4 +216,4 @@ def test_concurrent_duplicate_name_never_duplicates(db, tmp_path):
     with ThreadPoolExecutor(4) as pool:
         results = sorted(pool.map(attempt, range(4)))
     assert results == ["exists", "exists", "exists", "ok"]
-    assert table_counts(db) == {"layers": 1, "layer_versions": 1, "features": 2}
+    assert table_counts(db) == {"layers": 1, "layer_versions": 1, "features": 2, "partitions": 1}
