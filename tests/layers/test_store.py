@@ -14,7 +14,6 @@ from layers.errors import LayerNotFound
 from layers.importer import ImportPolicy, ImportRequest, import_file
 from layers.models import partition_name
 from layers.store import NewFeatures, Provenance, delete_layer, read_features, store_layer
-
 from tests.helpers import X0, Y0, square, table_counts, terreinen, write
 
 ODD_TEXT = ["tab\there", "new\nline", "back\\slash \\N", 'quote " and \'', "ë ü € 🏭", "", None]
