@@ -229,10 +229,10 @@ def markdown(res: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(prog="python -m bench.restart_bench", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--duration", type=int, default=30)
-    ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--outage-at", type=float, default=10.0)
-    ap.add_argument("--outage", type=float, default=5.0)
+    ap.add_argument("--duration", type=int, default=30, help="seconds of load (default 30)")
+    ap.add_argument("--connections", type=int, default=32, help="wrk connections on loopback (default 32)")
+    ap.add_argument("--outage-at", type=float, default=10.0, help="seconds into the load when the database stops (default 10)")
+    ap.add_argument("--outage", type=float, default=5.0, help="seconds the database stays down (default 5)")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn workers of the service (default 2)")
     args = ap.parse_args(argv)
     if not shutil.which("wrk"):
