@@ -88,6 +88,22 @@ class Legend(JSCSSMixin, folium.MacroElement):
         self.title = title
 
 
+class MetricScale(folium.MacroElement):
+    """A scale bar in metres and kilometres only (Leaflet's default adds miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
 class Title(JSCSSMixin, folium.MacroElement):
     """A title box in the top-left corner of the map."""
 
@@ -142,7 +158,8 @@ def offline(element: JSCSSMixin) -> JSCSSMixin:
 
 def new_map(basemap: Basemap | None, bounds: tuple[float, float, float, float] | None, title: str) -> folium.Map:
     """An empty offline map fitted to ``bounds`` (lon/lat) with basemap, title, scale bar."""
-    m = offline(folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None, control_scale=True))
+    m = offline(folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None))
+    MetricScale().add_to(m)
     m.add_to(Figure(title=title))
     add_basemap(m, basemap)
     if bounds:
@@ -292,9 +309,10 @@ def side_by_side(
     maps = []
     for i, title in enumerate(titles):
         m = offline(
-            folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None, control_scale=True,
+            folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None,
                        width="50%", height="100%", left=f"{50 * i}%", top="0%", position="absolute")
         )
+        MetricScale().add_to(m)
         figure.add_child(m)
         add_basemap(m, basemap)
         if bounds:

@@ -33,6 +33,9 @@ def test_kaart_renders_offline_with_every_layer(page, live_server, demo_engine):
     assert pg.locator(".leaflet-overlay-pane path").count() > 300
     legend = pg.locator(".rc-legend").inner_text()
     assert "Hoge milieucategorie" in legend and "Hard (vastgesteld plan)" in legend
+    # One scale bar, metric only.
+    assert pg.locator(".leaflet-control-scale-line").count() == 1
+    assert re.fullmatch(r"\d+ k?m", pg.locator(".leaflet-control-scale-line").inner_text().strip())
     assert page.errors == []
     assert page.outside == []
 
