@@ -156,10 +156,16 @@ def offline(element: JSCSSMixin) -> JSCSSMixin:
     return element
 
 
+def leaflet_map(**options: Any) -> folium.Map:
+    """A folium map with Leaflet served by the app, no tiles yet and a metric scale bar."""
+    m = offline(folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None, **options))
+    MetricScale().add_to(m)
+    return m
+
+
 def new_map(basemap: Basemap | None, bounds: tuple[float, float, float, float] | None, title: str) -> folium.Map:
     """An empty offline map fitted to ``bounds`` (lon/lat) with basemap, title, scale bar."""
-    m = offline(folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None))
-    MetricScale().add_to(m)
+    m = leaflet_map()
     m.add_to(Figure(title=title))
     add_basemap(m, basemap)
     if bounds:
@@ -308,11 +314,7 @@ def side_by_side(
     figure = Figure(title=page_title)
     maps = []
     for i, title in enumerate(titles):
-        m = offline(
-            folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None,
-                       width="50%", height="100%", left=f"{50 * i}%", top="0%", position="absolute")
-        )
-        MetricScale().add_to(m)
+        m = leaflet_map(width="50%", height="100%", left=f"{50 * i}%", top="0%", position="absolute")
         figure.add_child(m)
         add_basemap(m, basemap)
         if bounds:

@@ -71,8 +71,10 @@ from app.cli.layers import import_policy
 from app.database import migrate
 from app.localdb import LocalCluster
 from app.settings import LocalDatabaseSettings, ProvinceSettings
+from layers import store
 from layers.exporter import export_layer
 from layers.importer import ImportRequest, import_file
+from layers.models import partition_name
 from layers.store import delete_layer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -302,7 +304,8 @@ def run_ogr2ogr(args: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-COPY_COLUMNS = "layer_id, version_from, gemeente, geom, properties, created_by"
+COPY_COLUMNS = ", ".join(store.COPY_COLUMNS)
+"""The columns the import COPYs (:func:`layers.store.copy_features`)."""
 
 
 def server_copy_floor(url: str, layer: str) -> dict[str, float]:
@@ -336,7 +339,7 @@ def server_copy_floor(url: str, layer: str) -> dict[str, float]:
                 with conn.cursor() as cur, cur.copy(query) as copy:
                     for block in copy:
                         data += block
-                part = sql.Identifier(f"features_l{int(scratch)}")
+                part = sql.Identifier(partition_name(scratch))
                 if attached:
                     conn.execute(sql.SQL("CREATE TABLE {} PARTITION OF features FOR VALUES IN ({})").format(
                         part, sql.Literal(scratch)))

@@ -273,7 +273,7 @@ def delete_layer(conn: Connection, name: str) -> int:
         raise LayerError(
             f"layer {name!r} is being read right now and could not be deleted; try again"
         ) from exc
-    conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
+    conn.exec_driver_sql("SET LOCAL lock_timeout TO DEFAULT")
     conn.execute(delete(Layer).where(Layer.id == layer.id))
     return int(count)
 
@@ -375,14 +375,15 @@ def store_layer(
         )
     )
     copy_features(conn, layer_id, version, features, created_by=provenance.created_by, progress=progress)
-    partition = partition_name(layer_id)
     if existing is None:
-        conn.exec_driver_sql(f"ALTER TABLE features ATTACH PARTITION {partition} FOR VALUES IN ({layer_id})")
+        conn.exec_driver_sql(
+            f"ALTER TABLE features ATTACH PARTITION {partition_name(layer_id)} FOR VALUES IN ({layer_id})"
+        )
     if len(features.geometries) >= ANALYZE_FROM:
         # Statistics the planner needs at once (which rows are current, per gemeente); the
         # geometry and the JSONB properties, which cost far more to sample, are left to
         # autovacuum, which analyzes the new partition within a minute or so.
-        conn.exec_driver_sql(f"ANALYZE {partition} ({ANALYZE_COLUMNS})")
+        conn.exec_driver_sql(f"ANALYZE {partition_name(layer_id)} ({ANALYZE_COLUMNS})")
     return get_layer(conn, name)
 
 

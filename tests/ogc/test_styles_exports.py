@@ -4,12 +4,12 @@ the QGIS project exports (CLI and download) and the definitions the web maps rea
 from __future__ import annotations
 
 import io
-import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
 
+import pyogrio
 import pytest
 
 from layers.exporter import export_layer
@@ -21,10 +21,10 @@ SLD = "{http://www.opengis.net/sld}"
 
 
 def styles_of(gpkg) -> list[tuple]:
-    with sqlite3.connect(gpkg) as db:
-        return db.execute(
-            "SELECT f_table_name, f_geometry_column, styleName, styleQML, styleSLD, useAsDefault FROM layer_styles"
-        ).fetchall()
+    """The rows of the GeoPackage's layer_styles table, as GDAL reads them."""
+    table = pyogrio.read_dataframe(gpkg, layer="layer_styles", read_geometry=False)
+    columns = ["f_table_name", "f_geometry_column", "styleName", "styleQML", "styleSLD", "useAsDefault"]
+    return [tuple(row) for row in table[columns].itertuples(index=False)]
 
 
 def test_exported_geopackage_carries_the_web_style(ogc_db, tmp_path):
