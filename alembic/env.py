@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+from alembic import context
 from app.database import include_object, target_metadata
 
 config = context.config

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.routes import health, layers, ogc, pages, qgis, scenario_pages, scenarios, session, styles, tiles
+from app.routes import (
+    health,
+    layers,
+    ogc,
+    pages,
+    qgis,
+    scenario_pages,
+    scenarios,
+    session,
+    styles,
+    tiles,
+)
 
 api_router = APIRouter()
 api_router.include_router(health.router)

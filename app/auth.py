@@ -91,8 +91,12 @@ def add_user(conn: Connection, name: str, role: str, gemeente: str | None = None
     if role not in ROLES:
         raise AuthError(422, f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if role == "gemeente-editor":
-        if not gemeente or not (gemeente.startswith("GM") and len(gemeente) == 6 and gemeente[2:].isdigit()):
-            raise AuthError(422, "a gemeente-editor needs --gemeente with a CBS code such as GM0344")
+        if not gemeente or not (
+            gemeente.startswith("GM") and len(gemeente) == 6 and gemeente[2:].isdigit()
+        ):
+            raise AuthError(
+                422, "a gemeente-editor needs --gemeente with a CBS code such as GM0344"
+            )
     elif gemeente:
         raise AuthError(422, f"only a gemeente-editor has a gemeente, not a {role}")
     if conn.execute(select(User.id).where(User.name == name)).first():
@@ -130,7 +134,13 @@ def create_token(
     expires = _now() + timedelta(days=expires_days) if expires_days else None
     token_id = conn.execute(
         ApiToken.__table__.insert()
-        .values(user_id=user.id, token_hash=hash_token(token), prefix=token[:10], description=description, expires_at=expires)
+        .values(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            prefix=token[:10],
+            description=description,
+            expires_at=expires,
+        )
         .returning(ApiToken.id)
     ).scalar_one()
     return token, _token(conn, token_id)
@@ -151,7 +161,9 @@ def list_tokens(conn: Connection, user_name: str | None = None) -> list[tuple[Ap
     out = []
     for r in conn.execute(stmt.order_by(ApiToken.id)):
         m = dict(r._mapping)
-        user = User(id=m["user_id"], name=m.pop("user_name"), role=m.pop("role"), gemeente=m.pop("gemeente"))
+        user = User(
+            id=m["user_id"], name=m.pop("user_name"), role=m.pop("role"), gemeente=m.pop("gemeente")
+        )
         out.append((ApiToken(**m), user))
     return out
 
@@ -162,7 +174,9 @@ def revoke_token(conn: Connection, token_id: int) -> ApiToken:
     if token is None:
         raise AuthError(404, f"no token with id {token_id}")
     conn.execute(
-        update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=_now())
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
     )
     return _token(conn, token_id)
 
@@ -179,8 +193,17 @@ def principal_for_token_id(conn: Connection, token_id: int) -> Principal | None:
 
 def _principal(conn: Connection, which) -> Principal | None:  # noqa: ANN001 - an SQL condition
     row = conn.execute(
-        select(ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at,
-               User.id.label("uid"), User.name, User.role, User.gemeente, User.disabled)
+        select(
+            ApiToken.id,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+            User.id.label("uid"),
+            User.name,
+            User.role,
+            User.gemeente,
+            User.disabled,
+        )
         .join(User, User.id == ApiToken.user_id)
         .where(which)
     ).first()
@@ -191,7 +214,9 @@ def _principal(conn: Connection, which) -> Principal | None:  # noqa: ANN001 - a
         return None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-    return Principal(name=row.name, role=row.role, gemeente=row.gemeente, user_id=row.uid, token_id=row.id)
+    return Principal(
+        name=row.name, role=row.role, gemeente=row.gemeente, user_id=row.uid, token_id=row.id
+    )
 
 
 # -- permissions ---------------------------------------------------------------------------
@@ -209,25 +234,35 @@ def require_province(principal: Principal, what: str) -> None:
     """Only the province (provincie-editor) and admins."""
     require_editor(principal)
     if principal.role not in ("provincie-editor", "admin"):
-        raise AuthError(403, f"only the province may {what}; {principal.name} is a {principal.role}")
+        raise AuthError(
+            403, f"only the province may {what}; {principal.name} is a {principal.role}"
+        )
 
 
 def require_admin(principal: Principal) -> None:
     """Only admins."""
     require_editor(principal)
     if principal.role != "admin":
-        raise AuthError(403, f"only an admin may manage users and tokens; {principal.name} is a {principal.role}")
+        raise AuthError(
+            403,
+            f"only an admin may manage users and tokens; {principal.name} is a {principal.role}",
+        )
 
 
-def check_feature_edit(principal: Principal, kind: str, gemeenten: set[str | None], gemeente_kinds: tuple[str, ...]) -> None:
+def check_feature_edit(
+    principal: Principal, kind: str, gemeenten: set[str | None], gemeente_kinds: tuple[str, ...]
+) -> None:
     """May ``principal`` change a feature of ``kind`` that belongs to ``gemeenten`` (before and after)?"""
     require_editor(principal)
     if principal.role in ("provincie-editor", "admin"):
         return
     if kind not in gemeente_kinds:
-        raise AuthError(403, f"a gemeente-editor may not change {kind}; only {', '.join(gemeente_kinds)}")
+        raise AuthError(
+            403, f"a gemeente-editor may not change {kind}; only {', '.join(gemeente_kinds)}"
+        )
     others = sorted(g or "(geen gemeente)" for g in gemeenten if g != principal.gemeente)
     if others:
         raise AuthError(
-            403, f"{principal.name} edits for {principal.gemeente} only, not for {', '.join(others)}"
+            403,
+            f"{principal.name} edits for {principal.gemeente} only, not for {', '.join(others)}",
         )

@@ -28,7 +28,9 @@ class Basemap:
 def _reachable(url_template: str) -> bool:
     probe = url_template.replace("{z}", "7").replace("{x}", "66").replace("{y}", "42")
     try:
-        with urllib.request.urlopen(urllib.request.Request(probe, method="HEAD"), timeout=PROBE_TIMEOUT_S) as resp:
+        with urllib.request.urlopen(
+            urllib.request.Request(probe, method="HEAD"), timeout=PROBE_TIMEOUT_S
+        ) as resp:
             return 200 <= resp.status < 400
     except (OSError, ValueError) as exc:
         log.info("basemap %s not reachable (%s): maps without background", probe, exc)

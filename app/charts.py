@@ -11,7 +11,9 @@ def _nl(value: float, decimals: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-def balance_bars(rows: list[dict], value: str = "balance_ha", label: str = "naam", title: str = "") -> str:
+def balance_bars(
+    rows: list[dict], value: str = "balance_ha", label: str = "naam", title: str = ""
+) -> str:
     """Horizontal bars per row, red for a tekort (negative), green for an overschot.
 
     Parameters
@@ -48,14 +50,22 @@ def balance_bars(rows: list[dict], value: str = "balance_ha", label: str = "naam
         w = abs(v) * scale
         x = zero - w if v < 0 else zero
         colour = "#c62828" if v < 0 else "#2e7d32"
-        out.append(f'<text x="{left - 8}" y="{y + bar_h - 4}" text-anchor="end">{escape(str(row.get(label, "")))}</text>')
-        out.append(f'<rect x="{x:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="{bar_h}" fill="{colour}"/>')
+        out.append(
+            f'<text x="{left - 8}" y="{y + bar_h - 4}" text-anchor="end">{escape(str(row.get(label, "")))}</text>'
+        )
+        out.append(
+            f'<rect x="{x:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="{bar_h}" fill="{colour}"/>'
+        )
         # The value sits on the other side of the zero line, clear of the labels and bars.
         tx = zero + 4 if v < 0 else zero - 4
         anchor = "start" if v < 0 else "end"
-        out.append(f'<text x="{tx:.1f}" y="{y + bar_h - 4}" text-anchor="{anchor}" fill="#333">{_nl(v)} ha</text>')
+        out.append(
+            f'<text x="{tx:.1f}" y="{y + bar_h - 4}" text-anchor="{anchor}" fill="#333">{_nl(v)} ha</text>'
+        )
     axis_y = height - 8
     out.append(f'<text x="{left}" y="{axis_y}" fill="#b71c1c">◀ tekort</text>')
-    out.append(f'<text x="{width - right}" y="{axis_y}" text-anchor="end" fill="#1b5e20">overschot ▶</text>')
+    out.append(
+        f'<text x="{width - right}" y="{axis_y}" text-anchor="end" fill="#1b5e20">overschot ▶</text>'
+    )
     out.append("</svg>")
     return "\n".join(out)

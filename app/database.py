@@ -9,13 +9,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, MetaData, create_engine, text
 
+from alembic import command
 from app.localdb import LocalCluster
 from app.settings import get_database_settings, get_local_database_settings
 from layers.models import is_partition_name
@@ -54,7 +54,11 @@ def get_engine(url: str | None = None, statement_timeout_ms: int | None = None) 
     Connections are checked before use (so the pool recovers after a database restart) and
     carry ``statement_timeout`` (default from ``RUIMTE_DB_STATEMENT_TIMEOUT_MS``).
     """
-    timeout = get_database_settings().statement_timeout_ms if statement_timeout_ms is None else statement_timeout_ms
+    timeout = (
+        get_database_settings().statement_timeout_ms
+        if statement_timeout_ms is None
+        else statement_timeout_ms
+    )
     return create_engine(
         url or database_url(),
         pool_pre_ping=True,

@@ -9,8 +9,15 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy import Engine
 
+from app.auth import (
+    ANONYMOUS,
+    AuthError,
+    Principal,
+    principal_for_token,
+    principal_for_token_id,
+    require_editor,
+)
 from app.errors import ApiError
-from app.auth import ANONYMOUS, AuthError, Principal, principal_for_token, principal_for_token_id, require_editor
 from app.session import COOKIE as SESSION_COOKIE
 from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.access import Viewer
@@ -116,7 +123,9 @@ class Paging:
 
 def paging(
     settings: WebSettingsDep,
-    limit: Annotated[int | None, Query(ge=1, description="Number of features (capped by the server).")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="Number of features (capped by the server).")
+    ] = None,
     offset: Annotated[int, Query(ge=0, description="Number of features to skip.")] = 0,
 ) -> Paging:
     """Paging parameters; a ``limit`` over the cap is refused with 400, not silently cut."""
@@ -150,7 +159,9 @@ def get_principal(
     with engine.begin() as conn:
         principal = principal_for_token(conn, token) if token else None
     if principal is None:
-        raise ApiError(401, "the bearer token is not valid (unknown, expired or revoked)", headers=challenge)
+        raise ApiError(
+            401, "the bearer token is not valid (unknown, expired or revoked)", headers=challenge
+        )
     return principal
 
 
@@ -168,15 +179,26 @@ ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 def require_writer(request: Request, principal: PrincipalDep) -> Principal:
     """An editor (401 without a token, 403 for a viewer), within the write rate limit (429)."""
     if principal.via_session:
-        raise ApiError(401, "changes need the bearer token in the Authorization header, not a browser session",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "changes need the bearer token in the Authorization header, not a browser session",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         require_editor(principal)
     except AuthError as exc:
-        raise ApiError(exc.status, exc.message, headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None) from exc
+        raise ApiError(
+            exc.status,
+            exc.message,
+            headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
+        ) from exc
     wait = request.app.state.rate_limiter.take(principal.token_id or 0)
     if wait > 0:
-        raise ApiError(429, f"too many writes; try again in {wait:.0f} s", headers={"Retry-After": str(max(1, round(wait)))})
+        raise ApiError(
+            429,
+            f"too many writes; try again in {wait:.0f} s",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
     return principal
 
 
@@ -195,11 +217,15 @@ async def json_body(request: Request, settings: WebSettingsDep) -> bytes:
     """The raw body of a JSON request: 415 for another media type, 413 when too large."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in {"application/json", "application/geo+json"}:
-        raise ApiError(415, f"send application/json or application/geo+json, not {ctype or 'nothing'}")
+        raise ApiError(
+            415, f"send application/json or application/geo+json, not {ctype or 'nothing'}"
+        )
     limit = int(settings.max_upload_mb * 1_000_000)
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"request body of {int(declared)} bytes is over the limit of {limit} bytes")
+        raise ApiError(
+            413, f"request body of {int(declared)} bytes is over the limit of {limit} bytes"
+        )
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)

@@ -54,7 +54,13 @@ _TITLES = {
 class ApiError(Exception):
     """An error with an HTTP status and a message safe to show to the client."""
 
-    def __init__(self, status: int, detail: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -106,12 +112,18 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AuthError)
     async def _auth_error(request: Request, exc: AuthError) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'Bearer realm="ruimte-circulair"'} if exc.status == 401 else None
+        headers = (
+            {"WWW-Authenticate": 'Bearer realm="ruimte-circulair"'} if exc.status == 401 else None
+        )
         return problem(exc.status, exc.message, request, headers=headers)
 
     @app.exception_handler(ScenarioError)
     async def _scenario_error(request: Request, exc: ScenarioError) -> JSONResponse:
-        errors = [{"loc": p["loc"], "message": p["msg"]} for p in exc.problems] if isinstance(exc, SpecError) else None
+        errors = (
+            [{"loc": p["loc"], "message": p["msg"]} for p in exc.problems]
+            if isinstance(exc, SpecError)
+            else None
+        )
         return problem(exc.status, exc.message, request, errors)
 
     @app.exception_handler(UnknownKind)
@@ -129,22 +141,38 @@ def register_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        detail = (
+            exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
+        )
         return problem(exc.status_code, detail, request, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
         if isinstance(exc.orig, QueryCanceled):
             log.warning("statement timeout on %s", request.url.path)
-            return problem(503, "the request took too long and was stopped; narrow it (bbox, limit) or try again", request,
-                           headers={"Retry-After": "5"})
+            return problem(
+                503,
+                "the request took too long and was stopped; narrow it (bbox, limit) or try again",
+                request,
+                headers={"Retry-After": "5"},
+            )
         log.warning("database unavailable: %s", str(exc).splitlines()[0])
-        return problem(503, "the database is not reachable right now; try again shortly", request, headers={"Retry-After": "5"})
+        return problem(
+            503,
+            "the database is not reachable right now; try again shortly",
+            request,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            return problem(503, "the database connection was lost; try again shortly", request, headers={"Retry-After": "5"})
+            return problem(
+                503,
+                "the database connection was lost; try again shortly",
+                request,
+                headers={"Retry-After": "5"},
+            )
         log.exception("database error on %s", request.url.path)
         return problem(500, "internal error; it has been logged", request)
 

@@ -145,7 +145,9 @@ class LocalCluster:
         if self.fast:
             conf += ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
         self._append_conf(conf)
-        self.credentials_file.write_text(json.dumps({"user": self.settings.user, "password": password}))
+        self.credentials_file.write_text(
+            json.dumps({"user": self.settings.user, "password": password})
+        )
         self.credentials_file.chmod(0o600)
 
     def _append_conf(self, lines: list[str]) -> None:

@@ -64,7 +64,9 @@ def create_app(
     app.state.rate_limiter = RateLimiter(app.state.auth.write_rate_per_minute)
     max_age = int(app.state.auth.session_hours * 3600)
     secret = app.state.auth.session_secret
-    app.state.sessions = SessionSigner(secret, max_age) if secret else SessionSigner.ephemeral(max_age)
+    app.state.sessions = (
+        SessionSigner(secret, max_age) if secret else SessionSigner.ephemeral(max_age)
+    )
     app.state.planning = planning or get_planning_settings()
     register_error_handlers(app)
     app.middleware("http")(security_headers)

@@ -37,11 +37,20 @@ RUIMTE_CSS = [("ruimte_map_css", "/static/ruimte-map.css")]
 FULLSCREEN_JS = [("fullscreen_js", "/static/vendor/leaflet.fullscreen/Control.FullScreen.js")]
 FULLSCREEN_CSS = [("fullscreen_css", "/static/vendor/leaflet.fullscreen/Control.FullScreen.css")]
 SYNC_JS = [("leaflet_sync", "/static/vendor/leaflet.sync/L.Map.Sync.js")]
-VECTORGRID_JS = [("leaflet_vectorgrid", "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js")]
+VECTORGRID_JS = [
+    ("leaflet_vectorgrid", "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js")
+]
 #: Kinds whose popups show these fields first (the rest follows).
-TOOLTIP_FIELD = {"gemeenten": "naam", "bedrijventerreinen": "naam", "reserveringen": "naam",
-                 "strategische_locaties": "naam", "hoofdstructuur": "naam", "vestigingen": "naam",
-                 "constraints": "naam", "landgebruik": "klasse"}
+TOOLTIP_FIELD = {
+    "gemeenten": "naam",
+    "bedrijventerreinen": "naam",
+    "reserveringen": "naam",
+    "strategische_locaties": "naam",
+    "hoofdstructuur": "naam",
+    "vestigingen": "naam",
+    "constraints": "naam",
+    "landgebruik": "klasse",
+}
 
 
 class RuimteLayer(JSCSSMixin, Layer):
@@ -59,12 +68,21 @@ class RuimteLayer(JSCSSMixin, Layer):
         """
     )
 
-    def __init__(self, options: dict[str, Any], data_json: str | None = None, show: bool = True, control: bool = True):
+    def __init__(
+        self,
+        options: dict[str, Any],
+        data_json: str | None = None,
+        show: bool = True,
+        control: bool = True,
+    ):
         super().__init__(name=options["title"], overlay=True, control=control, show=show)
         self._name = "RuimteLayer"
         if "styleDef" not in options:
             styles = load_styles()
-            options = {**options, "styleDef": styles.get(options.get("styleKey") or "", styles["default"])}
+            options = {
+                **options,
+                "styleDef": styles.get(options.get("styleKey") or "", styles["default"]),
+            }
         self.options_json = json.dumps(options, ensure_ascii=False)
         self.data_json = data_json or "null"
 
@@ -163,7 +181,9 @@ def leaflet_map(**options: Any) -> folium.Map:
     return m
 
 
-def new_map(basemap: Basemap | None, bounds: tuple[float, float, float, float] | None, title: str) -> folium.Map:
+def new_map(
+    basemap: Basemap | None, bounds: tuple[float, float, float, float] | None, title: str
+) -> folium.Map:
     """An empty offline map fitted to ``bounds`` (lon/lat) with basemap, title, scale bar."""
     m = leaflet_map()
     m.add_to(Figure(title=title))
@@ -178,10 +198,19 @@ def new_map(basemap: Basemap | None, bounds: tuple[float, float, float, float] |
 def add_basemap(m: folium.Map, basemap: Basemap | None) -> None:
     """Add the background map as a base layer (nothing when there is none)."""
     if basemap is not None:
-        folium.TileLayer(tiles=basemap.url, attr=basemap.attribution, name=basemap.name, overlay=False, control=True, max_zoom=19).add_to(m)
+        folium.TileLayer(
+            tiles=basemap.url,
+            attr=basemap.attribution,
+            name=basemap.name,
+            overlay=False,
+            control=True,
+            max_zoom=19,
+        ).add_to(m)
 
 
-def layer_options(info: LayerInfo, kind: Kind, style_key: str | None = None, **extra: Any) -> dict[str, Any]:
+def layer_options(
+    info: LayerInfo, kind: Kind, style_key: str | None = None, **extra: Any
+) -> dict[str, Any]:
     """Options for ``RuimteMap.layer``: labels, value labels, style, API URL."""
     labels = kind.field_labels()
     values = {f.name: dict(f.values) for f in kind.fields.values() if f.values}
@@ -243,7 +272,9 @@ def kaartlaag(
         data = '{"type": "FeatureCollection", "features": ' + page.features_json + "}"
         if kind.name in ("constraints", "landgebruik"):
             field = "category" if kind.name == "constraints" else "klasse"
-            opts["present"] = sorted({f["properties"].get(field) for f in json.loads(page.features_json)} - {None})
+            opts["present"] = sorted(
+                {f["properties"].get(field) for f in json.loads(page.features_json)} - {None}
+            )
         return RuimteLayer(opts, data, show=show)
     opts.setdefault("minZoom", 11 if count > 20_000 else 0)
     if _whole_layer(q):
@@ -257,29 +288,53 @@ def kaartlaag(
 
 def _whole_layer(q: FeatureQuery) -> bool:
     """Whether ``q`` selects the whole current layer (what the tiles serve)."""
-    return q.bbox is None and not q.gemeente and not q.filters and not q.at_least and q.version is None
+    return (
+        q.bbox is None and not q.gemeente and not q.filters and not q.at_least and q.version is None
+    )
 
 
-def province_outline(conn: Connection, gemeenten: LayerInfo) -> tuple[str, tuple[float, float, float, float]]:
+def province_outline(
+    conn: Connection, gemeenten: LayerInfo
+) -> tuple[str, tuple[float, float, float, float]]:
     """The union of the gemeenten (CRS84 GeoJSON) and its lon/lat bounds."""
-    union = select(func.ST_Transform(func.ST_Union(Feature.geom), 4326).label("g")).where(
-        Feature.layer_id == gemeenten.id, Feature.version_to.is_(None)
-    ).subquery()
+    union = (
+        select(func.ST_Transform(func.ST_Union(Feature.geom), 4326).label("g"))
+        .where(Feature.layer_id == gemeenten.id, Feature.version_to.is_(None))
+        .subquery()
+    )
     geojson, xmin, ymin, xmax, ymax = conn.execute(
         select(
             func.ST_AsGeoJSON(union.c.g, 6),
-            func.ST_XMin(union.c.g), func.ST_YMin(union.c.g), func.ST_XMax(union.c.g), func.ST_YMax(union.c.g),
+            func.ST_XMin(union.c.g),
+            func.ST_YMin(union.c.g),
+            func.ST_XMax(union.c.g),
+            func.ST_YMax(union.c.g),
         )
     ).one()
-    fc = json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"naam": "Provincie Utrecht"}, "geometry": json.loads(geojson)}
-    ]})
+    fc = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"naam": "Provincie Utrecht"},
+                    "geometry": json.loads(geojson),
+                }
+            ],
+        }
+    )
     return fc, (xmin, ymin, xmax, ymax)
 
 
 def outline_layer(geojson: str) -> RuimteLayer:
     """The province outline as a non-toggleable layer."""
-    opts = {"name": "provincie", "title": "Provinciegrens", "styleKey": "provincie", "labels": {"naam": "Naam"}, "fields": ["naam"]}
+    opts = {
+        "name": "provincie",
+        "title": "Provinciegrens",
+        "styleKey": "provincie",
+        "labels": {"naam": "Naam"},
+        "fields": ["naam"],
+    }
     return RuimteLayer(opts, geojson, show=True, control=False)
 
 
@@ -308,13 +363,18 @@ class SyncMaps(JSCSSMixin, folium.MacroElement):
 
 
 def side_by_side(
-    basemap: Basemap | None, bounds: tuple[float, float, float, float] | None, titles: tuple[str, str], page_title: str
+    basemap: Basemap | None,
+    bounds: tuple[float, float, float, float] | None,
+    titles: tuple[str, str],
+    page_title: str,
 ) -> tuple[Figure, folium.Map, folium.Map]:
     """Two synchronised maps, left and right, in one page."""
     figure = Figure(title=page_title)
     maps = []
     for i, title in enumerate(titles):
-        m = leaflet_map(width="50%", height="100%", left=f"{50 * i}%", top="0%", position="absolute")
+        m = leaflet_map(
+            width="50%", height="100%", left=f"{50 * i}%", top="0%", position="absolute"
+        )
         figure.add_child(m)
         add_basemap(m, basemap)
         if bounds:

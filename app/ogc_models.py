@@ -96,7 +96,15 @@ class Geometry(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: Literal["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"]
+    type: Literal[
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    ]
 
 
 class Feature(BaseModel):

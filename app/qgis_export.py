@@ -17,33 +17,71 @@ from layers.qgis_project import PDOK_BRT_XYZ, ProjectLayer, QgisExport, export_q
 from layers.store import list_layers
 
 #: Layers switched on when the project opens (others are in the project, switched off).
-SHOWN_KINDS = {"gemeenten", "bedrijventerreinen", "reserveringen", "strategische_locaties", "hoofdstructuur",
-               "allocatie", "milieuzones", "conflicten"}
+SHOWN_KINDS = {
+    "gemeenten",
+    "bedrijventerreinen",
+    "reserveringen",
+    "strategische_locaties",
+    "hoofdstructuur",
+    "allocatie",
+    "milieuzones",
+    "conflicten",
+}
 DERIVED_PREFIX = "run-"
 
 
-def export_all_layers(conn: Connection, output_dir: Path, *, viewer: Viewer | None = None,
-                      hmc_threshold: str = "4", basemap_url: str = PDOK_BRT_XYZ) -> QgisExport:
+def export_all_layers(
+    conn: Connection,
+    output_dir: Path,
+    *,
+    viewer: Viewer | None = None,
+    hmc_threshold: str = "4",
+    basemap_url: str = PDOK_BRT_XYZ,
+) -> QgisExport:
     """``ruimte-circulair.gpkg`` and ``.qgz`` with every layer (scenario outputs left out)."""
     layers = [
         ProjectLayer(info.name, visible=info.kind in SHOWN_KINDS)
         for info in list_layers(conn, viewer)
         if not info.name.startswith(DERIVED_PREFIX)
     ]
-    return export_qgis_project(conn, layers, output_dir, "ruimte-circulair", "Ruimte Circulair – kaartlagen provincie Utrecht",
-                               viewer=viewer, hmc_threshold=hmc_threshold, basemap_url=basemap_url)
+    return export_qgis_project(
+        conn,
+        layers,
+        output_dir,
+        "ruimte-circulair",
+        "Ruimte Circulair – kaartlagen provincie Utrecht",
+        viewer=viewer,
+        hmc_threshold=hmc_threshold,
+        basemap_url=basemap_url,
+    )
 
 
-def export_run(conn: Connection, run_id: int, output_dir: Path, *, viewer: Viewer | None = None,
-               hmc_threshold: str = "4", basemap_url: str = PDOK_BRT_XYZ) -> QgisExport:
+def export_run(
+    conn: Connection,
+    run_id: int,
+    output_dir: Path,
+    *,
+    viewer: Viewer | None = None,
+    hmc_threshold: str = "4",
+    basemap_url: str = PDOK_BRT_XYZ,
+) -> QgisExport:
     """``run-<id>.gpkg`` and ``.qgz``: the run's derived layers and its inputs at the versions it read."""
     run = scenarios.get_run(conn, run_id)
-    inputs = [ProjectLayer(name, version, visible=name in ("gemeenten", "bedrijventerreinen"))
-              for name, version in sorted(run.layer_versions.items())]
+    inputs = [
+        ProjectLayer(name, version, visible=name in ("gemeenten", "bedrijventerreinen"))
+        for name, version in sorted(run.layer_versions.items())
+    ]
     derived = [ProjectLayer(name) for name in run.output_layers.values()]
-    return export_qgis_project(conn, [*inputs, *derived], output_dir, f"run-{run.id}",
-                               f"Ruimte Circulair – scenario {run.spec_name}, run {run.id}",
-                               viewer=viewer, hmc_threshold=hmc_threshold, basemap_url=basemap_url)
+    return export_qgis_project(
+        conn,
+        [*inputs, *derived],
+        output_dir,
+        f"run-{run.id}",
+        f"Ruimte Circulair – scenario {run.spec_name}, run {run.id}",
+        viewer=viewer,
+        hmc_threshold=hmc_threshold,
+        basemap_url=basemap_url,
+    )
 
 
 def zip_export(export: QgisExport, path: Path) -> Path:

@@ -41,7 +41,9 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
-    statement_timeout_ms: int = Field(default=30_000, validation_alias="RUIMTE_DB_STATEMENT_TIMEOUT_MS")
+    statement_timeout_ms: int = Field(
+        default=30_000, validation_alias="RUIMTE_DB_STATEMENT_TIMEOUT_MS"
+    )
     """Longest a single SQL statement of the service may run (0: no limit); a request that
     needs longer gets 503 instead of holding a connection."""
 
@@ -73,7 +75,9 @@ class LocalDatabaseSettings(BaseSettings):
 class ProvinceSettings(BaseSettings):
     """The work area: imports must fall inside it (RD New metres)."""
 
-    model_config = SettingsConfigDict(env_prefix="RUIMTE_PROVINCE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="RUIMTE_PROVINCE_", env_file=".env", extra="ignore"
+    )
 
     name: str = "Utrecht"
     statcode: str = "PV26"
@@ -152,7 +156,9 @@ def get_import_settings() -> ImportSettings:
 class PlanningSettings(BaseSettings):
     """Planning defaults shared by maps, indicators and scenarios (a spec may override them)."""
 
-    model_config = SettingsConfigDict(env_prefix="RUIMTE_PLANNING_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="RUIMTE_PLANNING_", env_file=".env", extra="ignore"
+    )
 
     hmc_threshold: str = "4"
     """Lowest milieucategorie counted as hoge milieucategorie (HMC); any VNG category."""
@@ -221,9 +227,12 @@ class AuthSettings(BaseSettings):
         if self.write_rate_per_minute < 1:
             raise ValueError("write_rate_per_minute must be at least 1")
         if self.session_secret is not None and (
-            len(self.session_secret) < 32 or self.session_secret.lower() in {"changethis", "changeme", "secret"}
+            len(self.session_secret) < 32
+            or self.session_secret.lower() in {"changethis", "changeme", "secret"}
         ):
-            raise ValueError("RUIMTE_AUTH_SESSION_SECRET must be at least 32 random characters, not a default")
+            raise ValueError(
+                "RUIMTE_AUTH_SESSION_SECRET must be at least 32 random characters, not a default"
+            )
         return self
 
 

@@ -82,13 +82,40 @@ RESULTS_DIR = ROOT / "bench" / "results"
 KIND = "bedrijventerreinen"
 #: Gemeenten of the province (CBS statcodes), assigned round the grid.
 GEMEENTEN = (
-    "GM0307", "GM0308", "GM0310", "GM0312", "GM0313", "GM0317", "GM0321", "GM0327", "GM0331",
-    "GM0335", "GM0339", "GM0340", "GM0342", "GM0344", "GM0345", "GM0351", "GM0352", "GM0353",
-    "GM0355", "GM0356", "GM0589", "GM0632", "GM0736", "GM1581", "GM1904", "GM1961",
+    "GM0307",
+    "GM0308",
+    "GM0310",
+    "GM0312",
+    "GM0313",
+    "GM0317",
+    "GM0321",
+    "GM0327",
+    "GM0331",
+    "GM0335",
+    "GM0339",
+    "GM0340",
+    "GM0342",
+    "GM0344",
+    "GM0345",
+    "GM0351",
+    "GM0352",
+    "GM0353",
+    "GM0355",
+    "GM0356",
+    "GM0589",
+    "GM0632",
+    "GM0736",
+    "GM1581",
+    "GM1904",
+    "GM1961",
 )
 MILIEUCATEGORIEEN = ("2", "3.1", "3.2", "4.1", "4.2", "5.1")
 PLANSTATUS = (
-    "bestaand", "in_aanleg", "harde_plancapaciteit", "zachte_plancapaciteit", "transformatie"
+    "bestaand",
+    "in_aanleg",
+    "harde_plancapaciteit",
+    "zachte_plancapaciteit",
+    "transformatie",
 )
 
 
@@ -173,7 +200,10 @@ def write_gpkg(n: int, path: Path) -> Path:
     GeoPackage 1.2, as our exports: the GDAL 3.6 of Debian's ogr2ogr warns about 1.4.
     """
     pyogrio.write_dataframe(
-        generate_terreinen(n), path, layer="terreinen", driver="GPKG",
+        generate_terreinen(n),
+        path,
+        layer="terreinen",
+        driver="GPKG",
         dataset_options={"VERSION": "1.2"},
     )
     return path
@@ -329,7 +359,8 @@ def server_copy_floor(url: str, layer: str) -> dict[str, float]:
             with conn.transaction(force_rollback=True):
                 scratch = conn.execute(
                     "INSERT INTO layers (name, title, kind, geometry_type) "
-                    "VALUES ('bench-copy-floor', '', %s, 'Polygon') RETURNING id", [KIND]
+                    "VALUES ('bench-copy-floor', '', %s, 'Polygon') RETURNING id",
+                    [KIND],
                 ).fetchone()[0]
                 columns = COPY_COLUMNS.replace("layer_id", f"{int(scratch)}::integer")
                 data = bytearray()
@@ -341,14 +372,24 @@ def server_copy_floor(url: str, layer: str) -> dict[str, float]:
                         data += block
                 part = sql.Identifier(partition_name(scratch))
                 if attached:
-                    conn.execute(sql.SQL("CREATE TABLE {} PARTITION OF features FOR VALUES IN ({})").format(
-                        part, sql.Literal(scratch)))
+                    conn.execute(
+                        sql.SQL("CREATE TABLE {} PARTITION OF features FOR VALUES IN ({})").format(
+                            part, sql.Literal(scratch)
+                        )
+                    )
                 else:
-                    conn.execute(sql.SQL("CREATE TABLE {} (LIKE features INCLUDING DEFAULTS)").format(part))
+                    conn.execute(
+                        sql.SQL("CREATE TABLE {} (LIKE features INCLUDING DEFAULTS)").format(part)
+                    )
                 t0 = time.perf_counter()
-                with conn.cursor() as cur, cur.copy(
-                    sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(part, sql.SQL(COPY_COLUMNS))
-                ) as copy:
+                with (
+                    conn.cursor() as cur,
+                    cur.copy(
+                        sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(
+                            part, sql.SQL(COPY_COLUMNS)
+                        )
+                    ) as copy,
+                ):
                     view = memoryview(data)
                     for k in range(0, len(view), 1 << 20):
                         copy.write(view[k : k + (1 << 20)])
@@ -357,8 +398,11 @@ def server_copy_floor(url: str, layer: str) -> dict[str, float]:
                     out["attached"] = t1 - t0
                 else:
                     out["detached"] = t1 - t0
-                    conn.execute(sql.SQL("ALTER TABLE features ATTACH PARTITION {} FOR VALUES IN ({})").format(
-                        part, sql.Literal(scratch)))
+                    conn.execute(
+                        sql.SQL(
+                            "ALTER TABLE features ATTACH PARTITION {} FOR VALUES IN ({})"
+                        ).format(part, sql.Literal(scratch))
+                    )
                     out["attach"] = time.perf_counter() - t1
     return out
 
@@ -492,7 +536,10 @@ def git_state() -> dict[str, object] | None:
         ).stdout.strip()
         status = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, cwd=ROOT, check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -602,9 +649,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a PostGIS database to use instead of a throwaway cluster in /tmp; it is "
         "migrated, and the benchmark adds and removes its own layers and tables there",
     )
-    parser.add_argument(
-        "--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON goes"
-    )
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where the JSON goes")
     parser.add_argument("--keep-file", type=Path, help="also copy the generated GeoPackage here")
     args = parser.parse_args(argv)
     if args.features < 1 or args.runs < 1:
@@ -624,8 +669,10 @@ def main(argv: list[str] | None = None) -> int:
         gpkg = workdir / "terreinen.gpkg"
         t_gen, _ = timed(lambda: write_gpkg(args.features, gpkg))
         size_mb = gpkg.stat().st_size / 1e6
-        print(f"generated {args.features:,} polygons in {t_gen:.1f} s ({size_mb:.1f} MB)",
-              file=sys.stderr)
+        print(
+            f"generated {args.features:,} polygons in {t_gen:.1f} s ({size_mb:.1f} MB)",
+            file=sys.stderr,
+        )
         if args.keep_file:
             shutil.copyfile(gpkg, args.keep_file)
         database = throwaway_cluster() if args.database_url is None else _given(args.database_url)

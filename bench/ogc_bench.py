@@ -65,7 +65,12 @@ from spatial.crs import RD_NEW, WGS84, reproject
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
-SQL_TYPES = {"number": "double precision", "integer": "bigint", "boolean": "boolean", "date": "date"}
+SQL_TYPES = {
+    "number": "double precision",
+    "integer": "bigint",
+    "boolean": "boolean",
+    "date": "date",
+}
 WRK_LUA = """
 local urls = {}
 local i = 0
@@ -104,12 +109,15 @@ def create_views(engine) -> None:  # noqa: ANN001
             kind = kinds[info.kind]
             fields = {**{f.name: f.type for f in kind.fields.values()}, **info.extra_fields}
             cols = ", ".join(
-                f"(f.properties->>'{name}')::{SQL_TYPES.get(ftype, 'text')} AS \"{name}\"" for name, ftype in fields.items()
+                f"(f.properties->>'{name}')::{SQL_TYPES.get(ftype, 'text')} AS \"{name}\""
+                for name, ftype in fields.items()
             )
-            conn.execute(text(
-                f'CREATE VIEW {TIPG_SCHEMA}."{view_name(info.name)}" AS SELECT f.fid AS id, {cols}, f.geom '
-                f"FROM features f WHERE f.layer_id = {info.id} AND f.version_to IS NULL"
-            ))
+            conn.execute(
+                text(
+                    f'CREATE VIEW {TIPG_SCHEMA}."{view_name(info.name)}" AS SELECT f.fid AS id, {cols}, f.geom '
+                    f"FROM features f WHERE f.layer_id = {info.id} AND f.version_to IS NULL"
+                )
+            )
 
 
 def item_windows(engine, layer: str, n: int, per_window: int = 150, seed: int = 11) -> list[str]:  # noqa: ANN001
@@ -122,8 +130,16 @@ def item_windows(engine, layer: str, n: int, per_window: int = 150, seed: int = 
     centres = shapely.centroid(ff.geometries[rng.choice(len(ff.fids), n, replace=False)])
     out = []
     for c in centres:
-        corners = reproject(np.array([shapely.Point(c.x - side / 2, c.y - side / 2),
-                                      shapely.Point(c.x + side / 2, c.y + side / 2)]), RD_NEW, WGS84)
+        corners = reproject(
+            np.array(
+                [
+                    shapely.Point(c.x - side / 2, c.y - side / 2),
+                    shapely.Point(c.x + side / 2, c.y + side / 2),
+                ]
+            ),
+            RD_NEW,
+            WGS84,
+        )
         out.append(f"{corners[0].x:.6f},{corners[0].y:.6f},{corners[1].x:.6f},{corners[1].y:.6f}")
     return out
 
@@ -133,12 +149,21 @@ def tiles_for(engine, layer: str, z: int, n: int, seed: int = 13) -> list[tuple[
     with engine.connect() as conn:
         ff = read_features(conn, layer)
     rng = np.random.default_rng(seed + z)
-    pts = reproject(shapely.centroid(ff.geometries[rng.choice(len(ff.fids), min(len(ff.fids), n * 20), replace=False)]),
-                    RD_NEW, WGS84)
+    pts = reproject(
+        shapely.centroid(
+            ff.geometries[rng.choice(len(ff.fids), min(len(ff.fids), n * 20), replace=False)]
+        ),
+        RD_NEW,
+        WGS84,
+    )
     tiles: list[tuple[int, int, int]] = []
     for p in pts:
         k = 1 << z
-        t = (z, int((p.x + 180) / 360 * k), int((1 - math.asinh(math.tan(math.radians(p.y))) / math.pi) / 2 * k))
+        t = (
+            z,
+            int((p.x + 180) / 360 * k),
+            int((1 - math.asinh(math.tan(math.radians(p.y))) / math.pi) / 2 * k),
+        )
         if t not in tiles:
             tiles.append(t)
         if len(tiles) == n:
@@ -151,7 +176,9 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-3000:] if proc.stderr else ''}")
+            raise RuntimeError(
+                f"server exited: {proc.stderr.read().decode()[-3000:] if proc.stderr else ''}"
+            )
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -165,9 +192,26 @@ def start_ours(url: str, port: int, workers: int) -> subprocess.Popen:
     """uvicorn serving ``app.main:create_app`` (factory) with ``workers`` processes."""
     env = {**os.environ, "DATABASE_URL": url, "RUIMTE_WEB_BASEMAP": "none"}
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -181,9 +225,23 @@ def start_tipg(venv: Path, url: str, port: int, workers: int) -> subprocess.Pope
         "TIPG_MAX_FEATURES_PER_TILE": str(TILE_CAP),
     }
     return subprocess.Popen(
-        [str(venv / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd="/tmp", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(venv / "bin" / "uvicorn"),
+            "tipg.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd="/tmp",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -193,18 +251,58 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int, tmp: Path) 
     lua.write_text(WRK_LUA)
     urls.write_text("\n".join(paths) + "\n")
     threads = str(min(2, connections))
-    subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", "3s", "--timeout", "60s", "-s", str(lua), base, "--", str(urls)],
-                   capture_output=True, check=True)
-    proc = subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "--timeout", "60s", "-s", str(lua), base,
-                           "--", str(urls)], capture_output=True, text=True, check=True)
+    subprocess.run(
+        [
+            "wrk",
+            "-t",
+            threads,
+            "-c",
+            str(connections),
+            "-d",
+            "3s",
+            "--timeout",
+            "60s",
+            "-s",
+            str(lua),
+            base,
+            "--",
+            str(urls),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    proc = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            threads,
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "60s",
+            "-s",
+            str(lua),
+            base,
+            "--",
+            str(urls),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
     r = json.loads(line[7:])
     return {
         "requests": r["requests"],
         "req_per_s": r["requests"] / (r["duration_us"] / 1e6),
-        "p50_ms": r["p50_us"] / 1000, "p95_ms": r["p95_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
+        "p50_ms": r["p50_us"] / 1000,
+        "p95_ms": r["p95_us"] / 1000,
+        "p99_ms": r["p99_us"] / 1000,
         "max_ms": r["max_us"] / 1000,
-        "non2xx": r["non2xx"], "socket_errors": r["socket_errors"],
+        "non2xx": r["non2xx"],
+        "socket_errors": r["socket_errors"],
         "kb_per_response": r["bytes"] / max(r["requests"], 1) / 1024,
     }
 
@@ -230,13 +328,19 @@ def scenarios_for(engine, layer: str) -> dict[str, dict[str, list[str]]]:  # noq
     windows = item_windows(engine, layer, 200)
     out["items (limit 100, bbox)"] = {
         "ours": [f"/ogc/collections/{layer}/items?limit=100&bbox={w}" for w in windows],
-        "tipg": [f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/items?limit=100&bbox={w}" for w in windows],
+        "tipg": [
+            f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/items?limit=100&bbox={w}"
+            for w in windows
+        ],
     }
     for z in range(10, 15):
         tiles = tiles_for(engine, layer, z, 60)
         out[f"tiles z{z}"] = {
             "ours": [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for z, x, y in tiles],
-            "tipg": [f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in tiles],
+            "tipg": [
+                f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                for z, x, y in tiles
+            ],
         }
     return out
 
@@ -252,13 +356,23 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
         load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
         with tempfile.TemporaryDirectory() as tmp:
             path = write_gpkg(args.size, Path(tmp) / f"{layer}.gpkg")
-            import_file(engine, ImportRequest(path=path, kind="bedrijventerreinen", name=layer), ImportPolicy())
+            import_file(
+                engine,
+                ImportRequest(path=path, kind="bedrijventerreinen", name=layer),
+                ImportPolicy(),
+            )
     with engine.begin() as conn:
         conn.execute(text("ANALYZE features"))
     create_views(engine)
     plan = scenarios_for(engine, layer)
-    results: dict[str, object] = {"machine": machine_info(engine), "layer": layer, "workers": args.workers,
-                                  "connections": args.connections, "seconds": args.seconds, "scenarios": {}}
+    results: dict[str, object] = {
+        "machine": machine_info(engine),
+        "layer": layer,
+        "workers": args.workers,
+        "connections": args.connections,
+        "seconds": args.seconds,
+        "scenarios": {},
+    }
     servers = {
         "ours": (lambda port: start_ours(url, port, args.workers), "/ogc/collections"),
         "tipg": (lambda port: start_tipg(Path(args.tipg), url, port, args.workers), "/collections"),
@@ -276,8 +390,11 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
                     stats = wrk(base, paths[name], args.seconds, args.connections, Path(tmp))
                     stats["features_sample"] = counts
                     results["scenarios"].setdefault(scenario, {})[name] = stats
-                    print(f"{name:5} {scenario:24} p50 {stats['p50_ms']:7.1f} ms  p95 {stats['p95_ms']:7.1f} ms  "
-                          f"{stats['req_per_s']:7.1f} req/s  non-2xx {stats['non2xx']}", flush=True)
+                    print(
+                        f"{name:5} {scenario:24} p50 {stats['p50_ms']:7.1f} ms  p95 {stats['p95_ms']:7.1f} ms  "
+                        f"{stats['req_per_s']:7.1f} req/s  non-2xx {stats['non2xx']}",
+                        flush=True,
+                    )
             finally:
                 proc.terminate()
                 proc.wait(20)
@@ -306,20 +423,35 @@ def markdown(res: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    ap = argparse.ArgumentParser(prog="python -m bench.ogc_bench", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tipg", default="/tmp/tipg-venv", help="venv with tipg and uvicorn (default /tmp/tipg-venv)")
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.ogc_bench", description=__doc__.split("\n\n")[0]
+    )
+    ap.add_argument(
+        "--tipg",
+        default="/tmp/tipg-venv",
+        help="venv with tipg and uvicorn (default /tmp/tipg-venv)",
+    )
     ap.add_argument("--workers", type=int, default=1, help="uvicorn workers per server (default 1)")
-    ap.add_argument("--seconds", type=int, default=15, help="measured seconds per scenario (default 15)")
+    ap.add_argument(
+        "--seconds", type=int, default=15, help="measured seconds per scenario (default 15)"
+    )
     ap.add_argument("--connections", type=int, default=8, help="concurrent connections (default 8)")
-    ap.add_argument("--size", type=int, default=100_000, help="polygons in the large layer (default 100000)")
-    ap.add_argument("--database-url", help="a PostGIS database, empty or from an earlier run (default: a throwaway cluster)")
+    ap.add_argument(
+        "--size", type=int, default=100_000, help="polygons in the large layer (default 100000)"
+    )
+    ap.add_argument(
+        "--database-url",
+        help="a PostGIS database, empty or from an earlier run (default: a throwaway cluster)",
+    )
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
     if not (Path(args.tipg) / "bin" / "uvicorn").exists():
-        print(f"no tipg venv at {args.tipg}: python3 -m venv {args.tipg} && {args.tipg}/bin/pip install tipg uvicorn",
-              file=sys.stderr)
+        print(
+            f"no tipg venv at {args.tipg}: python3 -m venv {args.tipg} && {args.tipg}/bin/pip install tipg uvicorn",
+            file=sys.stderr,
+        )
         return 2
     if args.database_url:
         res = run(args.database_url, args)
@@ -328,13 +460,18 @@ def main(argv: list[str] | None = None) -> int:
             res = run(url, args)
     res["load_average"] = os.getloadavg()
     res["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-    res["tipg_version"] = subprocess.run([str(Path(args.tipg) / "bin" / "python"), "-c", "import tipg; print(tipg.__version__)"],
-                                         capture_output=True, text=True).stdout.strip()
+    res["tipg_version"] = subprocess.run(
+        [str(Path(args.tipg) / "bin" / "python"), "-c", "import tipg; print(tipg.__version__)"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"ogc-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps(res, indent=2, default=str))
     print(markdown(res))
-    print(f"\nmachine: {res['machine']}\ntipg {res['tipg_version']}\nload average: {res['load_average']}\nresults: {out}")
+    print(
+        f"\nmachine: {res['machine']}\ntipg {res['tipg_version']}\nload average: {res['load_average']}\nresults: {out}"
+    )
     return 0
 
 

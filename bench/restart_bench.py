@@ -92,8 +92,16 @@ def _paths() -> list[str]:
     for dx in range(5):
         for dy in range(4):
             x0, y0 = 4.85 + dx * 0.1, 51.95 + dy * 0.1
-            out.append(f"/api/layers/bedrijventerreinen/features?bbox={x0:.2f},{y0:.2f},{x0 + 0.1:.2f},{y0 + 0.1:.2f}&limit=100")
-    for z, (x, y) in {10: (526, 336), 11: (1052, 673), 12: (2105, 1347), 13: (4211, 2694), 14: (8422, 5389)}.items():
+            out.append(
+                f"/api/layers/bedrijventerreinen/features?bbox={x0:.2f},{y0:.2f},{x0 + 0.1:.2f},{y0 + 0.1:.2f}&limit=100"
+            )
+    for z, (x, y) in {
+        10: (526, 336),
+        11: (1052, 673),
+        12: (2105, 1347),
+        13: (4211, 2694),
+        14: (8422, 5389),
+    }.items():
         for dx in (0, 1):
             for layer in ("bedrijventerreinen", "gemeenten"):
                 out.append(f"/tiles/{layer}/{z}/{x + dx}/{y}.mvt")
@@ -104,15 +112,27 @@ def _feature(i: int) -> dict:
     j = i % 2500
     x, y = 5.05 + (j % 50) * 0.002, 52.02 + (j // 50) * 0.002
     ring = [[x, y], [x + 0.0008, y], [x + 0.0008, y + 0.0006], [x, y + 0.0006], [x, y]]
-    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "properties": {"naam": f"Last {i}", "gemeente": "GM0344", "doel": "belasting", "status": "zacht"}}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {
+            "naam": f"Last {i}",
+            "gemeente": "GM0344",
+            "doel": "belasting",
+            "status": "zacht",
+        },
+    }
 
 
-def run(duration: int, connections: int, outage_at: float, outage: float, workers: int = 2) -> dict[str, object]:
+def run(
+    duration: int, connections: int, outage_at: float, outage: float, workers: int = 2
+) -> dict[str, object]:
     """Set up, load, restart the database, check; return the figures."""
     base_dir = Path(tempfile.mkdtemp(prefix="ruimte-restart-bench-", dir="/tmp"))
     base_dir.chmod(0o755)
-    cluster = LocalCluster(LocalDatabaseSettings(_env_file=None, data_dir=base_dir / "pgdata", port=_free_port()))
+    cluster = LocalCluster(
+        LocalDatabaseSettings(_env_file=None, data_dir=base_dir / "pgdata", port=_free_port())
+    )
     server = None
     try:
         url = cluster.up()
@@ -123,9 +143,27 @@ def run(duration: int, connections: int, outage_at: float, outage: float, worker
             add_user(conn, "bench", "provincie-editor")
             token, _ = create_token(conn, "bench", expires_days=1)
         port = _free_port()
-        env = {**os.environ, "DATABASE_URL": url, "RUIMTE_WEB_BASEMAP": "none", "RUIMTE_AUTH_WRITE_RATE_PER_MINUTE": "100000"}
-        server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "RUIMTE_WEB_BASEMAP": "none",
+            "RUIMTE_AUTH_WRITE_RATE_PER_MINUTE": "100000",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
@@ -150,8 +188,11 @@ def run(duration: int, connections: int, outage_at: float, outage: float, worker
             with httpx.Client(timeout=30) as c:
                 while not stop.is_set():
                     try:
-                        r = c.post(f"{base}/api/layers/reserveringen/features", json=_feature(i),
-                                   headers={"Authorization": f"Bearer {token}"})
+                        r = c.post(
+                            f"{base}/api/layers/reserveringen/features",
+                            json=_feature(i),
+                            headers={"Authorization": f"Bearer {token}"},
+                        )
                         code = r.status_code
                     except httpx.HTTPError:
                         code = 0
@@ -172,8 +213,22 @@ def run(duration: int, connections: int, outage_at: float, outage: float, worker
             restarted_at.append(time.monotonic())
 
         wrk = subprocess.Popen(
-            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(lua), base, "--", str(paths_file)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{duration}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(lua),
+                base,
+                "--",
+                str(paths_file),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         threads = [threading.Thread(target=writer), threading.Thread(target=outage_cycle)]
         for t in threads:
@@ -186,17 +241,34 @@ def run(duration: int, connections: int, outage_at: float, outage: float, worker
         lat = re.search(r"LATENCY p50=(\d+) p95=(\d+) max=(\d+)", wrk_out)
         socket_errors = re.search(r"Socket errors: (.*)", wrk_out)
         with engine.connect() as conn:
-            found = set(conn.execute(text("SELECT fid FROM features WHERE fid = ANY(:ids) AND version_to IS NULL"),
-                                     {"ids": acknowledged}).scalars())
+            found = set(
+                conn.execute(
+                    text("SELECT fid FROM features WHERE fid = ANY(:ids) AND version_to IS NULL"),
+                    {"ids": acknowledged},
+                ).scalars()
+            )
         lost = sorted(set(acknowledged) - found)
         engine.dispose()
         return {
-            "duration_s": duration, "connections": connections, "workers": workers, "outage_at_s": outage_at, "outage_s": outage,
-            "wrk_statuses": statuses, "wrk_requests": sum(statuses.values()),
-            "wrk_latency_ms": {k: int(v) / 1000 for k, v in zip(("p50", "p95", "max"), lat.groups(), strict=True)} if lat else None,
+            "duration_s": duration,
+            "connections": connections,
+            "workers": workers,
+            "outage_at_s": outage_at,
+            "outage_s": outage,
+            "wrk_statuses": statuses,
+            "wrk_requests": sum(statuses.values()),
+            "wrk_latency_ms": {
+                k: int(v) / 1000 for k, v in zip(("p50", "p95", "max"), lat.groups(), strict=True)
+            }
+            if lat
+            else None,
             "wrk_socket_errors": socket_errors.group(1) if socket_errors else "none",
-            "writer_statuses": writes, "acknowledged_writes": len(acknowledged), "lost_acknowledged_writes": len(lost),
-            "first_write_ok_after_restart_s": first_ok_after_restart[0] if first_ok_after_restart else None,
+            "writer_statuses": writes,
+            "acknowledged_writes": len(acknowledged),
+            "lost_acknowledged_writes": len(lost),
+            "first_write_ok_after_restart_s": first_ok_after_restart[0]
+            if first_ok_after_restart
+            else None,
             "wrk_raw": wrk_out,
         }
     finally:
@@ -209,31 +281,47 @@ def run(duration: int, connections: int, outage_at: float, outage: float, worker
 
 def markdown(res: dict) -> str:
     """The figures as Markdown."""
+
     def codes(d: dict) -> str:
         return ", ".join(f"{k}: {v:,}" for k, v in sorted(d.items(), key=lambda kv: int(kv[0])))
 
     lat = res["wrk_latency_ms"] or {}
-    return "\n".join([
-        "| what | figure |",
-        "|---|---|",
-        f"| load | wrk, {res['connections']} connections, {res['duration_s']} s, {res['workers']} uvicorn workers; database down at {res['outage_at_s']} s for {res['outage_s']} s |",
-        f"| reads (features + tiles): status codes | {codes(res['wrk_statuses'])} |",
-        f"| reads: total, latency p50 / p95 / max | {res['wrk_requests']:,}; {lat.get('p50', 0):.1f} / {lat.get('p95', 0):.1f} / {lat.get('max', 0):.1f} ms |",
-        f"| reads: socket errors | {res['wrk_socket_errors']} |",
-        f"| writes: status codes | {codes(res['writer_statuses'])} |",
-        f"| acknowledged writes / lost | {res['acknowledged_writes']:,} / **{res['lost_acknowledged_writes']}** |",
-        f"| first acknowledged write after the restart | {res['first_write_ok_after_restart_s'] or 0:.2f} s |",
-    ])
+    return "\n".join(
+        [
+            "| what | figure |",
+            "|---|---|",
+            f"| load | wrk, {res['connections']} connections, {res['duration_s']} s, {res['workers']} uvicorn workers; database down at {res['outage_at_s']} s for {res['outage_s']} s |",
+            f"| reads (features + tiles): status codes | {codes(res['wrk_statuses'])} |",
+            f"| reads: total, latency p50 / p95 / max | {res['wrk_requests']:,}; {lat.get('p50', 0):.1f} / {lat.get('p95', 0):.1f} / {lat.get('max', 0):.1f} ms |",
+            f"| reads: socket errors | {res['wrk_socket_errors']} |",
+            f"| writes: status codes | {codes(res['writer_statuses'])} |",
+            f"| acknowledged writes / lost | {res['acknowledged_writes']:,} / **{res['lost_acknowledged_writes']}** |",
+            f"| first acknowledged write after the restart | {res['first_write_ok_after_restart_s'] or 0:.2f} s |",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    ap = argparse.ArgumentParser(prog="python -m bench.restart_bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.restart_bench", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--duration", type=int, default=30, help="seconds of load (default 30)")
-    ap.add_argument("--connections", type=int, default=32, help="wrk connections on loopback (default 32)")
-    ap.add_argument("--outage-at", type=float, default=10.0, help="seconds into the load when the database stops (default 10)")
-    ap.add_argument("--outage", type=float, default=5.0, help="seconds the database stays down (default 5)")
-    ap.add_argument("--workers", type=int, default=2, help="uvicorn workers of the service (default 2)")
+    ap.add_argument(
+        "--connections", type=int, default=32, help="wrk connections on loopback (default 32)"
+    )
+    ap.add_argument(
+        "--outage-at",
+        type=float,
+        default=10.0,
+        help="seconds into the load when the database stops (default 10)",
+    )
+    ap.add_argument(
+        "--outage", type=float, default=5.0, help="seconds the database stays down (default 5)"
+    )
+    ap.add_argument(
+        "--workers", type=int, default=2, help="uvicorn workers of the service (default 2)"
+    )
     args = ap.parse_args(argv)
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
@@ -246,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(res, indent=2, default=str))
     print(markdown(res))
     print(f"\nresults: {out}")
-    bad = res["lost_acknowledged_writes"] or any(int(k) >= 500 and int(k) != 503 for k in {**res["wrk_statuses"], **res["writer_statuses"]})
+    bad = res["lost_acknowledged_writes"] or any(
+        int(k) >= 500 and int(k) != 503 for k in {**res["wrk_statuses"], **res["writer_statuses"]}
+    )
     return 1 if bad else 0
 
 

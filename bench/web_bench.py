@@ -62,16 +62,25 @@ def _windows(n: int, features: int, seed: int = 7) -> list[str]:
     for _ in range(n):
         x = rng.uniform(PROVINCE[0], PROVINCE[2] - w)
         y = rng.uniform(PROVINCE[1], PROVINCE[3] - h)
-        corners = reproject(np.array([shapely.Point(x, y), shapely.Point(x + w, y + h)]), RD_NEW, WGS84)
+        corners = reproject(
+            np.array([shapely.Point(x, y), shapely.Point(x + w, y + h)]), RD_NEW, WGS84
+        )
         out.append(f"{corners[0].x:.6f},{corners[0].y:.6f},{corners[1].x:.6f},{corners[1].y:.6f}")
     return out
 
 
 def _start_server(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "RUIMTE_WEB_BASEMAP": "none", "RUIMTE_WEB_PAGE_MAX": "10000"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RUIMTE_WEB_BASEMAP": "none",
+        "RUIMTE_WEB_PAGE_MAX": "10000",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -116,7 +125,11 @@ def run(url: str, sizes: list[int], requests: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             path = write_gpkg(n, Path(tmp) / f"bench_{n}.gpkg")
-            import_file(engine, ImportRequest(path=path, kind="bedrijventerreinen", name=f"bench-{n}"), ImportPolicy())
+            import_file(
+                engine,
+                ImportRequest(path=path, kind="bedrijventerreinen", name=f"bench-{n}"),
+                ImportPolicy(),
+            )
     port = _free_port()
     server = _start_server(url, port)
     base = f"http://127.0.0.1:{port}"
@@ -124,11 +137,16 @@ def run(url: str, sizes: list[int], requests: int) -> dict[str, object]:
     try:
         with httpx.Client(timeout=60) as client:
             for n in sizes:
-                results["layers"][str(n)] = _latency(client, base, f"bench-{n}", _windows(requests + 5, n))
+                results["layers"][str(n)] = _latency(
+                    client, base, f"bench-{n}", _windows(requests + 5, n)
+                )
             kaart = client.get(f"{base}/kaart")
             kaart.raise_for_status()
             results["kaart_bytes_with_large_layers"] = len(kaart.content)
-            results["kaart_embeds_large_layer"] = '"bench-100000"' in kaart.text and "FeatureCollection" in kaart.text.split('"bench-100000"')[1][:400]
+            results["kaart_embeds_large_layer"] = (
+                '"bench-100000"' in kaart.text
+                and "FeatureCollection" in kaart.text.split('"bench-100000"')[1][:400]
+            )
     finally:
         server.terminate()
         server.wait(10)
@@ -148,17 +166,31 @@ def markdown(res: dict) -> str:
             f"{r['req_per_s']:.1f} | {r['features_median']:.0f} | {r['kb_median']:.0f} |"
         )
     lines.append("")
-    lines.append(f"`/kaart` with the demo layers and the {', '.join(f'{int(n):,}' for n in res['layers'])}-polygon layers: "
-                 f"**{res['kaart_bytes_with_large_layers'] / 1024:.0f} KB** of HTML (target < 1 MB).")
+    lines.append(
+        f"`/kaart` with the demo layers and the {', '.join(f'{int(n):,}' for n in res['layers'])}-polygon layers: "
+        f"**{res['kaart_bytes_with_large_layers'] / 1024:.0f} KB** of HTML (target < 1 MB)."
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    ap = argparse.ArgumentParser(prog="python -m bench.web_bench", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--requests", type=int, default=300, help="measured requests per layer (default 300)")
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="layer sizes (default 10000 100000)")
-    ap.add_argument("--database-url", help="an existing empty PostGIS database (default: a throwaway cluster)")
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.web_bench", description=__doc__.split("\n\n")[0]
+    )
+    ap.add_argument(
+        "--requests", type=int, default=300, help="measured requests per layer (default 300)"
+    )
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000],
+        help="layer sizes (default 10000 100000)",
+    )
+    ap.add_argument(
+        "--database-url", help="an existing empty PostGIS database (default: a throwaway cluster)"
+    )
     args = ap.parse_args(argv)
     if args.database_url:
         res = run(args.database_url, args.sizes, args.requests)

@@ -46,7 +46,9 @@ def current_layer(conn: Connection, name: str, viewer: Viewer | None) -> LayerIn
     current. Saves the two ORM queries of ``get_layer`` per request.
     """
     row = conn.execute(
-        select(Layer.id, Layer.current_version, Layer.updated_at).where(Layer.name == name, layer_visibility(viewer))
+        select(Layer.id, Layer.current_version, Layer.updated_at).where(
+            Layer.name == name, layer_visibility(viewer)
+        )
     ).first()
     if row is None:
         raise LayerNotFound(f"no layer named {name!r}")
@@ -84,16 +86,24 @@ def lonlat_bbox(rd_bbox: tuple[float, float, float, float]) -> tuple[float, floa
     """An RD New bbox as a CRS84 bbox that holds it (edges densified, 6 decimals out)."""
     minx, miny, maxx, maxy = rd_bbox
     t = np.linspace(0.0, 1.0, 21)
-    xs = np.concatenate([minx + (maxx - minx) * t, np.full(21, maxx), maxx - (maxx - minx) * t, np.full(21, minx)])
-    ys = np.concatenate([np.full(21, miny), miny + (maxy - miny) * t, np.full(21, maxy), maxy - (maxy - miny) * t])
+    xs = np.concatenate(
+        [minx + (maxx - minx) * t, np.full(21, maxx), maxx - (maxx - minx) * t, np.full(21, minx)]
+    )
+    ys = np.concatenate(
+        [np.full(21, miny), miny + (maxy - miny) * t, np.full(21, maxy), maxy - (maxy - miny) * t]
+    )
     lon, lat = _rd_to_crs84().transform(xs, ys)
     return (
-        float(np.floor(lon.min() * 1e6) / 1e6), float(np.floor(lat.min() * 1e6) / 1e6),
-        float(np.ceil(lon.max() * 1e6) / 1e6), float(np.ceil(lat.max() * 1e6) / 1e6),
+        float(np.floor(lon.min() * 1e6) / 1e6),
+        float(np.floor(lat.min() * 1e6) / 1e6),
+        float(np.ceil(lon.max() * 1e6) / 1e6),
+        float(np.ceil(lat.max() * 1e6) / 1e6),
     )
 
 
-def temporal_extent(conn: Connection, info: LayerInfo, kind: Kind, q: FeatureQuery | None = None) -> tuple[str | None, str | None] | None:
+def temporal_extent(
+    conn: Connection, info: LayerInfo, kind: Kind, q: FeatureQuery | None = None
+) -> tuple[str | None, str | None] | None:
     """Earliest start and latest end of the features' validity (None: the kind has no time).
 
     An open start or end of any feature makes that end of the extent open (None).
@@ -104,8 +114,10 @@ def temporal_extent(conn: Connection, info: LayerInfo, kind: Kind, q: FeatureQue
     start, end = Feature.properties[start_field].astext, Feature.properties[end_field].astext
     row = conn.execute(
         select(
-            func.min(cast(start, Date)), func.max(cast(end, Date)),
-            func.count().filter(start.is_(None)), func.count().filter(end.is_(None)),
+            func.min(cast(start, Date)),
+            func.max(cast(end, Date)),
+            func.count().filter(start.is_(None)),
+            func.count().filter(end.is_(None)),
         ).where(*_where(info, kind, q or FeatureQuery()))
     ).one()
     lo = None if row[2] or row[0] is None else row[0].isoformat()

@@ -59,7 +59,12 @@ def etag(fid: int, version_from: int) -> str:
 
 
 def _lock_layer(conn: Connection, name: str) -> Layer:
-    layer = orm_session(conn).execute(select(Layer).where(Layer.name == name).with_for_update()).scalars().first()
+    layer = (
+        orm_session(conn)
+        .execute(select(Layer).where(Layer.name == name).with_for_update())
+        .scalars()
+        .first()
+    )
     if layer is None:
         raise LayerNotFound(f"no layer named {name!r}")
     return layer
@@ -78,36 +83,78 @@ def current_feature(conn: Connection, layer_id: int, fid: int, name: str) -> Cur
 
 
 def _check_expected(current: CurrentFeature, expected: str | None) -> None:
-    if expected is not None and expected.strip() != "*" and expected.strip() != etag(current.fid, current.version_from):
+    if (
+        expected is not None
+        and expected.strip() != "*"
+        and expected.strip() != etag(current.fid, current.version_from)
+    ):
         raise StaleFeature(
             f"feature {current.fid} has changed since it was read (now {etag(current.fid, current.version_from)}, "
             f"If-Match {expected}); read it again and repeat the change"
         )
 
 
-def _new_version(conn: Connection, layer: Layer, change: str, by: str | None, fid: int, count_delta: int,
-                 bounds: tuple[float, float, float, float] | None) -> int:
+def _new_version(
+    conn: Connection,
+    layer: Layer,
+    change: str,
+    by: str | None,
+    fid: int,
+    count_delta: int,
+    bounds: tuple[float, float, float, float] | None,
+) -> int:
     """Add the layer's next version (provenance carried over) and make it current."""
-    prev = orm_session(conn).execute(
-        select(LayerVersion).where(LayerVersion.layer_id == layer.id, LayerVersion.version == layer.current_version)
-    ).scalars().one()
+    prev = (
+        orm_session(conn)
+        .execute(
+            select(LayerVersion).where(
+                LayerVersion.layer_id == layer.id, LayerVersion.version == layer.current_version
+            )
+        )
+        .scalars()
+        .one()
+    )
     version = layer.current_version + 1
     box = [prev.minx, prev.miny, prev.maxx, prev.maxy]
     if bounds is not None:
-        box = list(bounds) if box[0] is None else [
-            min(box[0], bounds[0]), min(box[1], bounds[1]), max(box[2], bounds[2]), max(box[3], bounds[3])
-        ]
+        box = (
+            list(bounds)
+            if box[0] is None
+            else [
+                min(box[0], bounds[0]),
+                min(box[1], bounds[1]),
+                max(box[2], bounds[2]),
+                max(box[3], bounds[3]),
+            ]
+        )
     conn.execute(
         insert(LayerVersion).values(
-            layer_id=layer.id, version=version, change=change, created_by=by, feature_fid=fid,
-            source=prev.source, source_format=prev.source_format, source_crs=prev.source_crs,
-            source_date=prev.source_date, licence=prev.licence, attribution=prev.attribution,
-            synthetic=prev.synthetic, note=f"{change} of feature {fid} by {by or 'unknown'}",
+            layer_id=layer.id,
+            version=version,
+            change=change,
+            created_by=by,
+            feature_fid=fid,
+            source=prev.source,
+            source_format=prev.source_format,
+            source_crs=prev.source_crs,
+            source_date=prev.source_date,
+            licence=prev.licence,
+            attribution=prev.attribution,
+            synthetic=prev.synthetic,
+            note=f"{change} of feature {fid} by {by or 'unknown'}",
             feature_count=prev.feature_count + count_delta,
-            minx=box[0], miny=box[1], maxx=box[2], maxy=box[3], extra_fields=prev.extra_fields,
+            minx=box[0],
+            miny=box[1],
+            maxx=box[2],
+            maxy=box[3],
+            extra_fields=prev.extra_fields,
         )
     )
-    conn.execute(update(Layer).where(Layer.id == layer.id).values(current_version=version, updated_at=func.now()))
+    conn.execute(
+        update(Layer)
+        .where(Layer.id == layer.id)
+        .values(current_version=version, updated_at=func.now())
+    )
     return version
 
 
@@ -119,8 +166,17 @@ def _close(conn: Connection, layer_id: int, fid: int, version: int) -> None:
     )
 
 
-def _insert(conn: Connection, layer_id: int, version: int, geometry: shapely.Geometry, attributes: dict[str, Any],
-            gemeente: str | None, draft: bool, by: str | None, fid: int | None = None) -> int:
+def _insert(
+    conn: Connection,
+    layer_id: int,
+    version: int,
+    geometry: shapely.Geometry,
+    attributes: dict[str, Any],
+    gemeente: str | None,
+    draft: bool,
+    by: str | None,
+    fid: int | None = None,
+) -> int:
     values: dict[str, Any] = {
         "layer_id": layer_id,
         "version_from": version,
@@ -135,8 +191,16 @@ def _insert(conn: Connection, layer_id: int, version: int, geometry: shapely.Geo
     return conn.execute(insert(Feature).values(**values).returning(Feature.fid)).scalar_one()
 
 
-def create_feature(conn: Connection, name: str, geometry: shapely.Geometry, attributes: dict[str, Any],
-                   gemeente: str | None = None, *, draft: bool = False, by: str | None = None) -> EditResult:
+def create_feature(
+    conn: Connection,
+    name: str,
+    geometry: shapely.Geometry,
+    attributes: dict[str, Any],
+    gemeente: str | None = None,
+    *,
+    draft: bool = False,
+    by: str | None = None,
+) -> EditResult:
     """Add a checked feature (EPSG:28992) to layer ``name`` as a new layer version."""
     layer = _lock_layer(conn, name)
     fid = conn.execute(select(func.nextval("feature_fid_seq"))).scalar_one()
@@ -145,9 +209,18 @@ def create_feature(conn: Connection, name: str, geometry: shapely.Geometry, attr
     return EditResult(fid=fid, version=version)
 
 
-def replace_feature(conn: Connection, name: str, fid: int, geometry: shapely.Geometry, attributes: dict[str, Any],
-                    gemeente: str | None = None, *, draft: bool = False, by: str | None = None,
-                    expected: str | None = None) -> EditResult:
+def replace_feature(
+    conn: Connection,
+    name: str,
+    fid: int,
+    geometry: shapely.Geometry,
+    attributes: dict[str, Any],
+    gemeente: str | None = None,
+    *,
+    draft: bool = False,
+    by: str | None = None,
+    expected: str | None = None,
+) -> EditResult:
     """Replace feature ``fid`` as a new layer version; :class:`StaleFeature` if ``expected`` is stale."""
     layer = _lock_layer(conn, name)
     _check_expected(current_feature(conn, layer.id, fid, name), expected)
@@ -157,8 +230,9 @@ def replace_feature(conn: Connection, name: str, fid: int, geometry: shapely.Geo
     return EditResult(fid=fid, version=version)
 
 
-def delete_feature(conn: Connection, name: str, fid: int, *, by: str | None = None,
-                   expected: str | None = None) -> EditResult:
+def delete_feature(
+    conn: Connection, name: str, fid: int, *, by: str | None = None, expected: str | None = None
+) -> EditResult:
     """Delete feature ``fid`` as a new layer version (its rows stay in history)."""
     layer = _lock_layer(conn, name)
     _check_expected(current_feature(conn, layer.id, fid, name), expected)
@@ -167,8 +241,15 @@ def delete_feature(conn: Connection, name: str, fid: int, *, by: str | None = No
     return EditResult(fid=fid, version=version)
 
 
-def restore_feature(conn: Connection, name: str, fid: int, at_version: int, *, by: str | None = None,
-                    expected: str | None = None) -> EditResult:
+def restore_feature(
+    conn: Connection,
+    name: str,
+    fid: int,
+    at_version: int,
+    *,
+    by: str | None = None,
+    expected: str | None = None,
+) -> EditResult:
     """Make feature ``fid`` again exactly what it was at layer version ``at_version``.
 
     Works for a deleted feature too (it comes back with the same ``fid``).
@@ -176,12 +257,16 @@ def restore_feature(conn: Connection, name: str, fid: int, at_version: int, *, b
     layer = _lock_layer(conn, name)
     old = conn.execute(
         select(Feature.geom, Feature.properties, Feature.gemeente, Feature.draft).where(
-            Feature.layer_id == layer.id, Feature.fid == fid, Feature.version_from <= at_version,
+            Feature.layer_id == layer.id,
+            Feature.fid == fid,
+            Feature.version_from <= at_version,
             (Feature.version_to.is_(None)) | (Feature.version_to > at_version),
         )
     ).first()
     if old is None:
-        raise LayerNotFound(f"feature {fid} of layer {name!r} did not exist at version {at_version}")
+        raise LayerNotFound(
+            f"feature {fid} of layer {name!r} did not exist at version {at_version}"
+        )
     try:
         current: CurrentFeature | None = current_feature(conn, layer.id, fid, name)
     except LayerNotFound:
@@ -189,15 +274,26 @@ def restore_feature(conn: Connection, name: str, fid: int, at_version: int, *, b
     if current is not None:
         _check_expected(current, expected)
     bounds = conn.execute(
-        select(func.ST_XMin(old.geom), func.ST_YMin(old.geom), func.ST_XMax(old.geom), func.ST_YMax(old.geom))
+        select(
+            func.ST_XMin(old.geom),
+            func.ST_YMin(old.geom),
+            func.ST_XMax(old.geom),
+            func.ST_YMax(old.geom),
+        )
     ).one()
     version = _new_version(conn, layer, "restore", by, fid, 0 if current else +1, tuple(bounds))
     if current is not None:
         _close(conn, layer.id, fid, version)
     conn.execute(
         insert(Feature).values(
-            fid=fid, layer_id=layer.id, version_from=version, gemeente=old.gemeente, draft=old.draft,
-            geom=old.geom, properties=old.properties, created_by=by,
+            fid=fid,
+            layer_id=layer.id,
+            version_from=version,
+            gemeente=old.gemeente,
+            draft=old.draft,
+            geom=old.geom,
+            properties=old.properties,
+            created_by=by,
         )
     )
     return EditResult(fid=fid, version=version)
@@ -220,8 +316,14 @@ class HistoryEntry:
     properties: dict[str, Any]
 
 
-def feature_history(conn: Connection, name: str, fid: int, viewer: Viewer | None = None,
-                    out_srid: int = 4326, decimals: int = 7) -> list[HistoryEntry]:
+def feature_history(
+    conn: Connection,
+    name: str,
+    fid: int,
+    viewer: Viewer | None = None,
+    out_srid: int = 4326,
+    decimals: int = 7,
+) -> list[HistoryEntry]:
     """Every state of feature ``fid``, oldest first, as ``viewer`` may see them."""
     layer = conn.execute(select(Layer.id).where(Layer.name == name)).scalar()
     if layer is None:
@@ -231,13 +333,25 @@ def feature_history(conn: Connection, name: str, fid: int, viewer: Viewer | None
     geom = Feature.geom if out_srid == STORAGE_SRID else func.ST_Transform(Feature.geom, out_srid)
     rows = conn.execute(
         select(
-            Feature.version_from, Feature.version_to, Feature.created_at, Feature.created_by, Feature.draft,
-            Feature.gemeente, func.ST_AsGeoJSON(geom, decimals), Feature.properties,
-            made.c.change, ended.c.change.label("ended_change"), ended.c.created_by.label("ended_by"),
+            Feature.version_from,
+            Feature.version_to,
+            Feature.created_at,
+            Feature.created_by,
+            Feature.draft,
+            Feature.gemeente,
+            func.ST_AsGeoJSON(geom, decimals),
+            Feature.properties,
+            made.c.change,
+            ended.c.change.label("ended_change"),
+            ended.c.created_by.label("ended_by"),
         )
         .select_from(Feature)
-        .outerjoin(made, (made.c.layer_id == Feature.layer_id) & (made.c.version == Feature.version_from))
-        .outerjoin(ended, (ended.c.layer_id == Feature.layer_id) & (ended.c.version == Feature.version_to))
+        .outerjoin(
+            made, (made.c.layer_id == Feature.layer_id) & (made.c.version == Feature.version_from)
+        )
+        .outerjoin(
+            ended, (ended.c.layer_id == Feature.layer_id) & (ended.c.version == Feature.version_to)
+        )
         .where(Feature.layer_id == layer, Feature.fid == fid, feature_visibility(viewer))
         .order_by(Feature.version_from)
     ).all()
@@ -245,8 +359,17 @@ def feature_history(conn: Connection, name: str, fid: int, viewer: Viewer | None
         raise LayerNotFound(f"layer {name!r} has no feature {fid}")
     return [
         HistoryEntry(
-            version_from=r[0], version_to=r[1], changed_at=r[2], changed_by=r[3], draft=r[4], gemeente=r[5],
-            geometry_geojson=r[6], properties=r[7], change=r[8] or "import", ended_change=r[9], ended_by=r[10],
+            version_from=r[0],
+            version_to=r[1],
+            changed_at=r[2],
+            changed_by=r[3],
+            draft=r[4],
+            gemeente=r[5],
+            geometry_geojson=r[6],
+            properties=r[7],
+            change=r[8] or "import",
+            ended_change=r[9],
+            ended_by=r[10],
         )
         for r in rows
     ]

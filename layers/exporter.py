@@ -92,8 +92,12 @@ def _typed(col: pd.Series, typ: str) -> pd.Series:
     if typ == "boolean":
         return col.astype("boolean")
     if typ == "date":
-        return col.map(lambda v: date.fromisoformat(v[:10]) if isinstance(v, str) else None).astype(object)
-    return col.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)).astype(object)
+        return col.map(lambda v: date.fromisoformat(v[:10]) if isinstance(v, str) else None).astype(
+            object
+        )
+    return col.map(
+        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+    ).astype(object)
 
 
 def export_layer(
@@ -113,7 +117,9 @@ def export_layer(
     ``hmc_threshold`` is the HMC setting the GeoPackage's QGIS style uses.
     """
     if fmt not in EXPORT_FORMATS:
-        raise UnsupportedFormat(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        raise UnsupportedFormat(
+            f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}"
+        )
     report = progress or (lambda _stage, _done, _total: None)
     report("read", 0, 1)
     ff = read_features(conn, name, version, viewer)
@@ -123,8 +129,17 @@ def export_layer(
     table = feature_table(ff, kind)
     report("write", 0, n)
     info = ff.info
-    result = write_table(table, info.name, info.title, info.description, fmt, Path(output), crs,
-                         kind=kind, hmc_threshold=hmc_threshold)
+    result = write_table(
+        table,
+        info.name,
+        info.title,
+        info.description,
+        fmt,
+        Path(output),
+        crs,
+        kind=kind,
+        hmc_threshold=hmc_threshold,
+    )
     report("write", n, n)
     return result
 
@@ -150,7 +165,10 @@ def write_table(
     target = parse_crs(crs) if crs else default
     if not target.equals(RD_NEW):
         table = table.set_geometry(
-            gpd.GeoSeries(reproject(np.asarray(table.geometry.array, dtype=object), RD_NEW, target), crs=target)
+            gpd.GeoSeries(
+                reproject(np.asarray(table.geometry.array, dtype=object), RD_NEW, target),
+                crs=target,
+            )
         )
         table = table.set_crs(target, allow_override=True)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -170,11 +188,19 @@ def write_table(
         )
         if kind is not None:
             families = geometry_families(np.asarray(table.geometry.array, dtype=object))
-            write_layer_styles(output, styles_for_table(kind, layer_name, title, geometry_type, families, hmc_threshold))
+            write_layer_styles(
+                output,
+                styles_for_table(kind, layer_name, title, geometry_type, families, hmc_threshold),
+            )
         files = [output.name]
     elif fmt == "fgb":
         pyogrio.write_dataframe(
-            table, output, layer=layer_name, driver="FlatGeobuf", use_arrow=True, geometry_type=geometry_type
+            table,
+            output,
+            layer=layer_name,
+            driver="FlatGeobuf",
+            use_arrow=True,
+            geometry_type=geometry_type,
         )
         files = [output.name]
     elif fmt == "geojson":
@@ -196,7 +222,9 @@ def write_table(
         files = _write_csv(table, output, target)
     else:
         files = _write_shapefile_zip(table, layer_name, output, geometry_type)
-    return ExportResult(path=output, format=fmt, feature_count=len(table), crs=crs_label(target), files=files)
+    return ExportResult(
+        path=output, format=fmt, feature_count=len(table), crs=crs_label(target), files=files
+    )
 
 
 #: Geometry type names as GeoPandas' ``geom_type`` gives them, by shapely type id.
@@ -228,7 +256,9 @@ def _geometry_type(table: gpd.GeoDataFrame) -> str:
 def _write_csv(table: gpd.GeoDataFrame, output: Path, target: CRS) -> list[str]:
     decimals = 10 if target.is_geographic else 6
     frame = pd.DataFrame(table.drop(columns=[table.geometry.name]))
-    frame["wkt"] = shapely.to_wkt(np.asarray(table.geometry.array, dtype=object), rounding_precision=decimals)
+    frame["wkt"] = shapely.to_wkt(
+        np.asarray(table.geometry.array, dtype=object), rounding_precision=decimals
+    )
     frame.to_csv(output, index=False, encoding="utf-8", date_format="%Y-%m-%d")
     prj = output.with_suffix(".prj")
     prj.write_text(target.to_wkt(), encoding="utf-8")
@@ -259,7 +289,9 @@ def shapefile_field_names(names: list[str]) -> dict[str, str]:
     return out
 
 
-def _write_shapefile_zip(table: gpd.GeoDataFrame, layer_name: str, output: Path, geometry_type: str) -> list[str]:
+def _write_shapefile_zip(
+    table: gpd.GeoDataFrame, layer_name: str, output: Path, geometry_type: str
+) -> list[str]:
     if geometry_type == "Unknown":
         raise LayerError(
             "a Shapefile holds one geometry type, but this layer mixes points, lines and polygons; "
@@ -269,7 +301,9 @@ def _write_shapefile_zip(table: gpd.GeoDataFrame, layer_name: str, output: Path,
     renamed = table.rename(columns=mapping)
     if geometry_type.startswith("Multi"):
         renamed = renamed.set_geometry(
-            gpd.GeoSeries(promote_to_multi(np.asarray(renamed.geometry.array, dtype=object)), crs=table.crs)
+            gpd.GeoSeries(
+                promote_to_multi(np.asarray(renamed.geometry.array, dtype=object)), crs=table.crs
+            )
         )
     for col, dtype in renamed.dtypes.items():
         if str(dtype) == "boolean":

@@ -52,8 +52,14 @@ class GpkgStyle:
     description: str = ""
 
 
-def style_for(kind: Kind, table: str, title: str, geometry_type: str,
-              hmc_threshold: str = DEFAULT_HMC_THRESHOLD, key: str | None = None) -> GpkgStyle:
+def style_for(
+    kind: Kind,
+    table: str,
+    title: str,
+    geometry_type: str,
+    hmc_threshold: str = DEFAULT_HMC_THRESHOLD,
+    key: str | None = None,
+) -> GpkgStyle:
     """The web map style of a layer of ``kind`` as a GeoPackage style row."""
     style = layer_style(kind, title, hmc_threshold, key)
     labels = {"fid": "Feature-id", **kind.field_labels()}
@@ -67,18 +73,32 @@ def style_for(kind: Kind, table: str, title: str, geometry_type: str,
 
 
 #: Geometry family → (geometry type of its style, Dutch name).
-FAMILIES = {"polygon": ("Polygon", "vlakken"), "line": ("LineString", "lijnen"), "point": ("Point", "punten")}
+FAMILIES = {
+    "polygon": ("Polygon", "vlakken"),
+    "line": ("LineString", "lijnen"),
+    "point": ("Point", "punten"),
+}
 
 
 def geometry_families(geometries: np.ndarray) -> list[str]:
     """The geometry families present (polygon, line, point; in that order), at least one."""
     ids = set(np.unique(shapely.get_type_id(geometries)).tolist()) if len(geometries) else set()
-    found = [fam for fam, codes in (("polygon", {3, 6}), ("line", {1, 2, 5}), ("point", {0, 4})) if ids & codes]
+    found = [
+        fam
+        for fam, codes in (("polygon", {3, 6}), ("line", {1, 2, 5}), ("point", {0, 4}))
+        if ids & codes
+    ]
     return found or ["polygon"]
 
 
-def styles_for_table(kind: Kind, table: str, title: str, geometry_type: str, families: list[str],
-                     hmc_threshold: str = DEFAULT_HMC_THRESHOLD) -> list[GpkgStyle]:
+def styles_for_table(
+    kind: Kind,
+    table: str,
+    title: str,
+    geometry_type: str,
+    families: list[str],
+    hmc_threshold: str = DEFAULT_HMC_THRESHOLD,
+) -> list[GpkgStyle]:
     """The default style of a table; a table mixing geometry types gets it for its first
     family (QGIS opens such a table per type) and a named extra style for each other one."""
     if geometry_type not in ("Unknown", "GeometryCollection") or len(families) < 2:
@@ -87,8 +107,16 @@ def styles_for_table(kind: Kind, table: str, title: str, geometry_type: str, fam
     extra = []
     for fam in families[1:]:
         s = style_for(kind, table, title, FAMILIES[fam][0], hmc_threshold)
-        extra.append(GpkgStyle(table=table, name=f"{table[:20]} {FAMILIES[fam][1]}", qml=s.qml, sld=s.sld,
-                               default=False, description=f"{title}, {FAMILIES[fam][1]}"))
+        extra.append(
+            GpkgStyle(
+                table=table,
+                name=f"{table[:20]} {FAMILIES[fam][1]}",
+                qml=s.qml,
+                sld=s.sld,
+                default=False,
+                description=f"{title}, {FAMILIES[fam][1]}",
+            )
+        )
     return [first, *extra]
 
 
@@ -102,13 +130,26 @@ def write_layer_styles(gpkg: Path, styles: list[GpkgStyle]) -> None:
             "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS-stijlen (QML en SLD)', ?)",
             (now,),
         )
-        columns = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+        columns = dict(
+            db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall()
+        )
         for s in styles:
             if s.default:
-                db.execute("UPDATE layer_styles SET useAsDefault = 0 WHERE f_table_name = ?", (s.table,))
+                db.execute(
+                    "UPDATE layer_styles SET useAsDefault = 0 WHERE f_table_name = ?", (s.table,)
+                )
             db.execute(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
                 "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
                 "VALUES ('', '', ?, ?, ?, ?, ?, ?, ?, 'ruimte-circulair', NULL, ?)",
-                (s.table, columns.get(s.table, "geom"), s.name, s.qml, s.sld, int(s.default), s.description, now),
+                (
+                    s.table,
+                    columns.get(s.table, "geom"),
+                    s.name,
+                    s.qml,
+                    s.sld,
+                    int(s.default),
+                    s.description,
+                    now,
+                ),
             )

@@ -114,7 +114,8 @@ def _raise_if_problems(problems: list[Problem], source: SourceData, kind: Kind, 
         return
     problems = sorted(problems, key=lambda p: (p.index is not None, p.index or 0, p.field or ""))
     lines = [
-        p.describe(feature_ref(p.index, source, kind) if p.index is not None else None) for p in problems
+        p.describe(feature_ref(p.index, source, kind) if p.index is not None else None)
+        for p in problems
     ]
     n_features = len({p.index for p in problems if p.index is not None})
     head = f"{what}: {len(problems)} problem(s)"
@@ -146,7 +147,9 @@ def prepare(
         except CRSProblem as exc:
             raise LayerError(str(exc)) from exc
         if crs is not None and not crs.equals(given):
-            notes.append(f"the file declares {crs_label(crs)}; --crs overrides it with {crs_label(given)}")
+            notes.append(
+                f"the file declares {crs_label(crs)}; --crs overrides it with {crs_label(given)}"
+            )
         crs = given
     if crs is None:
         raise LayerError(
@@ -214,7 +217,9 @@ def prepare(
         outside = present & outside_box(np.where(present, check.geometries, None), policy.work_area)
         for i in np.flatnonzero(outside & ~implausible & check.keep):
             problems.append(
-                Problem(int(i), "geometry", f"lies outside the work area of {policy.work_area_name}")
+                Problem(
+                    int(i), "geometry", f"lies outside the work area of {policy.work_area_name}"
+                )
             )
 
     problems.extend(attrs.problems)
@@ -233,7 +238,9 @@ def prepare(
     repairs = [f"{feature_ref(r.index, source, kind)}: {r.message}" for r in check.repairs]
     return Prepared(
         kind=kind,
-        features=NewFeatures(geometries=check.geometries[keep], attributes=frame, gemeente=gemeente),
+        features=NewFeatures(
+            geometries=check.geometries[keep], attributes=frame, gemeente=gemeente
+        ),
         geometry_type=check.geometry_type,
         source_crs=crs,
         extra_fields=attrs.extra_fields,
@@ -313,6 +320,10 @@ def import_file(
     return ImportReport(layer=info, repairs=prepared.repairs, notes=prepared.notes)
 
 
-def frame_source(frame: pd.DataFrame, geometries: np.ndarray, crs: CRS | None, fmt: str) -> SourceData:
+def frame_source(
+    frame: pd.DataFrame, geometries: np.ndarray, crs: CRS | None, fmt: str
+) -> SourceData:
     """Wrap in-memory features (API requests, generated demo data) as a source."""
-    return SourceData(frame=frame.reset_index(drop=True), geometries=geometries, crs=crs, format=fmt)
+    return SourceData(
+        frame=frame.reset_index(drop=True), geometries=geometries, crs=crs, format=fmt
+    )

@@ -24,7 +24,16 @@ import yaml
 from layers.milieucategorie import MilieucategorieTable, load_table
 
 KINDS_FILE = Path(__file__).parent / "data" / "kinds.yaml"
-FIELD_TYPES = ("text", "integer", "number", "boolean", "date", "statcode", "milieucategorie", "enum")
+FIELD_TYPES = (
+    "text",
+    "integer",
+    "number",
+    "boolean",
+    "date",
+    "statcode",
+    "milieucategorie",
+    "enum",
+)
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _STATCODE_RE = re.compile(r"^GM\d{4}$")
 _TRUE = {"true", "t", "yes", "y", "ja", "j", "1", "waar"}
@@ -130,7 +139,9 @@ class KindRegistry(Mapping[str, Kind]):
         try:
             return self._kinds[name]
         except KeyError:
-            raise UnknownKind(f"unknown kind {name!r}; known kinds: {', '.join(self._kinds)}") from None
+            raise UnknownKind(
+                f"unknown kind {name!r}; known kinds: {', '.join(self._kinds)}"
+            ) from None
 
     def __iter__(self):  # noqa: D105
         return iter(self._kinds)
@@ -197,14 +208,18 @@ def _load_kinds(path: str) -> KindRegistry:
     return KindRegistry(kinds)
 
 
-def _temporal(path: str, kind: str, spec: Any, fields: Mapping[str, FieldSpec]) -> tuple[str, str] | None:
+def _temporal(
+    path: str, kind: str, spec: Any, fields: Mapping[str, FieldSpec]
+) -> tuple[str, str] | None:
     """The ``temporal: {start: F, end: G}`` entry of a kind, checked to name date fields."""
     if not spec:
         return None
     start, end = spec.get("start"), spec.get("end")
     for name in (start, end):
         if name not in fields or fields[name].type != "date":
-            raise ValueError(f"{path}: kind {kind}: temporal field {name!r} is not a date field of the kind")
+            raise ValueError(
+                f"{path}: kind {kind}: temporal field {name!r} is not a date field of the kind"
+            )
     return (start, end)
 
 
@@ -213,7 +228,9 @@ def _temporal(path: str, kind: str, spec: Any, fields: Mapping[str, FieldSpec]) 
 
 #: Names taken by the store and the export formats; a source field with one of them is
 #: kept as ``src_<name>``.
-RESERVED_NAMES = frozenset({"fid", "id", "geom", "geometry", "wkt", "gpkg_fid", "ogc_fid", "gemeente_owner"})
+RESERVED_NAMES = frozenset(
+    {"fid", "id", "geom", "geometry", "wkt", "gpkg_fid", "ogc_fid", "gemeente_owner"}
+)
 
 
 def sanitize_field_name(name: str) -> str:
@@ -359,8 +376,10 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
     if t == "number" or t == "integer":
         nums = _to_number(series)
         bad = nums.isna() | ~np.isfinite(nums.fillna(0.0))
-        msg = (lambda v: f"{v!r} is not a whole number") if t == "integer" else (
-            lambda v: f"{v!r} is not a finite number"
+        msg = (
+            (lambda v: f"{v!r} is not a whole number")
+            if t == "integer"
+            else (lambda v: f"{v!r} is not a finite number")
         )
         if t == "integer":
             bad = bad | (nums.fillna(0.0) % 1 != 0)
@@ -368,6 +387,7 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
             return nums.where(~bad).map(lambda v: None if pd.isna(v) else int(v)), bad, msg
         return nums, bad, msg
     if t == "boolean":
+
         def conv_bool(v: Any) -> Any:
             if isinstance(v, (bool, np.bool_)):
                 return bool(v)
@@ -379,6 +399,7 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
         vals = _map_values(series, conv_bool)
         return vals, vals.isna(), lambda v: f"{v!r} is not a yes/no value (true/false, ja/nee, 1/0)"
     if t == "date":
+
         def conv_date(v: Any) -> Any:
             if hasattr(v, "isoformat") and not isinstance(v, str):
                 try:
@@ -398,6 +419,7 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
         vals = _map_values(series, conv_date)
         return vals, vals.isna(), lambda v: f"{v!r} is not a date (YYYY-MM-DD or DD-MM-YYYY)"
     if t == "statcode":
+
         def conv_stat(v: Any) -> Any:
             s = _scalar_text(v).upper().replace(" ", "")
             if s.isdigit() and len(s) <= 4:
@@ -408,8 +430,10 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
         return vals, vals.isna(), lambda v: f"{v!r} is not a CBS gemeente code (GM0344, or 344)"
     if t == "milieucategorie":
         vals = _map_values(series, categories.normalise)
-        return vals, vals.isna(), lambda v: (
-            f"{v!r} is not a milieucategorie; allowed: {', '.join(categories.codes)}"
+        return (
+            vals,
+            vals.isna(),
+            lambda v: f"{v!r} is not a milieucategorie; allowed: {', '.join(categories.codes)}",
         )
     if t == "enum":
         allowed = dict(spec.values or {})
@@ -463,7 +487,9 @@ def _infer_extra(series: pd.Series) -> tuple[pd.Series, str]:
     if kinds and kinds <= {"int"}:
         return values, "integer"
     if kinds and kinds <= {"int", "float"}:
-        return values.map(lambda v: float(v) if math.isfinite(v) else None, na_action="ignore"), "number"
+        return values.map(
+            lambda v: float(v) if math.isfinite(v) else None, na_action="ignore"
+        ), "number"
     return values.map(lambda v: str(v), na_action="ignore"), "text"
 
 
@@ -513,7 +539,11 @@ def validate_attributes(
     for target in set_values:
         if target not in kind.fields:
             problems.append(
-                Problem(None, target, f"--set names field {target!r}, which kind {kind.name!r} does not have")
+                Problem(
+                    None,
+                    target,
+                    f"--set names field {target!r}, which kind {kind.name!r} does not have",
+                )
             )
     positions = pd.Series(np.arange(n), index=source.index)
 
@@ -538,32 +568,52 @@ def validate_attributes(
                 if spec.min is not None:
                     for idx in nums[nums < spec.min].index:
                         problems.append(
-                            Problem(int(positions[idx]), spec.name, f"{nums[idx]:g} is below the minimum {spec.min:g}")
+                            Problem(
+                                int(positions[idx]),
+                                spec.name,
+                                f"{nums[idx]:g} is below the minimum {spec.min:g}",
+                            )
                         )
                 if spec.max is not None:
                     for idx in nums[nums > spec.max].index:
                         problems.append(
-                            Problem(int(positions[idx]), spec.name, f"{nums[idx]:g} is above the maximum {spec.max:g}")
+                            Problem(
+                                int(positions[idx]),
+                                spec.name,
+                                f"{nums[idx]:g} is above the maximum {spec.max:g}",
+                            )
                         )
         missing = null
         if missing.any():
             if spec.required:
-                where = "" if spec.name in mapping or spec.name in set_values else (
-                    f" (no source column matched; use --map {spec.name}=COLUMN or --set {spec.name}=VALUE)"
+                where = (
+                    ""
+                    if spec.name in mapping or spec.name in set_values
+                    else (
+                        f" (no source column matched; use --map {spec.name}=COLUMN or --set {spec.name}=VALUE)"
+                    )
                 )
                 if spec.name not in mapping and spec.name not in set_values:
                     problems.append(Problem(None, spec.name, f"required field is missing{where}"))
                 else:
                     for idx in missing[missing].index:
-                        problems.append(Problem(int(positions[idx]), spec.name, "required value is missing"))
+                        problems.append(
+                            Problem(int(positions[idx]), spec.name, "required value is missing")
+                        )
             elif spec.default is not None:
                 values[missing] = spec.default
                 if spec.name not in mapping and spec.name not in set_values and n:
-                    notes.append(f"field {spec.name} not in the source: set to {spec.default!r} for all features")
+                    notes.append(
+                        f"field {spec.name} not in the source: set to {spec.default!r} for all features"
+                    )
         if spec.unique:
             dup = values.notna() & values.duplicated(keep=False)
             for idx in dup[dup].index:
-                problems.append(Problem(int(positions[idx]), spec.name, f"{values[idx]!r} occurs more than once"))
+                problems.append(
+                    Problem(
+                        int(positions[idx]), spec.name, f"{values[idx]!r} occurs more than once"
+                    )
+                )
         out[spec.name] = values
 
     extra_fields: dict[str, str] = {}
@@ -571,7 +621,11 @@ def validate_attributes(
         if not allow_extra:
             for col in extras:
                 problems.append(
-                    Problem(None, str(col), f"unknown field for kind {kind.name!r}; its fields: {', '.join(kind.fields)}")
+                    Problem(
+                        None,
+                        str(col),
+                        f"unknown field for kind {kind.name!r}; its fields: {', '.join(kind.fields)}",
+                    )
                 )
         elif keep_extra:
             for col in extras:
@@ -601,10 +655,17 @@ def _check_rules(frame: pd.DataFrame, kind: Kind, positions: pd.Series) -> list[
                 if kind.fields[a].type == "date":
                     bad = both & (va.astype(str) > vb.astype(str))
                 else:
-                    bad = both & (pd.to_numeric(va, errors="coerce") > pd.to_numeric(vb, errors="coerce") + 1e-9)
+                    bad = both & (
+                        pd.to_numeric(va, errors="coerce")
+                        > pd.to_numeric(vb, errors="coerce") + 1e-9
+                    )
                 for idx in bad[bad].index:
                     problems.append(
-                        Problem(int(positions[idx]), a, f"{a} ({va[idx]}) > {b} ({vb[idx]}): {rule.message}")
+                        Problem(
+                            int(positions[idx]),
+                            a,
+                            f"{a} ({va[idx]}) > {b} ({vb[idx]}): {rule.message}",
+                        )
                     )
         elif rule.rule == "sum":
             cols = [rule.total, *rule.parts]
@@ -624,9 +685,7 @@ def _check_rules(frame: pd.DataFrame, kind: Kind, positions: pd.Series) -> list[
     return problems
 
 
-def check_geometry_rules(
-    frame: pd.DataFrame, families: np.ndarray, kind: Kind
-) -> list[Problem]:
+def check_geometry_rules(frame: pd.DataFrame, families: np.ndarray, kind: Kind) -> list[Problem]:
     """Rules that tie a value to a geometry family (e.g. a knooppunt is a point or area)."""
     problems: list[Problem] = []
     for rule in kind.rules:

@@ -70,7 +70,9 @@ class MilieucategorieTable:
             return row.richtafstand_rustig_m
         if omgevingstype == "gemengd":
             return row.richtafstand_gemengd_m
-        raise KeyError(f"unknown omgevingstype {omgevingstype!r}; known: {', '.join(OMGEVINGSTYPEN)}")
+        raise KeyError(
+            f"unknown omgevingstype {omgevingstype!r}; known: {', '.join(OMGEVINGSTYPEN)}"
+        )
 
     def at_least(self, code: str, threshold: str) -> bool:
         """Whether ``code`` is ``threshold`` or heavier (numeric order, e.g. 4.1 ≥ 4)."""

@@ -91,7 +91,9 @@ class LayerVersion(Base):
     """One version of a layer, with its provenance."""
 
     __tablename__ = "layer_versions"
-    __table_args__ = (UniqueConstraint("layer_id", "version", name="uq_layer_versions_layer_version"),)
+    __table_args__ = (
+        UniqueConstraint("layer_id", "version", name="uq_layer_versions_layer_version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
     layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
@@ -141,9 +143,7 @@ class Feature(Base):
         {"postgresql_partition_by": "LIST (layer_id)"},
     )
 
-    fid: Mapped[int] = mapped_column(
-        BigInteger, server_default=text("nextval('feature_fid_seq')")
-    )
+    fid: Mapped[int] = mapped_column(BigInteger, server_default=text("nextval('feature_fid_seq')"))
     layer_id: Mapped[int] = mapped_column(Integer)
     version_from: Mapped[int] = mapped_column(Integer)
     version_to: Mapped[int | None] = mapped_column(Integer)
@@ -168,4 +168,4 @@ def partition_name(layer_id: int) -> str:
 
 def is_partition_name(name: str) -> bool:
     """Whether ``name`` is a per-layer partition of ``features`` (not in the models)."""
-    return name.startswith(PARTITION_PREFIX) and name[len(PARTITION_PREFIX):].isdigit()
+    return name.startswith(PARTITION_PREFIX) and name[len(PARTITION_PREFIX) :].isdigit()

@@ -36,9 +36,22 @@ from layers.store import read_features
 from layers.styles import DEFAULT_HMC_THRESHOLD, layer_style
 
 #: Drawing order of kinds, bottom to top (as the web maps).
-DRAW_ORDER = ["landgebruik", "constraints", "gemeenten", "hoofdstructuur", "bedrijventerreinen",
-              "reserveringen", "strategische_locaties", "vestigingen", "milieuzones", "allocatie", "conflicten"]
-PDOK_BRT_XYZ = "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+DRAW_ORDER = [
+    "landgebruik",
+    "constraints",
+    "gemeenten",
+    "hoofdstructuur",
+    "bedrijventerreinen",
+    "reserveringen",
+    "strategische_locaties",
+    "vestigingen",
+    "milieuzones",
+    "allocatie",
+    "conflicten",
+]
+PDOK_BRT_XYZ = (
+    "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+)
 PDOK_ATTRIBUTION = "Kaartgegevens © Kadaster (BRT-Achtergrondkaart, PDOK)"
 QGIS_VERSION = "3.22.0-Białowieża"
 #: Geometry family → (OGR geometrytype filter, QGIS geometry name, Dutch suffix).
@@ -93,8 +106,15 @@ class _MapLayer:
     visible: bool
 
 
-def _vector_layer(gpkg_name: str, table: str, title: str, family: str, style_qgis: ET.Element,
-                  multi: bool, visible: bool) -> _MapLayer:
+def _vector_layer(
+    gpkg_name: str,
+    table: str,
+    title: str,
+    family: str,
+    style_qgis: ET.Element,
+    multi: bool,
+    visible: bool,
+) -> _MapLayer:
     ogr_type, qgis_geom, suffix = SUBLAYERS[family]
     source = f"./{gpkg_name}|layername={table}" + (f"|geometrytype={ogr_type}" if multi else "")
     return _MapLayer(
@@ -112,11 +132,22 @@ def _vector_layer(gpkg_name: str, table: str, title: str, family: str, style_qgi
 
 def _basemap_layer(url: str) -> _MapLayer:
     source = "type=xyz&url=" + quote(url, safe=":/") + "&zmax=19&zmin=0&crs=EPSG:3857"
-    return _MapLayer(id="pdok_brt_achtergrondkaart", title="BRT-Achtergrondkaart (PDOK)", source=source,
-                     provider="wms", kind="raster", geometry=None, renderer=None, aliases=None, visible=True)
+    return _MapLayer(
+        id="pdok_brt_achtergrondkaart",
+        title="BRT-Achtergrondkaart (PDOK)",
+        source=source,
+        provider="wms",
+        kind="raster",
+        geometry=None,
+        renderer=None,
+        aliases=None,
+        visible=True,
+    )
 
 
-def project_xml(title: str, layers: list[_MapLayer], extent: tuple[float, float, float, float] | None) -> ET.Element:
+def project_xml(
+    title: str, layers: list[_MapLayer], extent: tuple[float, float, float, float] | None
+) -> ET.Element:
     """The ``<qgis>`` project element; ``layers`` top to bottom."""
     rd, merc = CRS.from_epsg(28992), CRS.from_epsg(3857)
     qgis = ET.Element("qgis", projectname=title, version=QGIS_VERSION)
@@ -126,12 +157,24 @@ def project_xml(title: str, layers: list[_MapLayer], extent: tuple[float, float,
     tree = ET.SubElement(qgis, "layer-tree-group")
     ET.SubElement(tree, "customproperties")
     for lyr in layers:
-        ET.SubElement(tree, "layer-tree-layer", id=lyr.id, name=lyr.title, source=lyr.source, providerKey=lyr.provider,
-                      checked="Qt::Checked" if lyr.visible else "Qt::Unchecked", expanded="1")
+        ET.SubElement(
+            tree,
+            "layer-tree-layer",
+            id=lyr.id,
+            name=lyr.title,
+            source=lyr.source,
+            providerKey=lyr.provider,
+            checked="Qt::Checked" if lyr.visible else "Qt::Unchecked",
+            expanded="1",
+        )
     canvas = ET.SubElement(qgis, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
     ET.SubElement(canvas, "units").text = "meters"
     ext = ET.SubElement(canvas, "extent")
-    for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), extent or (114244.0, 430005.0, 171506.0, 479450.0), strict=True):
+    for tag, value in zip(
+        ("xmin", "ymin", "xmax", "ymax"),
+        extent or (114244.0, 430005.0, 171506.0, 479450.0),
+        strict=True,
+    ):
         ET.SubElement(ext, tag).text = f"{value:.1f}"
     ET.SubElement(canvas, "rotation").text = "0"
     _spatialrefsys(ET.SubElement(canvas, "destinationsrs"), rd, "EPSG:28992")
@@ -169,7 +212,9 @@ def project_xml(title: str, layers: list[_MapLayer], extent: tuple[float, float,
 
 def write_qgz(path: Path, project: ET.Element) -> Path:
     """Write ``project`` as a ``.qgz`` (a zip holding the ``.qgs``)."""
-    text = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(project, encoding="unicode")
+    text = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(
+        project, encoding="unicode"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(path.with_suffix(".qgs").name, text)
@@ -211,9 +256,17 @@ def export_qgis_project(
         table = feature_table(ff, kind)
         geometry_type = _geometry_type(table)
         pyogrio.write_dataframe(
-            table, gpkg, layer=pl.name, driver="GPKG", use_arrow=True, geometry_type=geometry_type,
+            table,
+            gpkg,
+            layer=pl.name,
+            driver="GPKG",
+            use_arrow=True,
+            geometry_type=geometry_type,
             dataset_options={"VERSION": GPKG_VERSION},
-            layer_options={"IDENTIFIER": ff.info.title, "DESCRIPTION": ff.info.description or ff.info.title},
+            layer_options={
+                "IDENTIFIER": ff.info.title,
+                "DESCRIPTION": ff.info.description or ff.info.title,
+            },
         )
         written.append(pl.name)
         if len(table):
@@ -224,14 +277,27 @@ def export_qgis_project(
         style = layer_style(kind, ff.info.title, hmc_threshold)
         for fam in families:
             element = qml_element(style, SUBLAYERS[fam][0], labels)
-            map_layers.append((_draw_rank(kind.name), _vector_layer(gpkg.name, pl.name, ff.info.title, fam, element,
-                                                                    multi, pl.visible)))
-        styles += styles_for_table(kind, pl.name, ff.info.title, geometry_type, families, hmc_threshold)
+            map_layers.append(
+                (
+                    _draw_rank(kind.name),
+                    _vector_layer(
+                        gpkg.name, pl.name, ff.info.title, fam, element, multi, pl.visible
+                    ),
+                )
+            )
+        styles += styles_for_table(
+            kind, pl.name, ff.info.title, geometry_type, families, hmc_threshold
+        )
     write_layer_styles(gpkg, styles)
     extent = None
     if bounds:
         b = np.vstack(bounds)
-        extent = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+        extent = (
+            float(b[:, 0].min()),
+            float(b[:, 1].min()),
+            float(b[:, 2].max()),
+            float(b[:, 3].max()),
+        )
     ordered = [ml for _, ml in sorted(map_layers, key=lambda t: -t[0])]
     project = project_xml(title, [*ordered, _basemap_layer(basemap_url)], extent)
     qgz = write_qgz(out / f"{name}.qgz", project)

@@ -49,7 +49,9 @@ def _props(parent: ET.Element, values: Mapping[str, str]) -> None:
 
 
 def _line_layer(parent: ET.Element, s: Symbol) -> None:
-    layer = ET.SubElement(parent, "layer", {"class": "SimpleLine", "enabled": "1", "locked": "0", "pass": "0"})
+    layer = ET.SubElement(
+        parent, "layer", {"class": "SimpleLine", "enabled": "1", "locked": "0", "pass": "0"}
+    )
     props = {
         "line_color": _colour(s.stroke),
         "line_width": _mm(s.width),
@@ -67,70 +69,102 @@ def _line_layer(parent: ET.Element, s: Symbol) -> None:
 def _symbol(parent: ET.Element, name: str, family: str, s: Symbol) -> None:
     symbol_type = SYMBOL_TYPES[family]
     sym = ET.SubElement(
-        parent, "symbol",
+        parent,
+        "symbol",
         {"type": symbol_type, "name": name, "alpha": "1", "clip_to_extent": "1", "force_rhr": "0"},
     )
     if symbol_type == "fill":
-        fill = ET.SubElement(sym, "layer", {"class": "SimpleFill", "enabled": "1", "locked": "0", "pass": "0"})
-        _props(fill, {
-            "color": _colour(s.fill, s.fill_opacity),
-            "style": "solid" if s.fill else "no",
-            "outline_style": "no",
-            "outline_color": _colour(s.stroke),
-            "outline_width": "0",
-            "outline_width_unit": "MM",
-        })
+        fill = ET.SubElement(
+            sym, "layer", {"class": "SimpleFill", "enabled": "1", "locked": "0", "pass": "0"}
+        )
+        _props(
+            fill,
+            {
+                "color": _colour(s.fill, s.fill_opacity),
+                "style": "solid" if s.fill else "no",
+                "outline_style": "no",
+                "outline_color": _colour(s.stroke),
+                "outline_width": "0",
+                "outline_width_unit": "MM",
+            },
+        )
         if s.stroke:
             _line_layer(sym, s)
     elif symbol_type == "line":
         _line_layer(sym, s)
     else:
-        marker = ET.SubElement(sym, "layer", {"class": "SimpleMarker", "enabled": "1", "locked": "0", "pass": "0"})
-        _props(marker, {
-            "name": "circle",
-            "color": _colour(s.fill or s.stroke, s.fill_opacity),
-            "outline_color": _colour(s.stroke or s.fill),
-            "outline_style": "solid" if s.stroke else "no",
-            "outline_width": _mm(s.width),
-            "outline_width_unit": "MM",
-            "size": _mm(2 * s.radius),
-            "size_unit": "MM",
-            "scale_method": "diameter",
-        })
+        marker = ET.SubElement(
+            sym, "layer", {"class": "SimpleMarker", "enabled": "1", "locked": "0", "pass": "0"}
+        )
+        _props(
+            marker,
+            {
+                "name": "circle",
+                "color": _colour(s.fill or s.stroke, s.fill_opacity),
+                "outline_color": _colour(s.stroke or s.fill),
+                "outline_style": "solid" if s.stroke else "no",
+                "outline_width": _mm(s.width),
+                "outline_width_unit": "MM",
+                "size": _mm(2 * s.radius),
+                "size_unit": "MM",
+                "scale_method": "diameter",
+            },
+        )
 
 
 def _rules(renderer: ET.Element, family: str, rules: list[StyleRule]) -> None:
-    root = ET.SubElement(renderer, "rules", key="{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "root")) + "}")
+    root = ET.SubElement(
+        renderer, "rules", key="{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "root")) + "}"
+    )
     symbols = ET.SubElement(renderer, "symbols")
     for i, rule in enumerate(rules):
-        attrs = {"key": "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"rule-{i}-{rule.label}")) + "}",
-                 "symbol": str(i), "label": rule.label}
+        attrs = {
+            "key": "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"rule-{i}-{rule.label}")) + "}",
+            "symbol": str(i),
+            "label": rule.label,
+        }
         if rule.expression:
             attrs["filter"] = rule.expression
         ET.SubElement(root, "rule", attrs)
         _symbol(symbols, str(i), family, rule.symbol)
 
 
-def qml_element(style: LayerStyle, geometry_type: str, labels: Mapping[str, str] | None = None) -> ET.Element:
+def qml_element(
+    style: LayerStyle, geometry_type: str, labels: Mapping[str, str] | None = None
+) -> ET.Element:
     """The ``<qgis>`` element of the style for a layer of ``geometry_type`` (mixed: polygon)."""
     family = geometry_family(geometry_type)
     if family == "mixed":
         family = "polygon"
     qgis = ET.Element("qgis", version=QGIS_VERSION, styleCategories="Symbology|Fields")
     if len(style.rules) == 1 and style.rules[0].expression is None:
-        renderer = ET.SubElement(qgis, "renderer-v2", type="singleSymbol", symbollevels="0",
-                                 enableorderby="0", forceraster="0")
+        renderer = ET.SubElement(
+            qgis,
+            "renderer-v2",
+            type="singleSymbol",
+            symbollevels="0",
+            enableorderby="0",
+            forceraster="0",
+        )
         symbols = ET.SubElement(renderer, "symbols")
         _symbol(symbols, "0", family, style.rules[0].symbol)
     else:
-        renderer = ET.SubElement(qgis, "renderer-v2", type="RuleRenderer", symbollevels="0",
-                                 enableorderby="0", forceraster="0")
+        renderer = ET.SubElement(
+            qgis,
+            "renderer-v2",
+            type="RuleRenderer",
+            symbollevels="0",
+            enableorderby="0",
+            forceraster="0",
+        )
         _rules(renderer, family, style.rules)
     if labels:
         aliases = ET.SubElement(qgis, "aliases")
         for i, (name, label) in enumerate(labels.items()):
             ET.SubElement(aliases, "alias", field=name, index=str(i), name=label)
-    ET.SubElement(qgis, "layerGeometryType").text = {"point": "0", "line": "1", "polygon": "2"}[family]
+    ET.SubElement(qgis, "layerGeometryType").text = {"point": "0", "line": "1", "polygon": "2"}[
+        family
+    ]
     return qgis
 
 

@@ -12,7 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import JSON, Connection, Date, Float, Integer, Text, and_, cast, func, literal, or_, select, text
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Date,
+    Float,
+    Integer,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -77,11 +91,15 @@ def _bbox_filter(q: FeatureQuery) -> ColumnElement | None:
     env = func.ST_MakeEnvelope(*q.bbox, q.bbox_srid)
     if q.bbox_srid != STORAGE_SRID:
         # Densify before transforming so the box's curved edges in RD are followed.
-        env = func.ST_Transform(func.ST_Segmentize(env, (q.bbox[2] - q.bbox[0]) / 16 or 1e-6), STORAGE_SRID)
+        env = func.ST_Transform(
+            func.ST_Segmentize(env, (q.bbox[2] - q.bbox[0]) / 16 or 1e-6), STORAGE_SRID
+        )
     return and_(Feature.geom.op("&&")(env), func.ST_Intersects(Feature.geom, env))
 
 
-def property_clause(name: str, value: str, kind: Kind, extra_fields: Mapping[str, str]) -> ColumnElement:
+def property_clause(
+    name: str, value: str, kind: Kind, extra_fields: Mapping[str, str]
+) -> ColumnElement:
     """``properties->>name`` compared to ``value`` by the field's type; 400 for unknown names."""
     ftype = kind.fields[name].type if name in kind.fields else extra_fields.get(name)
     if ftype is None:
@@ -128,7 +146,9 @@ def _where(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> list[ColumnElement]
 def _interval_clauses(kind: Kind, interval: tuple[date | None, date | None]) -> list[ColumnElement]:
     """Validity period meets ``interval``: starts before its end and ends after its start."""
     if kind.temporal is None:
-        raise LayerError(f"layers of kind {kind.name!r} have no time: datetime cannot select on them")
+        raise LayerError(
+            f"layers of kind {kind.name!r} have no time: datetime cannot select on them"
+        )
     start_field, end_field = kind.temporal
     lo, hi = interval
     out: list[ColumnElement] = []
@@ -152,20 +172,31 @@ def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQue
         .subquery()
     )
     feature = func.json_build_object(
-        literal("type"), literal("Feature"),
-        literal("id"), inner.c.fid,
-        literal("geometry"), cast(inner.c.g, JSON),
-        literal("properties"), inner.c.properties,
+        literal("type"),
+        literal("Feature"),
+        literal("id"),
+        inner.c.fid,
+        literal("geometry"),
+        cast(inner.c.g, JSON),
+        literal("properties"),
+        inner.c.properties,
     )
     stmt = select(
-        cast(func.coalesce(func.json_agg(aggregate_order_by(feature, inner.c.fid)), text("'[]'::json")), Text),
+        cast(
+            func.coalesce(
+                func.json_agg(aggregate_order_by(feature, inner.c.fid)), text("'[]'::json")
+            ),
+            Text,
+        ),
         cast(func.count(), Integer),
     )
     array, n = conn.execute(stmt).one()
     return FeaturePage(features_json=array, number_returned=int(n))
 
 
-def count_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery, cap: int) -> int | None:
+def count_features(
+    conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery, cap: int
+) -> int | None:
     """How many features match ``q`` (paging ignored), or None when more than ``cap``.
 
     The count stops after ``cap + 1`` rows, so it stays cheap on large layers.
@@ -180,7 +211,9 @@ GEOJSON_BYTES_PER_VERTEX = 22
 GEOJSON_BYTES_PER_FEATURE = 60
 
 
-def feature_stats(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery) -> tuple[int, int]:
+def feature_stats(
+    conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery
+) -> tuple[int, int]:
     """How many features match (without paging) and about how many bytes of GeoJSON they make."""
     stmt = select(
         func.count(),
@@ -188,5 +221,7 @@ def feature_stats(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuer
         func.coalesce(func.sum(func.length(cast(Feature.properties, Text))), 0),
     ).where(*_where(layer, kind, q))
     n, vertices, props = conn.execute(stmt).one()
-    size = int(vertices) * GEOJSON_BYTES_PER_VERTEX + int(props) + int(n) * GEOJSON_BYTES_PER_FEATURE
+    size = (
+        int(vertices) * GEOJSON_BYTES_PER_VERTEX + int(props) + int(n) * GEOJSON_BYTES_PER_FEATURE
+    )
     return int(n), size

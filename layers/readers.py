@@ -68,7 +68,9 @@ class SourceData:
     notes: list[str] = field(default_factory=list)
 
 
-def read_source(path: Path | str, source_layer: str | None = None, max_bytes: int | None = None) -> SourceData:
+def read_source(
+    path: Path | str, source_layer: str | None = None, max_bytes: int | None = None
+) -> SourceData:
     """Read one layer of a vector file.
 
     Parameters
@@ -151,8 +153,17 @@ def _read_ogr(dataset: str, fmt: str, source_layer: str | None, display: str) ->
                 f"{display}: text is not in the declared encoding ({exc.reason}); "
                 "save the file as UTF-8 or add a .cpg file naming its encoding"
             ) from exc
-        except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as exc:
-            raise UnreadableFile(f"{display}: layer {source_layer!r} cannot be read ({_clean(exc)})") from exc
+        except (
+            DataSourceError,
+            DataLayerError,
+            FieldError,
+            GeometryError,
+            OSError,
+            ValueError,
+        ) as exc:
+            raise UnreadableFile(
+                f"{display}: layer {source_layer!r} cannot be read ({_clean(exc)})"
+            ) from exc
     gdal_notes = sorted({f"GDAL: {w.message}" for w in caught})
     crs = CRS.from_user_input(crs_text) if crs_text else None
     attrs, ids = _take_fid_column(attrs, ids)
@@ -168,7 +179,9 @@ def _read_ogr(dataset: str, fmt: str, source_layer: str | None, display: str) ->
     )
 
 
-def _read_layer(dataset: str, layer: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str | None, list[Problem]]:
+def _read_layer(
+    dataset: str, layer: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str | None, list[Problem]]:
     """Attributes, geometries, feature ids and CRS of one layer.
 
     The fast path reads through Arrow. When it fails (a geometry GEOS cannot build, such as a
@@ -179,25 +192,44 @@ def _read_layer(dataset: str, layer: str) -> tuple[pd.DataFrame, np.ndarray, np.
         frame = pyogrio.read_dataframe(dataset, layer=layer, fid_as_index=True, use_arrow=True)
     except (ValueError, ArrowException, shapely.errors.GEOSException):
         return _read_layer_raw(dataset, layer)
-    geoms = np.asarray(frame.geometry.array, dtype=object) if "geometry" in frame else np.full(len(frame), None, dtype=object)
-    attrs = pd.DataFrame(frame.drop(columns=[frame.geometry.name] if "geometry" in frame else [])).reset_index(drop=True)
+    geoms = (
+        np.asarray(frame.geometry.array, dtype=object)
+        if "geometry" in frame
+        else np.full(len(frame), None, dtype=object)
+    )
+    attrs = pd.DataFrame(
+        frame.drop(columns=[frame.geometry.name] if "geometry" in frame else [])
+    ).reset_index(drop=True)
     crs = frame.crs.to_wkt() if frame.crs is not None else None
     return attrs, geoms, frame.index.to_numpy(), crs, []
 
 
-def _read_layer_raw(dataset: str, layer: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str | None, list[Problem]]:
+def _read_layer_raw(
+    dataset: str, layer: str
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, str | None, list[Problem]]:
     meta, fids, wkb, fields = pyogrio.raw.read(dataset, layer=layer, return_fids=True)
     n = len(fids)
     if wkb is None:
         wkb = np.full(n, None, dtype=object)
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
     broken = np.array([w is not None for w in wkb], dtype=bool) & shapely.is_missing(geoms)
-    problems = [Problem(int(i), "geometry", "geometry cannot be read (GEOS refuses it, e.g. a ring of fewer than 4 points)") for i in np.flatnonzero(broken)]
-    attrs = pd.DataFrame({name: values for name, values in zip(meta["fields"], fields, strict=True)})
+    problems = [
+        Problem(
+            int(i),
+            "geometry",
+            "geometry cannot be read (GEOS refuses it, e.g. a ring of fewer than 4 points)",
+        )
+        for i in np.flatnonzero(broken)
+    ]
+    attrs = pd.DataFrame(
+        {name: values for name, values in zip(meta["fields"], fields, strict=True)}
+    )
     return attrs, np.asarray(geoms, dtype=object), np.asarray(fids), meta.get("crs"), problems
 
 
-def _take_fid_column(attrs: pd.DataFrame, ids: np.ndarray | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+def _take_fid_column(
+    attrs: pd.DataFrame, ids: np.ndarray | None
+) -> tuple[pd.DataFrame, np.ndarray | None]:
     """A whole-number ``fid`` column (as our exports write it) is the feature id, not an attribute."""
     if "fid" not in attrs.columns:
         return attrs, ids
@@ -244,7 +276,9 @@ def _read_zip(path: Path, source_layer: str | None, max_bytes: int | None) -> So
         ]
         renames = _fieldnames_mapping(zf, members)
         if not datasets:
-            raise UnreadableFile(f"{path.name}: the archive holds no .shp, .gpkg, .geojson, .fgb or .csv")
+            raise UnreadableFile(
+                f"{path.name}: the archive holds no .shp, .gpkg, .geojson, .fgb or .csv"
+            )
         chosen = _choose_member(path.name, datasets, source_layer)
         inner_suffix = Path(chosen).suffix.lower()
         if inner_suffix == ".csv":
@@ -255,7 +289,12 @@ def _read_zip(path: Path, source_layer: str | None, max_bytes: int | None) -> So
             source = _read_csv(zf.read(chosen), f"{path.name}/{chosen}", prj)
         else:
             layer = source_layer if inner_suffix == ".gpkg" else None
-            source = _read_ogr(f"/vsizip/{path.resolve()}/{chosen}", FORMATS[inner_suffix], layer, f"{path.name}/{chosen}")
+            source = _read_ogr(
+                f"/vsizip/{path.resolve()}/{chosen}",
+                FORMATS[inner_suffix],
+                layer,
+                f"{path.name}/{chosen}",
+            )
     if renames:
         present = {short: long for short, long in renames.items() if short in source.frame.columns}
         source.frame = source.frame.rename(columns=present)
@@ -284,7 +323,11 @@ def _fieldnames_mapping(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> 
         if Path(info.filename).name == FIELDNAMES_FILE:
             text = zf.read(info).decode("utf-8", "replace")
             rows = list(csv.DictReader(io.StringIO(text)))
-            return {r["shapefile_field"]: r["field"] for r in rows if r.get("shapefile_field") and r.get("field")}
+            return {
+                r["shapefile_field"]: r["field"]
+                for r in rows
+                if r.get("shapefile_field") and r.get("field")
+            }
     return {}
 
 
@@ -300,7 +343,9 @@ def _decode(data: bytes, name: str) -> str:
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"{name}: the text is neither UTF-8 nor Windows-1252 ({exc.reason})") from exc
+        raise UnreadableFile(
+            f"{name}: the text is neither UTF-8 nor Windows-1252 ({exc.reason})"
+        ) from exc
     return text
 
 
@@ -342,17 +387,25 @@ def _read_csv(data: bytes, name: str, prj: CRS | None) -> SourceData:
         if srids.notna().any():
             distinct = srids.dropna().unique()
             if len(distinct) > 1:
-                raise UnreadableFile(f"{name}: the EWKT values name several SRIDs: {', '.join(distinct)}")
+                raise UnreadableFile(
+                    f"{name}: the EWKT values name several SRIDs: {', '.join(distinct)}"
+                )
             crs = parse_crs(distinct[0])
             raw = raw.str.replace(r"^SRID=\d+;", "", regex=True, flags=re.IGNORECASE)
-        geoms = shapely.from_wkt(raw.where(raw != "", None).to_numpy(dtype=object), on_invalid="ignore")
+        geoms = shapely.from_wkt(
+            raw.where(raw != "", None).to_numpy(dtype=object), on_invalid="ignore"
+        )
         unreadable = (raw != "").to_numpy() & shapely.is_missing(geoms)
         for i in np.flatnonzero(unreadable):
-            problems.append(Problem(int(i), wkt_col, f"geometry is not readable WKT: {raw.iloc[i][:60]!r}"))
+            problems.append(
+                Problem(int(i), wkt_col, f"geometry is not readable WKT: {raw.iloc[i][:60]!r}")
+            )
         frame = frame.drop(columns=[wkt_col])
         notes.append(f"geometry read from WKT column {wkt_col!r}")
     else:
-        pair = next(((lower[x], lower[y]) for x, y in _XY_COLUMNS if x in lower and y in lower), None)
+        pair = next(
+            ((lower[x], lower[y]) for x, y in _XY_COLUMNS if x in lower and y in lower), None
+        )
         if pair is None:
             raise UnreadableFile(
                 f"{name}: no geometry column; expected a WKT column ({', '.join(_WKT_COLUMNS)}) "
@@ -363,7 +416,11 @@ def _read_csv(data: bytes, name: str, prj: CRS | None) -> SourceData:
         bad = xs.isna() | ys.isna()
         for i in np.flatnonzero(bad.to_numpy()):
             problems.append(
-                Problem(int(i), f"{pair[0]}/{pair[1]}", f"coordinates {frame[pair[0]].iloc[i]!r}, {frame[pair[1]].iloc[i]!r} are not numbers")
+                Problem(
+                    int(i),
+                    f"{pair[0]}/{pair[1]}",
+                    f"coordinates {frame[pair[0]].iloc[i]!r}, {frame[pair[1]].iloc[i]!r} are not numbers",
+                )
             )
         geoms = shapely.points(xs.to_numpy(), ys.to_numpy())
         geoms = np.where(bad.to_numpy(), None, geoms)

@@ -23,7 +23,9 @@ ET.register_namespace("xlink", XLINK)
 ET.register_namespace("xsi", XSI)
 
 
-def _el(parent: ET.Element, tag: str, text: str | None = None, ns: str = SLD, **attrs: str) -> ET.Element:
+def _el(
+    parent: ET.Element, tag: str, text: str | None = None, ns: str = SLD, **attrs: str
+) -> ET.Element:
     e = ET.SubElement(parent, f"{{{ns}}}{tag}", attrs)
     if text is not None:
         e.text = text
@@ -78,7 +80,12 @@ def _filter(rule_el: ET.Element, rule: StyleRule) -> None:
     op = "PropertyIsGreaterThanOrEqualTo" if rule.at_least is not None else "PropertyIsEqualTo"
     cmp = _el(flt, op, ns=OGC)
     _el(cmp, "PropertyName", rule.field, ns=OGC)
-    _el(cmp, "Literal", f"{rule.at_least:g}" if rule.at_least is not None else str(rule.value), ns=OGC)
+    _el(
+        cmp,
+        "Literal",
+        f"{rule.at_least:g}" if rule.at_least is not None else str(rule.value),
+        ns=OGC,
+    )
 
 
 def to_sld(style: LayerStyle, layer_name: str, geometry_type: str) -> str:
@@ -86,10 +93,13 @@ def to_sld(style: LayerStyle, layer_name: str, geometry_type: str) -> str:
     family = geometry_family(geometry_type)
     if family == "mixed":
         family = "polygon"
-    root = ET.Element(f"{{{SLD}}}StyledLayerDescriptor", {
-        "version": "1.0.0",
-        f"{{{XSI}}}schemaLocation": "http://www.opengis.net/sld http://schemas.opengis.net/sld/1.0.0/StyledLayerDescriptor.xsd",
-    })
+    root = ET.Element(
+        f"{{{SLD}}}StyledLayerDescriptor",
+        {
+            "version": "1.0.0",
+            f"{{{XSI}}}schemaLocation": "http://www.opengis.net/sld http://schemas.opengis.net/sld/1.0.0/StyledLayerDescriptor.xsd",
+        },
+    )
     layer = _el(root, "NamedLayer")
     _el(layer, "Name", layer_name)
     user = _el(layer, "UserStyle")

@@ -190,19 +190,27 @@ def orm_session(conn: Connection) -> Session:
 
 def list_layers(conn: Connection, viewer: Viewer | None = None) -> list[LayerInfo]:
     """Every layer ``viewer`` may see (None: all) at its current version, by name."""
-    rows = orm_session(conn).execute(
-        select(Layer, LayerVersion)
-        .join(
-            LayerVersion,
-            and_(LayerVersion.layer_id == Layer.id, LayerVersion.version == Layer.current_version),
+    rows = (
+        orm_session(conn)
+        .execute(
+            select(Layer, LayerVersion)
+            .join(
+                LayerVersion,
+                and_(
+                    LayerVersion.layer_id == Layer.id, LayerVersion.version == Layer.current_version
+                ),
+            )
+            .where(layer_visibility(viewer))
+            .order_by(Layer.name)
         )
-        .where(layer_visibility(viewer))
-        .order_by(Layer.name)
-    ).all()
+        .all()
+    )
     return [_info(layer, lv) for layer, lv in rows]
 
 
-def _layer_row(conn: Connection, name: str, *, lock: bool = False, viewer: Viewer | None = None) -> Layer:
+def _layer_row(
+    conn: Connection, name: str, *, lock: bool = False, viewer: Viewer | None = None
+) -> Layer:
     stmt = select(Layer).where(Layer.name == name, layer_visibility(viewer))
     if lock:
         stmt = stmt.with_for_update()
@@ -233,15 +241,30 @@ def get_layer(
     versions = orm_session(conn).execute(stmt.order_by(LayerVersion.version)).scalars().all()
     lv = next((v for v in versions if v.version == wanted), None)
     if lv is None:
-        known = orm_session(conn).execute(
-            select(LayerVersion.version).where(LayerVersion.layer_id == layer.id).order_by(LayerVersion.version)
-        ).scalars().all()
-        raise LayerNotFound(f"layer {name!r} has no version {wanted}; versions: {', '.join(map(str, known))}")
+        known = (
+            orm_session(conn)
+            .execute(
+                select(LayerVersion.version)
+                .where(LayerVersion.layer_id == layer.id)
+                .order_by(LayerVersion.version)
+            )
+            .scalars()
+            .all()
+        )
+        raise LayerNotFound(
+            f"layer {name!r} has no version {wanted}; versions: {', '.join(map(str, known))}"
+        )
     return _info(layer, lv, versions if with_versions else ())
 
 
-def set_layer_meta(conn: Connection, name: str, *, published: bool | None = None,
-                   title: str | None = None, description: str | None = None) -> LayerInfo:
+def set_layer_meta(
+    conn: Connection,
+    name: str,
+    *,
+    published: bool | None = None,
+    title: str | None = None,
+    description: str | None = None,
+) -> LayerInfo:
     """Publish or unpublish a layer, or change its title or description."""
     layer = _layer_row(conn, name, lock=True)
     values: dict[str, object] = {"updated_at": func.now()}
@@ -302,7 +325,12 @@ def store_layer(
     The caller's transaction makes this all or nothing.
     """
     check_name(name)
-    existing = orm_session(conn).execute(select(Layer).where(Layer.name == name).with_for_update()).scalars().first()
+    existing = (
+        orm_session(conn)
+        .execute(select(Layer).where(Layer.name == name).with_for_update())
+        .scalars()
+        .first()
+    )
     if existing is not None and not new_version:
         raise LayerExists(
             f"layer {name!r} already exists (version {existing.current_version}, kind {existing.kind}); "
@@ -328,13 +356,17 @@ def store_layer(
                     .returning(Layer.id)
                 ).scalar_one()
         except IntegrityError as exc:
-            raise LayerExists(f"layer {name!r} was created by someone else just now; try again") from exc
+            raise LayerExists(
+                f"layer {name!r} was created by someone else just now; try again"
+            ) from exc
         version = 1
         # Not attached yet: the rows go in without index maintenance, and attaching it
         # below builds its indexes in one pass each. A table of that name can only be
         # left over from a layer row removed by hand (the id was just issued): drop it.
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {partition_name(layer_id)}")
-        conn.exec_driver_sql(f"CREATE TABLE {partition_name(layer_id)} (LIKE features INCLUDING DEFAULTS)")
+        conn.exec_driver_sql(
+            f"CREATE TABLE {partition_name(layer_id)} (LIKE features INCLUDING DEFAULTS)"
+        )
     else:
         layer_id = existing.id
         version = existing.current_version + 1
@@ -343,7 +375,11 @@ def store_layer(
             .where(Feature.layer_id == layer_id, Feature.version_to.is_(None))
             .values(version_to=version)
         )
-        values = {"current_version": version, "geometry_type": geometry_type, "updated_at": func.now()}
+        values = {
+            "current_version": version,
+            "geometry_type": geometry_type,
+            "updated_at": func.now(),
+        }
         if title:
             values["title"] = title
         if description:
@@ -374,7 +410,9 @@ def store_layer(
             extra_fields=extra_fields,
         )
     )
-    copy_features(conn, layer_id, version, features, created_by=provenance.created_by, progress=progress)
+    copy_features(
+        conn, layer_id, version, features, created_by=provenance.created_by, progress=progress
+    )
     if existing is None:
         conn.exec_driver_sql(
             f"ALTER TABLE features ATTACH PARTITION {partition_name(layer_id)} FOR VALUES IN ({layer_id})"
@@ -519,7 +557,11 @@ def read_features(
     """
     info = get_layer(conn, name, version, viewer)
     raw = conn.connection.driver_connection
-    flt = "version_to IS NULL" if version is None else "version_from <= %(v)s AND (version_to IS NULL OR version_to > %(v)s)"
+    flt = (
+        "version_to IS NULL"
+        if version is None
+        else "version_from <= %(v)s AND (version_to IS NULL OR version_to > %(v)s)"
+    )
     if viewer is not None and viewer.see_all and not viewer.drafts:
         flt += " AND NOT draft"
     elif viewer is not None and not viewer.see_all:
@@ -535,7 +577,11 @@ def read_features(
         fids, wkb, props, gem = zip(*rows, strict=True)
     else:
         fids, wkb, props, gem = (), (), (), ()
-    geoms = shapely.from_wkb(np.array([bytes(b) for b in wkb], dtype=object)) if wkb else np.array([], dtype=object)
+    geoms = (
+        shapely.from_wkb(np.array([bytes(b) for b in wkb], dtype=object))
+        if wkb
+        else np.array([], dtype=object)
+    )
     # One parse of a JSON array instead of a json.loads call per row: same dicts, half the time.
     records = json.loads("[" + ",".join(props) + "]") if props else []
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()

@@ -94,7 +94,9 @@ def _base(spec: Mapping[str, Any]) -> Symbol:
     return Symbol().merged(spec.get("symbol") or {})
 
 
-def resolve(key: str, title: str, kind: Kind | None = None, hmc_threshold: str = DEFAULT_HMC_THRESHOLD) -> LayerStyle:
+def resolve(
+    key: str, title: str, kind: Kind | None = None, hmc_threshold: str = DEFAULT_HMC_THRESHOLD
+) -> LayerStyle:
     """The rules of style ``key`` for a layer titled ``title`` (unknown keys: ``default``).
 
     ``kind`` gives the Dutch labels of palette values; ``hmc_threshold`` is the lowest
@@ -126,16 +128,24 @@ def resolve(key: str, title: str, kind: Kind | None = None, hmc_threshold: str =
     template = cls.get("legend_label")
     for value, colour in cls["palette"].items():
         colours = {"fill": colour} if cls.get("fill_only") else {"stroke": colour, "fill": colour}
-        label = template.replace("{value}", str(value)) if template else value_labels.get(str(value), str(value))
+        label = (
+            template.replace("{value}", str(value))
+            if template
+            else value_labels.get(str(value), str(value))
+        )
         rules.append(StyleRule(label, base.merged(colours), fld, value=str(value)))
     default = cls.get("default")
     if default:
-        colours = {"fill": default} if cls.get("fill_only") else {"stroke": default, "fill": default}
+        colours = (
+            {"fill": default} if cls.get("fill_only") else {"stroke": default, "fill": default}
+        )
         rules.append(StyleRule("Overig", base.merged(colours), fld, is_else=True))
     return LayerStyle(key, title, rules)
 
 
-def layer_style(kind: Kind, title: str, hmc_threshold: str = DEFAULT_HMC_THRESHOLD, key: str | None = None) -> LayerStyle:
+def layer_style(
+    kind: Kind, title: str, hmc_threshold: str = DEFAULT_HMC_THRESHOLD, key: str | None = None
+) -> LayerStyle:
     """The style of a layer of ``kind`` (its kind's style, or ``key``)."""
     return resolve(key or kind.name, title, kind, hmc_threshold)
 

@@ -131,19 +131,27 @@ def _to_rd(srid: int) -> Transformer:
     return Transformer.from_crs(srid, STORAGE_SRID, always_xy=True)
 
 
-def rd_bounds(tms: TileMatrixSet, bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+def rd_bounds(
+    tms: TileMatrixSet, bounds: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
     """An RD New rectangle holding ``bounds`` (in the tile CRS; edges densified)."""
     if tms.srid == STORAGE_SRID:
         return bounds
     minx, miny, maxx, maxy = bounds
     t = np.linspace(0.0, 1.0, 9)
-    xs = np.concatenate([minx + (maxx - minx) * t, np.full(9, maxx), minx + (maxx - minx) * t, np.full(9, minx)])
-    ys = np.concatenate([np.full(9, miny), miny + (maxy - miny) * t, np.full(9, maxy), miny + (maxy - miny) * t])
+    xs = np.concatenate(
+        [minx + (maxx - minx) * t, np.full(9, maxx), minx + (maxx - minx) * t, np.full(9, minx)]
+    )
+    ys = np.concatenate(
+        [np.full(9, miny), miny + (maxy - miny) * t, np.full(9, maxy), miny + (maxy - miny) * t]
+    )
     x, y = _to_rd(tms.srid).transform(xs, ys)
     return (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
 
 
-def tile_query(info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None) -> FeatureQuery:
+def tile_query(
+    info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None
+) -> FeatureQuery:
     """The feature query of a tile: ``q`` (filters, viewer) with the buffered tile as bbox.
 
     The bbox is an RD New rectangle around the buffered tile, so the index test and the
@@ -162,13 +170,27 @@ _statements: dict[tuple, Select] = {}
 _statements_lock = threading.Lock()
 
 
-def _statement(info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, family: str, state: bool) -> Select:
+def _statement(
+    info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, family: str, state: bool
+) -> Select:
     """The tile query for this layer version, matrix set and filters, with the boxes and the
     tolerance as bound parameters: built once and reused (SQLAlchemy then reuses the
     compiled form), which saves building the expression on every request. With ``state``
     it also returns the layer's current version and ``updated_at`` as ``viewer`` sees it."""
-    key = (info.id, info.version, req.tms.id, family, req.layer_name, req.max_features, state,
-           tuple(sorted(q.filters.items())), tuple(sorted(q.at_least.items())), q.gemeente, q.interval, q.viewer)
+    key = (
+        info.id,
+        info.version,
+        req.tms.id,
+        family,
+        req.layer_name,
+        req.max_features,
+        state,
+        tuple(sorted(q.filters.items())),
+        tuple(sorted(q.at_least.items())),
+        q.gemeente,
+        q.interval,
+        q.viewer,
+    )
     with _statements_lock:
         stmt = _statements.get(key)
     if stmt is not None:
@@ -213,7 +235,14 @@ def _statement(info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, f
     return stmt
 
 
-def _run(conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None, state: bool):  # noqa: ANN202
+def _run(
+    conn: Connection,
+    info: LayerInfo,
+    kind: Kind,
+    req: TileRequest,
+    q: FeatureQuery | None,
+    state: bool,
+):  # noqa: ANN202
     fq = tile_query(info, kind, req, q)
     family = "point" if info.geometry_type.replace("Multi", "") == "Point" else "other"
     params = dict(zip(_BOX, fq.bbox or (), strict=True))
@@ -222,7 +251,9 @@ def _run(conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: Fea
     return conn.execute(_statement(info, kind, req, fq, family, state), params).one()
 
 
-def layer_tile(conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None) -> bytes:
+def layer_tile(
+    conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None
+) -> bytes:
     """The tile as MVT bytes (empty when no feature falls in it)."""
     return bytes(_run(conn, info, kind, req, q, False)[0] or b"")
 

@@ -25,11 +25,11 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from app.settings import get_province_settings
+from layers.access import NO_DRAFTS
 from layers.errors import InvalidFeatures, LayerError, LayerNotFound
 from layers.importer import ImportPolicy, PrepareOptions, frame_source, prepare
 from layers.kinds import load_kinds
 from layers.milieucategorie import MilieucategorieTable, load_table
-from layers.access import NO_DRAFTS
 from layers.store import NewFeatures, Provenance, read_features, store_layer
 from scenarios import store
 from scenarios.compute import STEPS, Computation, DerivedLayer, compute

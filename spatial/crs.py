@@ -178,9 +178,7 @@ def reproject(geometries: np.ndarray, source: CRS, target: CRS = RD_NEW) -> np.n
     return shapely.transform(geometries, _apply)
 
 
-def outside_box(
-    geometries: np.ndarray, box: tuple[float, float, float, float]
-) -> np.ndarray:
+def outside_box(geometries: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     """Boolean mask of geometries whose bounding box does not touch ``box``."""
     b = shapely.bounds(geometries)
     with np.errstate(invalid="ignore"):

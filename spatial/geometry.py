@@ -164,9 +164,7 @@ def check_geometries(
             f"dropped {dims} values from {int((has_z | has_m).sum())} feature(s): storage is 2D"
         )
 
-    coords, coord_index = shapely.get_coordinates(
-        np.where(present, geoms, None), return_index=True
-    )
+    coords, coord_index = shapely.get_coordinates(np.where(present, geoms, None), return_index=True)
     bad_coord = np.zeros(n, dtype=bool)
     if len(coords):
         bad_coord[np.unique(coord_index[~np.isfinite(coords).all(axis=1)])] = True
@@ -180,7 +178,9 @@ def check_geometries(
             part = _family_parts(geoms[i], families)
             if part is None:
                 result.problems.append(
-                    GeometryIssue(int(i), "is a geometry collection without parts of an allowed type")
+                    GeometryIssue(
+                        int(i), "is a geometry collection without parts of an allowed type"
+                    )
                 )
                 usable[i] = False
             else:
@@ -191,7 +191,8 @@ def check_geometries(
         else:
             result.problems.append(
                 GeometryIssue(
-                    int(i), "is a geometry collection; use --repair to keep its parts of an allowed type"
+                    int(i),
+                    "is a geometry collection; use --repair to keep its parts of an allowed type",
                 )
             )
             usable[i] = False
@@ -200,7 +201,9 @@ def check_geometries(
     allowed = " or ".join(sorted(_FAMILY_WORD[f] for f in families))
     for i in np.flatnonzero(wrong):
         result.problems.append(
-            GeometryIssue(int(i), f"is a {geoms[i].geom_type}, but this kind takes {allowed} geometries")
+            GeometryIssue(
+                int(i), f"is a {geoms[i].geom_type}, but this kind takes {allowed} geometries"
+            )
         )
     usable &= ~wrong
 
@@ -270,7 +273,9 @@ def _check_validity(
         change = ""
         if _family_name(before) == "polygon":
             change = f"; area after repair {_area_ha(fixed):.4f} ha"
-        result.repairs.append(GeometryIssue(int(i), f"repaired invalid geometry ({reason}){change}"))
+        result.repairs.append(
+            GeometryIssue(int(i), f"repaired invalid geometry ({reason}){change}")
+        )
 
 
 def _family_name(geom: shapely.Geometry) -> str:
@@ -314,7 +319,11 @@ def promote_to_multi(geometries: np.ndarray) -> np.ndarray:
     """Return the geometries with every single part wrapped in its multi type."""
     out = np.asarray(geometries, dtype=object).copy()
     for i, g in enumerate(out):
-        if g is not None and not g.geom_type.startswith("Multi") and g.geom_type != "GeometryCollection":
+        if (
+            g is not None
+            and not g.geom_type.startswith("Multi")
+            and g.geom_type != "GeometryCollection"
+        ):
             fam = _family_name(g)
             out[i] = _make_multi(fam, [g])
     return out

@@ -27,17 +27,29 @@ from app.settings import LocalDatabaseSettings
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("RUIMTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DATA_TABLES = (
-    "scenario_rasters", "scenario_runs", "scenario_specs", "features", "layer_versions", "layers",
-    "api_tokens", "users",
+    "scenario_rasters",
+    "scenario_runs",
+    "scenario_specs",
+    "features",
+    "layer_versions",
+    "layers",
+    "api_tokens",
+    "users",
 )
 
 
 def empty_data_tables(engine) -> None:
     """Empty every data table and drop the per-layer partitions of ``features``."""
     with engine.begin() as conn:
-        partitions = conn.execute(
-            text("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'features'::regclass")
-        ).scalars().all()
+        partitions = (
+            conn.execute(
+                text(
+                    "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'features'::regclass"
+                )
+            )
+            .scalars()
+            .all()
+        )
         for name in partitions:
             conn.execute(text(f'DROP TABLE "{name}"'))
         conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
@@ -141,7 +153,9 @@ def ruimte(db, cli_env):
             cwd=ROOT,
         )
         if check and proc.returncode != 0:
-            raise AssertionError(f"ruimte {' '.join(map(str, args))} failed:\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"ruimte {' '.join(map(str, args))} failed:\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     return run

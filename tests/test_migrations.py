@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
-from app.database import alembic_config, current_revision, head_revision, include_object, migrate, target_metadata
+from alembic import command
+from app.database import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    include_object,
+    migrate,
+    target_metadata,
+)
 from layers.models import partition_name
-
 from tests.conftest import create_database, drop_database
 
 
@@ -67,7 +73,6 @@ def test_models_and_migrations_do_not_drift(database_url):
     assert diff == []
 
 
-
 def test_partitioning_migration_keeps_every_feature_row(empty_db):
     """0003 → 0004 moves the rows into one partition per layer; 0004 → 0003 moves them back."""
     migrate(empty_db, "0003")
@@ -79,23 +84,34 @@ def test_partitioning_migration_keeps_every_feature_row(empty_db):
     try:
         with eng.begin() as conn:
             for name in ("a", "b", "leeg"):
-                conn.execute(text(
-                    "INSERT INTO layers (name, title, kind, geometry_type) VALUES (:n, :t, 'constraints', 'Polygon')"
-                ), {"n": name, "t": name})
-            conn.execute(text("""
+                conn.execute(
+                    text(
+                        "INSERT INTO layers (name, title, kind, geometry_type) VALUES (:n, :t, 'constraints', 'Polygon')"
+                    ),
+                    {"n": name, "t": name},
+                )
+            conn.execute(
+                text("""
                 INSERT INTO features (layer_id, version_from, version_to, gemeente, draft, geom, properties, created_by)
                 SELECT l.id, v, CASE WHEN v = 1 AND l.name = 'a' THEN 2 END, 'GM0344', v = 2,
                        ST_MakeEnvelope(136000 + v, 456000, 136100 + v, 456100, 28992),
                        jsonb_build_object('naam', l.name || v), 'tester'
                 FROM layers l, generate_series(1, 2) v WHERE l.name <> 'leeg'
-            """))
+            """)
+            )
             before = conn.execute(rows_sql).all()
         migrate(empty_db)
         with eng.connect() as conn:
             assert conn.execute(rows_sql).all() == before
-            parts = conn.execute(text(
-                "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'features'::regclass ORDER BY 1"
-            )).scalars().all()
+            parts = (
+                conn.execute(
+                    text(
+                        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'features'::regclass ORDER BY 1"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             ids = conn.execute(text("SELECT id FROM layers ORDER BY id")).scalars().all()
             assert parts == sorted(partition_name(i) for i in ids)
         command.downgrade(alembic_config(empty_db), "0003")

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0004'
-down_revision: str | None = '0003'
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -44,7 +44,9 @@ COLUMNS = "fid, layer_id, version_from, version_to, gemeente, draft, geom, prope
 
 
 def upgrade() -> None:
-    op.execute(f"CREATE TABLE features_partitioned ({COLUMN_DEFINITIONS}) PARTITION BY LIST (layer_id)")
+    op.execute(
+        f"CREATE TABLE features_partitioned ({COLUMN_DEFINITIONS}) PARTITION BY LIST (layer_id)"
+    )
     # Partitions first, rows next, indexes last: each index is built once per partition.
     op.execute("""
         DO $$
@@ -59,7 +61,9 @@ def upgrade() -> None:
     op.execute(f"INSERT INTO features_partitioned ({COLUMNS}) SELECT {COLUMNS} FROM features")
     op.execute("DROP TABLE features")
     op.execute("ALTER TABLE features_partitioned RENAME TO features")
-    op.execute("ALTER TABLE features ADD CONSTRAINT pk_features PRIMARY KEY (layer_id, fid, version_from)")
+    op.execute(
+        "ALTER TABLE features ADD CONSTRAINT pk_features PRIMARY KEY (layer_id, fid, version_from)"
+    )
     op.execute("CREATE INDEX idx_features_geom ON features USING gist (geom)")
     op.execute("CREATE INDEX ix_features_gemeente ON features (gemeente)")
     op.execute("ANALYZE features")

@@ -19,7 +19,9 @@ DataDir = Annotated[
     Path | None,
     typer.Option(help="Data directory of the local cluster [env: RUIMTE_LOCALDB_DATA_DIR]."),
 ]
-Port = Annotated[int | None, typer.Option(help="Port of the local cluster [env: RUIMTE_LOCALDB_PORT].")]
+Port = Annotated[
+    int | None, typer.Option(help="Port of the local cluster [env: RUIMTE_LOCALDB_PORT].")
+]
 
 
 def _cluster(data_dir: Path | None, port: int | None) -> LocalCluster:
@@ -29,14 +31,20 @@ def _cluster(data_dir: Path | None, port: int | None) -> LocalCluster:
 
 
 @app.command()
-def up(data_dir: DataDir = None, port: Port = None, no_migrate: bool = typer.Option(False, help="Do not migrate.")) -> None:
+def up(
+    data_dir: DataDir = None,
+    port: Port = None,
+    no_migrate: bool = typer.Option(False, help="Do not migrate."),
+) -> None:
     """Create (first time) and start the project's local PostGIS cluster, migrate it, print its URL.
 
     Runs initdb and pg_ctl as the 'postgres' user when invoked as root. Without
     DATABASE_URL, every other command uses this cluster.
     """
     if get_database_settings().database_url:
-        out.print("[yellow]note:[/] DATABASE_URL is set, so other commands use that database, not this cluster")
+        out.print(
+            "[yellow]note:[/] DATABASE_URL is set, so other commands use that database, not this cluster"
+        )
     cluster = _cluster(data_dir, port)
     url = cluster.up()
     if not no_migrate:

@@ -32,32 +32,66 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 @app.command("import")
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, Shapefile (.shp or .zip), FlatGeobuf or CSV.")],
+    path: Annotated[
+        Path,
+        typer.Argument(help="GeoPackage, GeoJSON, Shapefile (.shp or .zip), FlatGeobuf or CSV."),
+    ],
     kind: Annotated[str, typer.Option(help="Kind of layer; see `ruimte layers kinds`.")],
     name: Annotated[str, typer.Option(help="Layer name (slug: a-z, 0-9, _ and -).")],
-    source_layer: Annotated[str | None, typer.Option(help="Layer inside the file, where it has several.")] = None,
+    source_layer: Annotated[
+        str | None, typer.Option(help="Layer inside the file, where it has several.")
+    ] = None,
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="FIELD=SOURCE: take kind field FIELD from source column SOURCE. Repeatable."),
+        typer.Option(
+            "--map",
+            help="FIELD=SOURCE: take kind field FIELD from source column SOURCE. Repeatable.",
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="FIELD=VALUE: give kind field FIELD this value for every feature. Repeatable."),
+        typer.Option(
+            "--set",
+            help="FIELD=VALUE: give kind field FIELD this value for every feature. Repeatable.",
+        ),
     ] = None,
     crs: Annotated[
-        str | None, typer.Option(help="CRS of the coordinates when the file has none (or to override it), e.g. 28992.")
+        str | None,
+        typer.Option(
+            help="CRS of the coordinates when the file has none (or to override it), e.g. 28992."
+        ),
     ] = None,
-    repair: Annotated[bool, typer.Option(help="Repair invalid geometries and report each repair.")] = False,
-    drop_empty: Annotated[bool, typer.Option(help="Skip features without geometry instead of refusing the file.")] = False,
-    new_version: Annotated[bool, typer.Option(help="If the layer exists, store these features as its next version.")] = False,
-    strict: Annotated[bool, typer.Option(help="Refuse source fields that the kind does not define.")] = False,
-    drop_extra: Annotated[bool, typer.Option(help="Drop source fields that the kind does not define.")] = False,
-    title: Annotated[str | None, typer.Option(help="Title shown in maps and lists (default: the name).")] = None,
+    repair: Annotated[
+        bool, typer.Option(help="Repair invalid geometries and report each repair.")
+    ] = False,
+    drop_empty: Annotated[
+        bool, typer.Option(help="Skip features without geometry instead of refusing the file.")
+    ] = False,
+    new_version: Annotated[
+        bool, typer.Option(help="If the layer exists, store these features as its next version.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Refuse source fields that the kind does not define.")
+    ] = False,
+    drop_extra: Annotated[
+        bool, typer.Option(help="Drop source fields that the kind does not define.")
+    ] = False,
+    title: Annotated[
+        str | None, typer.Option(help="Title shown in maps and lists (default: the name).")
+    ] = None,
     description: Annotated[str | None, typer.Option(help="Description of the layer.")] = None,
-    licence: Annotated[str | None, typer.Option(help="Licence of the data, e.g. 'CC BY 4.0'.")] = None,
-    attribution: Annotated[str | None, typer.Option(help="Attribution, e.g. 'CBS / Kadaster, via PDOK'.")] = None,
-    source_date: Annotated[str | None, typer.Option(help="Date of the source data (YYYY-MM-DD).")] = None,
-    synthetic: Annotated[bool, typer.Option(help="Mark the data as synthetic (generated, not real).")] = False,
+    licence: Annotated[
+        str | None, typer.Option(help="Licence of the data, e.g. 'CC BY 4.0'.")
+    ] = None,
+    attribution: Annotated[
+        str | None, typer.Option(help="Attribution, e.g. 'CBS / Kadaster, via PDOK'.")
+    ] = None,
+    source_date: Annotated[
+        str | None, typer.Option(help="Date of the source data (YYYY-MM-DD).")
+    ] = None,
+    synthetic: Annotated[
+        bool, typer.Option(help="Mark the data as synthetic (generated, not real).")
+    ] = False,
 ) -> None:
     """Import a vector file as a layer: all features pass every check, or nothing is stored."""
     try:
@@ -108,12 +142,17 @@ def import_cmd(
 @app.command("export")
 def export_cmd(
     name: Annotated[str, typer.Argument(help="Layer name.")],
-    format_: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORT_FORMATS)}.")],
+    format_: Annotated[
+        str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORT_FORMATS)}.")
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write (shp: a .zip).")],
     crs: Annotated[
-        str | None, typer.Option(help="Output CRS (default: EPSG:28992; GeoJSON: WGS84 per RFC 7946).")
+        str | None,
+        typer.Option(help="Output CRS (default: EPSG:28992; GeoJSON: WGS84 per RFC 7946)."),
     ] = None,
-    version: Annotated[int | None, typer.Option(help="Export an earlier version of the layer.")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Export an earlier version of the layer.")
+    ] = None,
 ) -> None:
     """Export a layer to GeoPackage, GeoJSON, Shapefile (zip), FlatGeobuf or CSV (WKT)."""
     fmt = format_.lower()
@@ -121,7 +160,9 @@ def export_cmd(
         raise CliError(f"--format {format_!r} is not one of {', '.join(EXPORT_FORMATS)}")
     if fmt == "shp" and output.suffix.lower() != ".zip":
         output = output.with_suffix(".zip")
-        err.print(f"[cyan]note:[/] a Shapefile export is a zip archive: writing {output}", highlight=False)
+        err.print(
+            f"[cyan]note:[/] a Shapefile export is a zip archive: writing {output}", highlight=False
+        )
     with engine().connect() as conn:
         result = export_layer(conn, name, fmt, output, crs=crs, version=version)
     out.print(
@@ -141,7 +182,9 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
     if not layers:
         out.print("no layers yet: `ruimte layers import` or `ruimte demo-data`")
         return
-    table = Table("name", "kind", "version", "features", "geometry", "synthetic", "source", "updated")
+    table = Table(
+        "name", "kind", "version", "features", "geometry", "synthetic", "source", "updated"
+    )
     for lyr in layers:
         table.add_row(
             lyr.name,
@@ -182,12 +225,24 @@ def show_cmd(
     ]
     for key, value in data["provenance"].items():
         rows.append((key.replace("_", " "), "" if value is None else str(value)))
-    rows.append(("fields", ", ".join(kind.fields) + (" + " + ", ".join(info.extra_fields) if info.extra_fields else "")))
+    rows.append(
+        (
+            "fields",
+            ", ".join(kind.fields)
+            + (" + " + ", ".join(info.extra_fields) if info.extra_fields else ""),
+        )
+    )
     for key, value in rows:
         out.print(f"  {key:14} {value}", highlight=False)
     table = Table("version", "created", "change", "features", "source")
     for v in info.versions:
-        table.add_row(str(v["version"]), v["created_at"][:19], v["change"], str(v["feature_count"]), v["source"] or "")
+        table.add_row(
+            str(v["version"]),
+            v["created_at"][:19],
+            v["change"],
+            str(v["feature_count"]),
+            v["source"] or "",
+        )
     out.print(table)
 
 
@@ -212,16 +267,22 @@ def delete_cmd(
 @app.command("publish")
 def publish_cmd(
     name: Annotated[str, typer.Argument(help="Layer name.")],
-    unpublish: Annotated[bool, typer.Option("--unpublish", help="Hide it from the public instead.")] = False,
+    unpublish: Annotated[
+        bool, typer.Option("--unpublish", help="Hide it from the public instead.")
+    ] = False,
 ) -> None:
     """Publish a layer (everyone sees it) or, with --unpublish, show it to the province only."""
     with engine().begin() as conn:
         info = set_layer_meta(conn, name, published=not unpublish)
-    out.print(f"layer {info.name} is {'published' if info.published else 'unpublished (province only)'}")
+    out.print(
+        f"layer {info.name} is {'published' if info.published else 'unpublished (province only)'}"
+    )
 
 
 @app.command("kinds")
-def kinds_cmd(kind: Annotated[str | None, typer.Argument(help="Show one kind in full.")] = None) -> None:
+def kinds_cmd(
+    kind: Annotated[str | None, typer.Argument(help="Show one kind in full.")] = None,
+) -> None:
     """List the layer kinds and their fields."""
     registry = load_kinds()
     for k in [registry[kind]] if kind else registry.values():
@@ -245,21 +306,35 @@ def register_demo_data(cli: typer.Typer) -> None:
 
     @cli.command("demo-data")
     def demo_data_cmd(
-        seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 2025,
+        seed: Annotated[
+            int, typer.Option(help="Random seed; the same seed gives the same data.")
+        ] = 2025,
         gemeenten: Annotated[
             Path | None,
-            typer.Option(help="File with real gemeente boundaries (statcode, naam); default: PDOK when online, else generated."),
+            typer.Option(
+                help="File with real gemeente boundaries (statcode, naam); default: PDOK when online, else generated."
+            ),
         ] = None,
-        gemeenten_layer: Annotated[str | None, typer.Option(help="Layer inside --gemeenten.")] = None,
-        offline: Annotated[bool, typer.Option(help="Do not try PDOK; generate gemeenten when no file is given.")] = False,
-        replace: Annotated[bool, typer.Option(help="Store as new versions where demo layers exist.")] = False,
+        gemeenten_layer: Annotated[
+            str | None, typer.Option(help="Layer inside --gemeenten.")
+        ] = None,
+        offline: Annotated[
+            bool, typer.Option(help="Do not try PDOK; generate gemeenten when no file is given.")
+        ] = False,
+        replace: Annotated[
+            bool, typer.Option(help="Store as new versions where demo layers exist.")
+        ] = False,
     ) -> None:
         """Generate and store the synthetic demo layers (deterministic, marked synthetic)."""
         from layers.demo import DemoOptions, load_demo_data
 
         eng = engine()
         options = DemoOptions(
-            seed=seed, gemeenten_path=gemeenten, gemeenten_layer=gemeenten_layer, online=not offline, replace=replace
+            seed=seed,
+            gemeenten_path=gemeenten,
+            gemeenten_layer=gemeenten_layer,
+            online=not offline,
+            replace=replace,
         )
         with stage_progress(threshold=0) as progress:
             summary = load_demo_data(eng, options, import_policy(), progress=progress)

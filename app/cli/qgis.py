@@ -15,7 +15,10 @@ from layers.qgis_project import QgisExport
 
 
 def _report(export: QgisExport) -> None:
-    out.print(f"wrote {export.gpkg} ({len(export.layers)} layers, styled) and {export.project}", highlight=False)
+    out.print(
+        f"wrote {export.gpkg} ({len(export.layers)} layers, styled) and {export.project}",
+        highlight=False,
+    )
     out.print(f"open in QGIS: qgis {export.project}", highlight=False)
 
 
@@ -24,24 +27,38 @@ def register(layers_app: typer.Typer, scenario_app: typer.Typer) -> None:
 
     @layers_app.command("export-qgis")
     def layers_export_qgis(
-        output: Annotated[Path, typer.Option("--output", "-o", help="Directory for ruimte-circulair.gpkg and .qgz.")],
+        output: Annotated[
+            Path,
+            typer.Option("--output", "-o", help="Directory for ruimte-circulair.gpkg and .qgz."),
+        ],
     ) -> None:
         """Every layer in one GeoPackage (with QGIS styles) and a QGIS project (RD New, PDOK basemap)."""
         with engine().connect() as conn:
-            export = export_all_layers(conn, output, hmc_threshold=get_planning_settings().hmc_threshold,
-                                       basemap_url=get_web_settings().basemap_url)
+            export = export_all_layers(
+                conn,
+                output,
+                hmc_threshold=get_planning_settings().hmc_threshold,
+                basemap_url=get_web_settings().basemap_url,
+            )
         _report(export)
 
     @scenario_app.command("export-qgis")
     def scenario_export_qgis(
         run_id: Annotated[int, typer.Argument(help="Run id (see `ruimte scenario list`).")],
-        output: Annotated[Path, typer.Option("--output", "-o", help="Directory for run-<id>.gpkg and .qgz.")] = Path("."),
+        output: Annotated[
+            Path, typer.Option("--output", "-o", help="Directory for run-<id>.gpkg and .qgz.")
+        ] = Path("."),
     ) -> None:
         """A run's derived layers and its inputs (at the versions it read) as GeoPackage and QGIS project."""
         try:
             with engine().connect() as conn:
-                export = export_run(conn, run_id, output, hmc_threshold=get_planning_settings().hmc_threshold,
-                                    basemap_url=get_web_settings().basemap_url)
+                export = export_run(
+                    conn,
+                    run_id,
+                    output,
+                    hmc_threshold=get_planning_settings().hmc_threshold,
+                    basemap_url=get_web_settings().basemap_url,
+                )
         except scenarios.ScenarioError as exc:
             raise CliError(exc.message) from exc
         _report(export)

@@ -10,11 +10,15 @@ from sqlalchemy import Engine
 from app.cli.common import engine, out
 from app.settings import get_database_settings, get_web_settings
 
-Host = Annotated[str | None, typer.Option(help="Address to listen on [env: RUIMTE_WEB_HOST, default 127.0.0.1].")]
+Host = Annotated[
+    str | None, typer.Option(help="Address to listen on [env: RUIMTE_WEB_HOST, default 127.0.0.1].")
+]
 Port = Annotated[int | None, typer.Option(help="Port [env: RUIMTE_WEB_PORT, default 8000].")]
 
 
-Workers = Annotated[int | None, typer.Option(help="Worker processes [env: RUIMTE_WEB_WORKERS, default 1].")]
+Workers = Annotated[
+    int | None, typer.Option(help="Worker processes [env: RUIMTE_WEB_WORKERS, default 1].")
+]
 
 
 def _serve(host: str | None, port: int | None, workers: int | None = None) -> None:
@@ -24,15 +28,30 @@ def _serve(host: str | None, port: int | None, workers: int | None = None) -> No
 
     web = get_web_settings()
     host, port, workers = host or web.host, port or web.port, workers or web.workers
-    out.print(f"serving Ruimte Circulair at [bold]http://{host}:{port}/[/]  (map: /kaart, API docs: /api-docs)", highlight=False)
+    out.print(
+        f"serving Ruimte Circulair at [bold]http://{host}:{port}/[/]  (map: /kaart, API docs: /api-docs)",
+        highlight=False,
+    )
     engine(statement_timeout_ms=None)  # the database is reachable and migrated
     if workers > 1:
         # Each worker builds its own app (and connection pool) from the settings.
-        uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", timeout_graceful_shutdown=10)
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            timeout_graceful_shutdown=10,
+        )
     else:
-        uvicorn.run(create_app(engine(statement_timeout_ms=None)), host=host, port=port, log_level="info",
-                    timeout_graceful_shutdown=10)
+        uvicorn.run(
+            create_app(engine(statement_timeout_ms=None)),
+            host=host,
+            port=port,
+            log_level="info",
+            timeout_graceful_shutdown=10,
+        )
 
 
 def register(cli: typer.Typer) -> None:
@@ -68,7 +87,9 @@ def register(cli: typer.Typer) -> None:
         if empty:
             out.print("empty database: loading the demo data")
             with stage_progress(threshold=0) as progress:
-                for line in load_demo_data(eng, DemoOptions(seed=seed), import_policy(), progress=progress):
+                for line in load_demo_data(
+                    eng, DemoOptions(seed=seed), import_policy(), progress=progress
+                ):
                     out.print(f"  {line}", highlight=False)
         _run_presets(eng)
         _demo_admin(eng)
@@ -94,7 +115,9 @@ def _run_presets(eng: Engine) -> None:
 
     for preset in scenarios.list_presets():
         with eng.connect() as conn:
-            done = [r for r in scenarios.list_runs(conn, spec_name=preset["name"]) if r.status == "done"]
+            done = [
+                r for r in scenarios.list_runs(conn, spec_name=preset["name"]) if r.status == "done"
+            ]
         if done:
             continue
         run = scenarios.run_scenario(eng, preset["name"], created_by="ruimte demo")

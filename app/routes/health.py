@@ -29,10 +29,17 @@ def readyz(engine: EngineDep) -> JSONResponse:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
         reason = str(exc).splitlines()[0][:200]
-        return JSONResponse({"status": "unavailable", "database": "unreachable", "reason": reason}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "reason": reason}, status_code=503
+        )
     if current != head:
         return JSONResponse(
-            {"status": "unavailable", "database": "reachable", "migration": current, "migration_head": head},
+            {
+                "status": "unavailable",
+                "database": "reachable",
+                "migration": current,
+                "migration_head": head,
+            },
             status_code=503,
         )
     return JSONResponse({"status": "ok", "database": "reachable", "migration": current})

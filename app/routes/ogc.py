@@ -90,19 +90,37 @@ class OgcRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
-                return problem(400, f"invalid parameter: {where}", request,
-                               [{"loc": list(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()])
+                return problem(
+                    400,
+                    f"invalid parameter: {where}",
+                    request,
+                    [
+                        {"loc": list(e.get("loc", ())), "message": e.get("msg", "")}
+                        for e in exc.errors()
+                    ],
+                )
 
         return route
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "Invalid parameter", "content": {"application/problem+json": {}}},
-    404: {"model": Problem, "description": "Not found", "content": {"application/problem+json": {}}},
+    400: {
+        "model": Problem,
+        "description": "Invalid parameter",
+        "content": {"application/problem+json": {}},
+    },
+    404: {
+        "model": Problem,
+        "description": "Not found",
+        "content": {"application/problem+json": {}},
+    },
 }
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"], route_class=OgcRoute)
 
-FormatParam = Annotated[str | None, Query(pattern="^(json|html)$", description="json (default) or html; else from Accept.")]
+FormatParam = Annotated[
+    str | None,
+    Query(pattern="^(json|html)$", description="json (default) or html; else from Accept."),
+]
 
 
 def wants_html(request: Request, f: str | None) -> bool:
@@ -128,7 +146,9 @@ def _html(request: Request, template: str, **context: Any) -> HTMLResponse:
 # -- landing page and conformance --------------------------------------------------------
 
 
-@router.get("", summary="Landing page", response_model=LandingPage, responses={200: {"content": {HTML: {}}}})
+@router.get(
+    "", summary="Landing page", response_model=LandingPage, responses={200: {"content": {HTML: {}}}}
+)
 def landing(request: Request, f: FormatParam = None) -> Response:
     """Links to the API description, the conformance declaration and the collections."""
     base = _base(request)
@@ -136,15 +156,40 @@ def landing(request: Request, f: FormatParam = None) -> Response:
     doc = {
         "title": "Ruimte Circulair – kaartlagen (OGC API – Features)",
         "description": "Kaartlagen van de circulaire economie in de provincie Utrecht: bedrijventerreinen, "
-                       "reserveringen, strategische locaties en meer. Opgeslagen in RD New (EPSG:28992); "
-                       "standaard in CRS84, op verzoek in RD New of ETRS89.",
+        "reserveringen, strategische locaties en meer. Opgeslagen in RD New (EPSG:28992); "
+        "standaard in CRS84, op verzoek in RD New of ETRS89.",
         "links": [
             {"href": base, "rel": "self", "type": JSON, "title": "deze pagina"},
-            {"href": f"{base}?f=html", "rel": "alternate", "type": HTML, "title": "deze pagina als HTML"},
-            {"href": f"{root}/openapi.json", "rel": "service-desc", "type": OPENAPI_JSON, "title": "API-beschrijving (OpenAPI)"},
-            {"href": f"{root}/api-docs", "rel": "service-doc", "type": HTML, "title": "API-documentatie"},
-            {"href": f"{base}/conformance", "rel": "conformance", "type": JSON, "title": "conformiteitsklassen"},
-            {"href": f"{base}/collections", "rel": "data", "type": JSON, "title": "collecties (kaartlagen)"},
+            {
+                "href": f"{base}?f=html",
+                "rel": "alternate",
+                "type": HTML,
+                "title": "deze pagina als HTML",
+            },
+            {
+                "href": f"{root}/openapi.json",
+                "rel": "service-desc",
+                "type": OPENAPI_JSON,
+                "title": "API-beschrijving (OpenAPI)",
+            },
+            {
+                "href": f"{root}/api-docs",
+                "rel": "service-doc",
+                "type": HTML,
+                "title": "API-documentatie",
+            },
+            {
+                "href": f"{base}/conformance",
+                "rel": "conformance",
+                "type": JSON,
+                "title": "conformiteitsklassen",
+            },
+            {
+                "href": f"{base}/collections",
+                "rel": "data",
+                "type": JSON,
+                "title": "collecties (kaartlagen)",
+            },
         ],
     }
     if wants_html(request, f):
@@ -152,8 +197,12 @@ def landing(request: Request, f: FormatParam = None) -> Response:
     return _json(doc)
 
 
-@router.get("/conformance", summary="Conformance declaration", response_model=ConformanceDeclaration,
-            responses={200: {"content": {HTML: {}}}})
+@router.get(
+    "/conformance",
+    summary="Conformance declaration",
+    response_model=ConformanceDeclaration,
+    responses={200: {"content": {HTML: {}}}},
+)
 def conformance(request: Request, f: FormatParam = None) -> Response:
     """The conformance classes this service implements."""
     doc = {"conformsTo": CONFORMANCE}
@@ -178,17 +227,48 @@ def collection_doc(conn: Connection, info: LayerInfo, base: str, viewer: Viewer)
         "storageCrs": RD_URI,
         "links": [
             {"href": href, "rel": "self", "type": JSON, "title": info.title},
-            {"href": f"{href}?f=html", "rel": "alternate", "type": HTML, "title": f"{info.title} (HTML)"},
-            {"href": f"{href}/items", "rel": "items", "type": GEOJSON, "title": "objecten (GeoJSON)"},
-            {"href": f"{href}/items?f=html", "rel": "items", "type": HTML, "title": "objecten (HTML)"},
-            {"href": f"{base.removesuffix('/ogc')}/api/layers/{info.name}/download?format=gpkg", "rel": "enclosure",
-             "type": "application/geopackage+sqlite3", "title": "GeoPackage met QGIS-stijl"},
-            {"href": f"{base.removesuffix('/ogc')}/tiles/{info.name}.json", "rel": "describedby",
-             "type": "application/vnd.mapbox.tile+json", "title": "vectortegels (TileJSON)"},
-            {"href": f"{base.removesuffix('/ogc')}/api/styles/{info.name}.qml", "rel": "stylesheet",
-             "type": "application/vnd.qgis.qml", "title": "QGIS-stijl (QML)"},
-            {"href": f"{base.removesuffix('/ogc')}/api/styles/{info.name}.sld", "rel": "stylesheet",
-             "type": "application/vnd.ogc.sld+xml", "title": "stijl (SLD 1.0)"},
+            {
+                "href": f"{href}?f=html",
+                "rel": "alternate",
+                "type": HTML,
+                "title": f"{info.title} (HTML)",
+            },
+            {
+                "href": f"{href}/items",
+                "rel": "items",
+                "type": GEOJSON,
+                "title": "objecten (GeoJSON)",
+            },
+            {
+                "href": f"{href}/items?f=html",
+                "rel": "items",
+                "type": HTML,
+                "title": "objecten (HTML)",
+            },
+            {
+                "href": f"{base.removesuffix('/ogc')}/api/layers/{info.name}/download?format=gpkg",
+                "rel": "enclosure",
+                "type": "application/geopackage+sqlite3",
+                "title": "GeoPackage met QGIS-stijl",
+            },
+            {
+                "href": f"{base.removesuffix('/ogc')}/tiles/{info.name}.json",
+                "rel": "describedby",
+                "type": "application/vnd.mapbox.tile+json",
+                "title": "vectortegels (TileJSON)",
+            },
+            {
+                "href": f"{base.removesuffix('/ogc')}/api/styles/{info.name}.qml",
+                "rel": "stylesheet",
+                "type": "application/vnd.qgis.qml",
+                "title": "QGIS-stijl (QML)",
+            },
+            {
+                "href": f"{base.removesuffix('/ogc')}/api/styles/{info.name}.sld",
+                "rel": "stylesheet",
+                "type": "application/vnd.ogc.sld+xml",
+                "title": "stijl (SLD 1.0)",
+            },
         ],
     }
     extent: dict[str, Any] = {}
@@ -197,15 +277,24 @@ def collection_doc(conn: Connection, info: LayerInfo, base: str, viewer: Viewer)
         doc["storageCrsBbox"] = [list(info.bbox)]
     times = temporal_extent(conn, info, kind, FeatureQuery(viewer=viewer))
     if times is not None:
-        extent["temporal"] = {"interval": [list(times)], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+        extent["temporal"] = {
+            "interval": [list(times)],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
     if extent:
         doc["extent"] = extent
     return doc
 
 
-@router.get("/collections", summary="The collections (layers)", response_model=Collections,
-            responses={200: {"content": {HTML: {}}}})
-def collections(request: Request, engine: EngineDep, viewer: ViewerDep, f: FormatParam = None) -> Response:
+@router.get(
+    "/collections",
+    summary="The collections (layers)",
+    response_model=Collections,
+    responses={200: {"content": {HTML: {}}}},
+)
+def collections(
+    request: Request, engine: EngineDep, viewer: ViewerDep, f: FormatParam = None
+) -> Response:
     """Every layer the caller may see, with its extent and supported CRSs."""
     base = _base(request)
     with read_connection(engine) as conn:
@@ -213,7 +302,12 @@ def collections(request: Request, engine: EngineDep, viewer: ViewerDep, f: Forma
     doc = {
         "links": [
             {"href": f"{base}/collections", "rel": "self", "type": JSON, "title": "collecties"},
-            {"href": f"{base}/collections?f=html", "rel": "alternate", "type": HTML, "title": "collecties (HTML)"},
+            {
+                "href": f"{base}/collections?f=html",
+                "rel": "alternate",
+                "type": HTML,
+                "title": "collecties (HTML)",
+            },
         ],
         "collections": docs,
         "crs": SUPPORTED_CRS_URIS,
@@ -228,10 +322,20 @@ def _layer(conn: Connection, collection_id: str, viewer: Viewer) -> tuple[LayerI
     return info, load_kinds()[info.kind]
 
 
-@router.get("/collections/{collectionId}", summary="A collection (layer)", response_model=Collection,
-            responses={200: {"content": {HTML: {}}}, **ERRORS}, name="ogc_collection")
-def collection_by_id(collectionId: str, request: Request, engine: EngineDep, viewer: ViewerDep,  # noqa: N803
-                     f: FormatParam = None) -> Response:
+@router.get(
+    "/collections/{collectionId}",
+    summary="A collection (layer)",
+    response_model=Collection,
+    responses={200: {"content": {HTML: {}}}, **ERRORS},
+    name="ogc_collection",
+)
+def collection_by_id(
+    collectionId: str,
+    request: Request,
+    engine: EngineDep,
+    viewer: ViewerDep,  # noqa: N803
+    f: FormatParam = None,
+) -> Response:
     """One layer: title, description, extent (CRS84 and temporal), CRSs, links."""
     with read_connection(engine) as conn:
         info, _ = _layer(conn, collectionId, viewer)
@@ -258,12 +362,16 @@ def parse_datetime(value: str | None) -> tuple[date | None, date | None] | None:
                 return date.fromisoformat(text)
             return datetime.fromisoformat(text.replace("z", "Z")).astimezone(UTC).date()
         except ValueError as exc:
-            raise ApiError(400, f"datetime {value!r} is not an RFC 3339 date, date-time or interval") from exc
+            raise ApiError(
+                400, f"datetime {value!r} is not an RFC 3339 date, date-time or interval"
+            ) from exc
 
     parts = value.split("/")
     if len(parts) == 1:
         if parts[0].strip() == "..":
-            raise ApiError(400, "datetime '..' is not an instant; use an interval such as ../2030-12-31")
+            raise ApiError(
+                400, "datetime '..' is not an instant; use an interval such as ../2030-12-31"
+            )
         d = one(parts[0])
         return (d, d)
     if len(parts) != 2:
@@ -274,26 +382,49 @@ def parse_datetime(value: str | None) -> tuple[date | None, date | None] | None:
     return (lo, hi)
 
 
-def items_links(request: Request, href: str, offset: int, limit: int, returned: int, matched: int | None) -> list[dict[str, str]]:
+def items_links(
+    request: Request, href: str, offset: int, limit: int, returned: int, matched: int | None
+) -> list[dict[str, str]]:
     """self, alternate, collection and the paging links of an items page."""
     url = request.url
     json_url = url.remove_query_params("f")
     links = [
         {"href": str(json_url), "rel": "self", "type": GEOJSON, "title": "deze pagina"},
-        {"href": str(json_url.include_query_params(f="html")), "rel": "alternate", "type": HTML, "title": "deze pagina als HTML"},
+        {
+            "href": str(json_url.include_query_params(f="html")),
+            "rel": "alternate",
+            "type": HTML,
+            "title": "deze pagina als HTML",
+        },
         {"href": href, "rel": "collection", "type": JSON, "title": "de collectie"},
     ]
     more = returned == limit and (matched is None or offset + limit < matched)
     if more:
-        links.append({"href": str(json_url.include_query_params(offset=offset + limit, limit=limit)),
-                      "rel": "next", "type": GEOJSON, "title": "volgende pagina"})
+        links.append(
+            {
+                "href": str(json_url.include_query_params(offset=offset + limit, limit=limit)),
+                "rel": "next",
+                "type": GEOJSON,
+                "title": "volgende pagina",
+            }
+        )
     if offset > 0:
-        links.append({"href": str(json_url.include_query_params(offset=max(offset - limit, 0), limit=limit)),
-                      "rel": "prev", "type": GEOJSON, "title": "vorige pagina"})
+        links.append(
+            {
+                "href": str(
+                    json_url.include_query_params(offset=max(offset - limit, 0), limit=limit)
+                ),
+                "rel": "prev",
+                "type": GEOJSON,
+                "title": "vorige pagina",
+            }
+        )
     return links
 
 
-def number_matched(conn: Connection, info: LayerInfo, kind: Kind, q: FeatureQuery, returned: int) -> int | None:
+def number_matched(
+    conn: Connection, info: LayerInfo, kind: Kind, q: FeatureQuery, returned: int
+) -> int | None:
     """Exact when this page is the last one, else a bounded count (None above ``COUNT_MAX``)."""
     if returned < q.limit and (returned > 0 or q.offset == 0):
         return q.offset + returned
@@ -310,8 +441,15 @@ def _collection_text(head: dict[str, Any], features_json: str) -> str:
     summary="Features of a collection",
     response_model=FeatureCollection,
     response_class=Response,
-    responses={200: {"content": {GEOJSON: {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}, HTML: {}}},
-               **ERRORS},
+    responses={
+        200: {
+            "content": {
+                GEOJSON: {"schema": {"$ref": "#/components/schemas/FeatureCollection"}},
+                HTML: {},
+            }
+        },
+        **ERRORS,
+    },
     name="ogc_items",
 )
 def items(
@@ -319,12 +457,32 @@ def items(
     request: Request,
     engine: EngineDep,
     viewer: ViewerDep,
-    limit: Annotated[int, Query(ge=1, le=LIMIT_MAX, description="Features per page.")] = LIMIT_DEFAULT,
-    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Features to skip (the next links set it).")] = 0,
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84, lon/lat).")] = None,
-    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="CRS of bbox: CRS84, EPSG:28992, EPSG:4258, EPSG:4326.")] = None,
-    crs: Annotated[str | None, Query(description="Response CRS: CRS84 (default), EPSG:28992, EPSG:4258 or EPSG:4326.")] = None,
-    datetime_: Annotated[str | None, Query(alias="datetime", description="Date or interval (a/b, ../b, a/..) on the validity period (layers with time).")] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=LIMIT_MAX, description="Features per page.")
+    ] = LIMIT_DEFAULT,
+    offset: Annotated[
+        int, Query(ge=0, le=10_000_000, description="Features to skip (the next links set it).")
+    ] = 0,
+    bbox: Annotated[
+        str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84, lon/lat).")
+    ] = None,
+    bbox_crs: Annotated[
+        str | None,
+        Query(
+            alias="bbox-crs", description="CRS of bbox: CRS84, EPSG:28992, EPSG:4258, EPSG:4326."
+        ),
+    ] = None,
+    crs: Annotated[
+        str | None,
+        Query(description="Response CRS: CRS84 (default), EPSG:28992, EPSG:4258 or EPSG:4326."),
+    ] = None,
+    datetime_: Annotated[
+        str | None,
+        Query(
+            alias="datetime",
+            description="Date or interval (a/b, ../b, a/..) on the validity period (layers with time).",
+        ),
+    ] = None,
     f: FormatParam = None,
 ) -> Response:
     """A page of features, filtered by bbox, datetime and property values (``?status=hard``)."""
@@ -336,20 +494,43 @@ def items(
     html = wants_html(request, f)
     with read_connection(engine) as conn:
         info, kind = _layer(conn, collectionId, viewer)
-        q = FeatureQuery(bbox=box, bbox_srid=box_crs.srid, filters=filters, limit=limit, offset=offset,
-                         out_srid=out.srid, latlon=out.latlon, decimals=out.decimals, interval=interval, viewer=viewer)
+        q = FeatureQuery(
+            bbox=box,
+            bbox_srid=box_crs.srid,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+            out_srid=out.srid,
+            latlon=out.latlon,
+            decimals=out.decimals,
+            interval=interval,
+            viewer=viewer,
+        )
         page = query_features(conn, info, kind, q)
         matched = number_matched(conn, info, kind, q, page.number_returned)
     href = f"{_base(request)}/collections/{info.name}"
-    head: dict[str, Any] = {"type": "FeatureCollection", "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    head: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     if matched is not None:
         head["numberMatched"] = matched
     head["numberReturned"] = page.number_returned
     head["links"] = items_links(request, href, offset, limit, page.number_returned, matched)
     if html:
-        return _html(request, "ogc_items.html", info=info, kind=kind, head=head,
-                     features=json.loads(page.features_json), crs=out, collection_href=href)
-    return Response(_collection_text(head, page.features_json), media_type=GEOJSON, headers=_crs_header(out))
+        return _html(
+            request,
+            "ogc_items.html",
+            info=info,
+            kind=kind,
+            head=head,
+            features=json.loads(page.features_json),
+            crs=out,
+            collection_href=href,
+        )
+    return Response(
+        _collection_text(head, page.features_json), media_type=GEOJSON, headers=_crs_header(out)
+    )
 
 
 def _crs_header(out: OutputCrs) -> dict[str, str]:
@@ -361,7 +542,10 @@ def _crs_header(out: OutputCrs) -> dict[str, str]:
     summary="One feature",
     response_model=Feature,
     response_class=Response,
-    responses={200: {"content": {GEOJSON: {"schema": {"$ref": "#/components/schemas/Feature"}}, HTML: {}}}, **ERRORS},
+    responses={
+        200: {"content": {GEOJSON: {"schema": {"$ref": "#/components/schemas/Feature"}}, HTML: {}}},
+        **ERRORS,
+    },
     name="ogc_item",
 )
 def item(
@@ -370,7 +554,10 @@ def item(
     request: Request,
     engine: EngineDep,
     viewer: ViewerDep,
-    crs: Annotated[str | None, Query(description="Response CRS: CRS84 (default), EPSG:28992, EPSG:4258 or EPSG:4326.")] = None,
+    crs: Annotated[
+        str | None,
+        Query(description="Response CRS: CRS84 (default), EPSG:28992, EPSG:4258 or EPSG:4326."),
+    ] = None,
     f: FormatParam = None,
 ) -> Response:
     """One feature by its stable id (``fid``)."""
@@ -380,7 +567,14 @@ def item(
         fid = int(featureId) if featureId.isdigit() and len(featureId) < 19 else None
         page = None
         if fid is not None:
-            q = FeatureQuery(fid=fid, limit=1, out_srid=out.srid, latlon=out.latlon, decimals=out.decimals, viewer=viewer)
+            q = FeatureQuery(
+                fid=fid,
+                limit=1,
+                out_srid=out.srid,
+                latlon=out.latlon,
+                decimals=out.decimals,
+                viewer=viewer,
+            )
             page = query_features(conn, info, kind, q)
     if page is None or page.number_returned == 0:
         raise ApiError(404, f"collection {collectionId!r} has no feature {featureId!r}")
@@ -389,10 +583,23 @@ def item(
     self_url = request.url.remove_query_params("f")
     feature["links"] = [
         {"href": str(self_url), "rel": "self", "type": GEOJSON, "title": "dit object"},
-        {"href": str(self_url.include_query_params(f="html")), "rel": "alternate", "type": HTML, "title": "dit object als HTML"},
+        {
+            "href": str(self_url.include_query_params(f="html")),
+            "rel": "alternate",
+            "type": HTML,
+            "title": "dit object als HTML",
+        },
         {"href": href, "rel": "collection", "type": JSON, "title": "de collectie"},
     ]
     if wants_html(request, f):
-        return _html(request, "ogc_item.html", info=info, kind=kind, feature=feature,
-                     features=[feature], crs=out, collection_href=href)
+        return _html(
+            request,
+            "ogc_item.html",
+            info=info,
+            kind=kind,
+            feature=feature,
+            features=[feature],
+            crs=out,
+            collection_href=href,
+        )
     return _json(feature, GEOJSON, _crs_header(out))

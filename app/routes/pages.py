@@ -14,7 +14,15 @@ from sqlalchemy import Connection, func, select
 import scenarios
 from app.dependencies import EngineDep, PlanningDep, ViewerDep, WebSettingsDep
 from app.errors import ApiError
-from app.maps import EmbedBudget, Legend, kaartlaag, new_map, outline_layer, province_outline, render
+from app.maps import (
+    EmbedBudget,
+    Legend,
+    kaartlaag,
+    new_map,
+    outline_layer,
+    province_outline,
+    render,
+)
 from layers.exporter import EXPORT_FORMATS
 from layers.models import Feature
 from layers.query import FeatureQuery
@@ -25,9 +33,26 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 #: Drawing order (bottom to top) and whether a kind is shown when the map opens.
-KIND_ORDER = ["landgebruik", "constraints", "gemeenten", "hoofdstructuur", "bedrijventerreinen",
-              "reserveringen", "strategische_locaties", "vestigingen", "allocatie", "milieuzones", "conflicten"]
-SHOWN = {"gemeenten", "bedrijventerreinen", "reserveringen", "strategische_locaties", "hoofdstructuur"}
+KIND_ORDER = [
+    "landgebruik",
+    "constraints",
+    "gemeenten",
+    "hoofdstructuur",
+    "bedrijventerreinen",
+    "reserveringen",
+    "strategische_locaties",
+    "vestigingen",
+    "allocatie",
+    "milieuzones",
+    "conflicten",
+]
+SHOWN = {
+    "gemeenten",
+    "bedrijventerreinen",
+    "reserveringen",
+    "strategische_locaties",
+    "hoofdstructuur",
+}
 NEARBY_M = 5_000.0
 
 
@@ -43,21 +68,35 @@ def _gemeenten_layer(layers: list[LayerInfo]) -> LayerInfo | None:
 
 @router.get("/kaart", response_class=HTMLResponse)
 def kaart(
-    request: Request, engine: EngineDep, settings: WebSettingsDep, planning: PlanningDep, viewer: ViewerDep
+    request: Request,
+    engine: EngineDep,
+    settings: WebSettingsDep,
+    planning: PlanningDep,
+    viewer: ViewerDep,
 ) -> HTMLResponse:
     """All kaartlagen on one map, with layer control, legend and popups."""
     with engine.connect() as conn:
         layers = _ordered(list_layers(conn, viewer))
         gem = _gemeenten_layer(layers)
         outline, bounds = province_outline(conn, gem) if gem else (None, None)
-        m = new_map(request.app.state.basemap, bounds, "Kaartlagen circulaire economie – provincie Utrecht")
+        m = new_map(
+            request.app.state.basemap, bounds, "Kaartlagen circulaire economie – provincie Utrecht"
+        )
         threshold = planning.hmc_threshold
         if outline:
             outline_layer(outline).add_to(m)
         # Layers shown at first get the embedding budget first; all are drawn in KIND_ORDER.
         budget = EmbedBudget(settings.embed_max_bytes)
         built = {
-            info.name: kaartlaag(conn, info, settings, show=info.kind in SHOWN, budget=budget, viewer=viewer, hmcThreshold=threshold)
+            info.name: kaartlaag(
+                conn,
+                info,
+                settings,
+                show=info.kind in SHOWN,
+                budget=budget,
+                viewer=viewer,
+                hmcThreshold=threshold,
+            )
             for info in sorted(layers, key=lambda i: i.kind not in SHOWN)
         }
         for info in layers:
@@ -67,27 +106,43 @@ def kaart(
     return HTMLResponse(render(m))
 
 
-def _gemeente(conn: Connection, gem: LayerInfo, statcode: str) -> tuple[str, tuple[float, float, float, float]]:
+def _gemeente(
+    conn: Connection, gem: LayerInfo, statcode: str
+) -> tuple[str, tuple[float, float, float, float]]:
     row = conn.execute(
         select(
             Feature.properties["naam"].astext,
-            func.ST_XMin(Feature.geom), func.ST_YMin(Feature.geom), func.ST_XMax(Feature.geom), func.ST_YMax(Feature.geom),
-        ).where(Feature.layer_id == gem.id, Feature.version_to.is_(None), Feature.gemeente == statcode)
+            func.ST_XMin(Feature.geom),
+            func.ST_YMin(Feature.geom),
+            func.ST_XMax(Feature.geom),
+            func.ST_YMax(Feature.geom),
+        ).where(
+            Feature.layer_id == gem.id, Feature.version_to.is_(None), Feature.gemeente == statcode
+        )
     ).first()
     if row is None:
         raise ApiError(404, f"geen gemeente met code {statcode} in laag {gem.name!r}")
     return row[0], (row[1], row[2], row[3], row[4])
 
 
-def _lonlat_bounds(conn: Connection, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+def _lonlat_bounds(
+    conn: Connection, box: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
     env = func.ST_Transform(func.ST_MakeEnvelope(*box, 28992), 4326)
-    r = conn.execute(select(func.ST_XMin(env), func.ST_YMin(env), func.ST_XMax(env), func.ST_YMax(env))).one()
+    r = conn.execute(
+        select(func.ST_XMin(env), func.ST_YMin(env), func.ST_XMax(env), func.ST_YMax(env))
+    ).one()
     return (r[0], r[1], r[2], r[3])
 
 
 @router.get("/kaart/gemeente/{statcode}", response_class=HTMLResponse)
 def kaart_gemeente(
-    statcode: str, request: Request, engine: EngineDep, settings: WebSettingsDep, planning: PlanningDep, viewer: ViewerDep
+    statcode: str,
+    request: Request,
+    engine: EngineDep,
+    settings: WebSettingsDep,
+    planning: PlanningDep,
+    viewer: ViewerDep,
 ) -> HTMLResponse:
     """One gemeente's reserveringen with strategische locaties and HMC terreinen nearby."""
     code = statcode.upper()
@@ -98,20 +153,53 @@ def kaart_gemeente(
             raise ApiError(404, "er is geen laag met gemeenten")
         naam, box = _gemeente(conn, gem, code)
         near = (box[0] - NEARBY_M, box[1] - NEARBY_M, box[2] + NEARBY_M, box[3] + NEARBY_M)
-        m = new_map(request.app.state.basemap, _lonlat_bounds(conn, box), f"Reserveringen gemeente {naam} ({code})")
+        m = new_map(
+            request.app.state.basemap,
+            _lonlat_bounds(conn, box),
+            f"Reserveringen gemeente {naam} ({code})",
+        )
         threshold = planning.hmc_threshold
         nearby = FeatureQuery(bbox=near, bbox_srid=28992)
         budget = EmbedBudget(settings.embed_max_bytes)
-        kaartlaag(conn, gem, settings, query=FeatureQuery(gemeente=code), budget=budget, viewer=viewer, title=f"Gemeente {naam}").add_to(m)
+        kaartlaag(
+            conn,
+            gem,
+            settings,
+            query=FeatureQuery(gemeente=code),
+            budget=budget,
+            viewer=viewer,
+            title=f"Gemeente {naam}",
+        ).add_to(m)
         for info in layers:
             if info.kind == "reserveringen":
-                kaartlaag(conn, info, settings, query=FeatureQuery(gemeente=code), budget=budget, viewer=viewer).add_to(m)
+                kaartlaag(
+                    conn,
+                    info,
+                    settings,
+                    query=FeatureQuery(gemeente=code),
+                    budget=budget,
+                    viewer=viewer,
+                ).add_to(m)
             elif info.kind == "strategische_locaties":
-                kaartlaag(conn, info, settings, query=nearby, budget=budget, viewer=viewer, title=f"{info.title} (binnen 5 km)").add_to(m)
+                kaartlaag(
+                    conn,
+                    info,
+                    settings,
+                    query=nearby,
+                    budget=budget,
+                    viewer=viewer,
+                    title=f"{info.title} (binnen 5 km)",
+                ).add_to(m)
             elif info.kind == "bedrijventerreinen":
                 hmc = replace(nearby, at_least={"max_milieucategorie": float(threshold)})
                 kaartlaag(
-                    conn, info, settings, query=hmc, budget=budget, viewer=viewer, title="HMC-bedrijventerreinen (binnen 5 km)",
+                    conn,
+                    info,
+                    settings,
+                    query=hmc,
+                    budget=budget,
+                    viewer=viewer,
+                    title="HMC-bedrijventerreinen (binnen 5 km)",
                     hmcThreshold=threshold,
                 ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -142,7 +230,11 @@ def index(request: Request, engine: EngineDep, viewer: ViewerDep) -> HTMLRespons
     return templates.TemplateResponse(
         request,
         "index.html",
-        {"layers": layers, "gemeenten": gemeenten, "formats": EXPORT_FORMATS, "runs": runs,
-         "presets": scenarios.list_presets()},
+        {
+            "layers": layers,
+            "gemeenten": gemeenten,
+            "formats": EXPORT_FORMATS,
+            "runs": runs,
+            "presets": scenarios.list_presets(),
+        },
     )
-

@@ -17,8 +17,12 @@ from app.qgis_export import export_all_layers, export_run, zip_export
 
 router = APIRouter(tags=["QGIS"])
 ZIP = "application/zip"
-RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {ZIP: {"schema": {"type": "string", "format": "binary"}}},
-                                                    "description": "A zip with the GeoPackage and the .qgz project"}}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}},
+        "description": "A zip with the GeoPackage and the .qgz project",
+    }
+}
 
 
 def _send(build, name: str) -> FileResponse:  # noqa: ANN001 - callable(tmpdir) -> QgisExport
@@ -29,34 +33,60 @@ def _send(build, name: str) -> FileResponse:  # noqa: ANN001 - callable(tmpdir) 
     except Exception:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return FileResponse(path, media_type=ZIP, filename=path.name,
-                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
+    return FileResponse(
+        path,
+        media_type=ZIP,
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
+    )
 
 
-@router.get("/api/qgis/project.zip", summary="All layers as GeoPackage with QGIS project", response_class=FileResponse,
-            responses=RESPONSES)
-def qgis_project(engine: EngineDep, viewer: ViewerDep, planning: PlanningDep, web: WebSettingsDep) -> FileResponse:
+@router.get(
+    "/api/qgis/project.zip",
+    summary="All layers as GeoPackage with QGIS project",
+    response_class=FileResponse,
+    responses=RESPONSES,
+)
+def qgis_project(
+    engine: EngineDep, viewer: ViewerDep, planning: PlanningDep, web: WebSettingsDep
+) -> FileResponse:
     """``ruimte-circulair.gpkg`` (styled) and ``ruimte-circulair.qgz`` (RD New, PDOK basemap), zipped."""
 
     def build(out: Path):  # noqa: ANN202
         with engine.connect() as conn:
-            return export_all_layers(conn, out, viewer=viewer, hmc_threshold=planning.hmc_threshold,
-                                     basemap_url=web.basemap_url)
+            return export_all_layers(
+                conn,
+                out,
+                viewer=viewer,
+                hmc_threshold=planning.hmc_threshold,
+                basemap_url=web.basemap_url,
+            )
 
     return _send(build, "ruimte-circulair-qgis")
 
 
-@router.get("/api/runs/{run_id}/qgis.zip", summary="A scenario run as GeoPackage with QGIS project",
-            response_class=FileResponse, responses=RESPONSES)
-def run_qgis_project(run_id: int, engine: EngineDep, viewer: ViewerDep, planning: PlanningDep,
-                     web: WebSettingsDep) -> FileResponse:
+@router.get(
+    "/api/runs/{run_id}/qgis.zip",
+    summary="A scenario run as GeoPackage with QGIS project",
+    response_class=FileResponse,
+    responses=RESPONSES,
+)
+def run_qgis_project(
+    run_id: int, engine: EngineDep, viewer: ViewerDep, planning: PlanningDep, web: WebSettingsDep
+) -> FileResponse:
     """The run's derived layers and inputs (pinned versions) with a QGIS project, zipped."""
     with engine.connect() as conn:
         scenarios.get_run(conn, run_id)  # 404 before any work
 
     def build(out: Path):  # noqa: ANN202
         with engine.connect() as conn:
-            return export_run(conn, run_id, out, viewer=viewer, hmc_threshold=planning.hmc_threshold,
-                              basemap_url=web.basemap_url)
+            return export_run(
+                conn,
+                run_id,
+                out,
+                viewer=viewer,
+                hmc_threshold=planning.hmc_threshold,
+                basemap_url=web.basemap_url,
+            )
 
     return _send(build, f"run-{run_id}-qgis")

@@ -15,8 +15,18 @@ from sqlalchemy import Connection
 import scenarios
 from app.charts import balance_bars
 from app.dependencies import EngineDep, PlanningDep, WebSettingsDep
+from app.maps import (
+    EmbedBudget,
+    Legend,
+    RuimteLayer,
+    kaartlaag,
+    new_map,
+    outline_layer,
+    province_outline,
+    render,
+    side_by_side,
+)
 from app.settings import PlanningSettings, WebSettings
-from app.maps import EmbedBudget, Legend, RuimteLayer, kaartlaag, new_map, outline_layer, province_outline, render, side_by_side
 from layers.errors import LayerNotFound
 from layers.kinds import load_kinds
 from layers.query import FeatureQuery, query_features
@@ -56,23 +66,41 @@ def scenario_page(run_id: int, request: Request, engine: EngineDep) -> HTMLRespo
     """A run: totals, the table per gemeente, a balance chart, conflicts and downloads."""
     with engine.connect() as conn:
         run, spec = _run_and_spec(conn, run_id)
-        others = [r for r in scenarios.list_runs(conn, limit=50) if r.id != run_id and r.status == "done"]
+        others = [
+            r for r in scenarios.list_runs(conn, limit=50) if r.id != run_id and r.status == "done"
+        ]
     result = run.result or {}
     rows = sorted(result.get("per_gemeente", []), key=lambda r: r.get("balance_ha") or 0.0)
-    chart = balance_bars(rows, title="Balans aanbod − ruimtevraag per gemeente (ha)") if rows else ""
+    chart = (
+        balance_bars(rows, title="Balans aanbod − ruimtevraag per gemeente (ha)") if rows else ""
+    )
     return templates.TemplateResponse(
         request,
         "scenario.html",
-        {"run": run, "spec": spec, "result": result, "rows": rows, "chart": chart, "others": others},
+        {
+            "run": run,
+            "spec": spec,
+            "result": result,
+            "rows": rows,
+            "chart": chart,
+            "others": others,
+        },
     )
 
 
-def balance_layer(conn: Connection, run: scenarios.RunRecord, spec: dict[str, Any], title: str) -> RuimteLayer:
+def balance_layer(
+    conn: Connection, run: scenarios.RunRecord, spec: dict[str, Any], title: str
+) -> RuimteLayer:
     """The gemeenten (at the version the run read) coloured by their balance."""
     name = spec_layer(spec, "gemeenten", "gemeenten")
     info = get_layer(conn, name, run.layer_versions.get(name))
     kind = load_kinds()[info.kind]
-    page = query_features(conn, info, kind, FeatureQuery(limit=10_000, out_srid=4326, decimals=5, version=info.version))
+    page = query_features(
+        conn,
+        info,
+        kind,
+        FeatureQuery(limit=10_000, out_srid=4326, decimals=5, version=info.version),
+    )
     rows = {r["statcode"]: r for r in (run.result or {}).get("per_gemeente", [])}
     features = json.loads(page.features_json)
     for f in features:
@@ -80,19 +108,35 @@ def balance_layer(conn: Connection, run: scenarios.RunRecord, spec: dict[str, An
         f["properties"] = {k: row.get(k, f["properties"].get(k)) for k in BALANCE_LABELS}
     scale = max([abs(r.get("balance_ha") or 0.0) for r in rows.values()] + [1.0])
     options = {
-        "name": f"run-{run.id}-balans", "title": title, "styleKey": "balance", "valueField": "balance_ha",
-        "scale": round(scale, 1), "labels": BALANCE_LABELS, "fields": list(BALANCE_LABELS),
-        "values": {"status": {"groen": "groen", "oranje": "oranje", "rood": "rood"}}, "tooltipField": "naam",
+        "name": f"run-{run.id}-balans",
+        "title": title,
+        "styleKey": "balance",
+        "valueField": "balance_ha",
+        "scale": round(scale, 1),
+        "labels": BALANCE_LABELS,
+        "fields": list(BALANCE_LABELS),
+        "values": {"status": {"groen": "groen", "oranje": "oranje", "rood": "rood"}},
+        "tooltipField": "naam",
     }
     return RuimteLayer(options, json.dumps({"type": "FeatureCollection", "features": features}))
 
 
-def _add_run_layers(conn: Connection, m: folium.Map, run: scenarios.RunRecord, spec: dict[str, Any],
-                    settings: WebSettings, planning: PlanningSettings, budget: EmbedBudget) -> None:
+def _add_run_layers(
+    conn: Connection,
+    m: folium.Map,
+    run: scenarios.RunRecord,
+    spec: dict[str, Any],
+    settings: WebSettings,
+    planning: PlanningSettings,
+    budget: EmbedBudget,
+) -> None:
     """The balance choropleth and the run's derived layers (embedded within ``budget``)."""
     balance_layer(conn, run, spec, f"Balans per gemeente (run {run.id})").add_to(m)
-    titles = {"allocatie": "Toegewezen nieuwe ruimte", "milieuzones": "Milieuzones HMC-terreinen",
-              "conflicten": "Conflicten in milieuzones"}
+    titles = {
+        "allocatie": "Toegewezen nieuwe ruimte",
+        "milieuzones": "Milieuzones HMC-terreinen",
+        "conflicten": "Conflicten in milieuzones",
+    }
     for role in ("milieuzones", "allocatie", "conflicten"):
         layer = run.output_layers.get(role)
         if not layer:
@@ -101,8 +145,15 @@ def _add_run_layers(conn: Connection, m: folium.Map, run: scenarios.RunRecord, s
             info = get_layer(conn, layer)
         except LayerNotFound:
             continue
-        kaartlaag(conn, info, settings, budget=budget, title=f"{titles[role]} (run {run.id})", styleKey=role,
-                  hmcThreshold=planning.hmc_threshold).add_to(m)
+        kaartlaag(
+            conn,
+            info,
+            settings,
+            budget=budget,
+            title=f"{titles[role]} (run {run.id})",
+            styleKey=role,
+            hmcThreshold=planning.hmc_threshold,
+        ).add_to(m)
 
 
 @router.get("/kaart/scenario/{run_id}", response_class=HTMLResponse)
@@ -112,29 +163,42 @@ def scenario_map(
     engine: EngineDep,
     settings: WebSettingsDep,
     planning: PlanningDep,
-    vergelijk: Annotated[int | None, Query(description="Id of a second run, shown side by side.")] = None,
+    vergelijk: Annotated[
+        int | None, Query(description="Id of a second run, shown side by side.")
+    ] = None,
 ) -> HTMLResponse:
     """A run on the map: balance choropleth, allocated areas, milieuzones and conflicts."""
     with engine.connect() as conn:
         run, spec = _run_and_spec(conn, run_id)
-        gem = get_layer(conn, spec_layer(spec, "gemeenten", "gemeenten"), run.layer_versions.get(spec_layer(spec, "gemeenten", "gemeenten")))
+        gem = get_layer(
+            conn,
+            spec_layer(spec, "gemeenten", "gemeenten"),
+            run.layer_versions.get(spec_layer(spec, "gemeenten", "gemeenten")),
+        )
         outline, bounds = province_outline(conn, gem)
         if vergelijk is None:
-            m = new_map(request.app.state.basemap, bounds, f"Scenario {run.spec_name} – run {run.id}")
+            m = new_map(
+                request.app.state.basemap, bounds, f"Scenario {run.spec_name} – run {run.id}"
+            )
             outline_layer(outline).add_to(m)
-            _add_run_layers(conn, m, run, spec, settings, planning, EmbedBudget(settings.embed_max_bytes))
+            _add_run_layers(
+                conn, m, run, spec, settings, planning, EmbedBudget(settings.embed_max_bytes)
+            )
             folium.LayerControl(collapsed=False).add_to(m)
             Legend().add_to(m)
             return HTMLResponse(render(m))
         other, other_spec = _run_and_spec(conn, vergelijk)
         figure, left, right = side_by_side(
-            request.app.state.basemap, bounds,
+            request.app.state.basemap,
+            bounds,
             (f"Run {run.id}: {run.spec_name}", f"Run {other.id}: {other.spec_name}"),
             f"Scenario's vergelijken: run {run.id} en {other.id}",
         )
         for m, r, s in ((left, run, spec), (right, other, other_spec)):
             outline_layer(outline).add_to(m)
-            _add_run_layers(conn, m, r, s, settings, planning, EmbedBudget(settings.embed_max_bytes // 2))
+            _add_run_layers(
+                conn, m, r, s, settings, planning, EmbedBudget(settings.embed_max_bytes // 2)
+            )
             folium.LayerControl(collapsed=True).add_to(m)
             Legend().add_to(m)
     return HTMLResponse(figure.render())

@@ -33,23 +33,39 @@ def _safe_next(value: str | None) -> str:
 @router.get("/inloggen", response_class=HTMLResponse)
 def login_form(request: Request, principal: PrincipalDep, next: str | None = None) -> HTMLResponse:  # noqa: A002
     """The log-in form: paste an API token to see what your role may see on the maps."""
-    return templates.TemplateResponse(request, "login.html", {"principal": principal, "next": _safe_next(next), "error": None})
+    return templates.TemplateResponse(
+        request, "login.html", {"principal": principal, "next": _safe_next(next), "error": None}
+    )
 
 
 @router.post("/inloggen", response_class=HTMLResponse)
-def login(request: Request, engine: EngineDep, token: Annotated[str, Form()], next: Annotated[str | None, Form()] = None) -> Response:  # noqa: A002
+def login(
+    request: Request,
+    engine: EngineDep,
+    token: Annotated[str, Form()],
+    next: Annotated[str | None, Form()] = None,
+) -> Response:  # noqa: A002
     """Check the token and start a session (a signed, HttpOnly, SameSite=Strict cookie)."""
     _same_origin(request)
     with engine.begin() as conn:
         principal = principal_for_token(conn, token.strip())
     if principal is None:
-        ctx = {"principal": None, "next": _safe_next(next), "error": "Dit token is onbekend, verlopen of ingetrokken."}
+        ctx = {
+            "principal": None,
+            "next": _safe_next(next),
+            "error": "Dit token is onbekend, verlopen of ingetrokken.",
+        }
         return templates.TemplateResponse(request, "login.html", ctx, status_code=401)
     sessions = request.app.state.sessions
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
-        COOKIE, sessions.sign(principal.token_id), max_age=sessions.max_age_s, httponly=True, samesite="strict",
-        secure=request.url.scheme == "https", path="/",
+        COOKIE,
+        sessions.sign(principal.token_id),
+        max_age=sessions.max_age_s,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
     )
     return response
 

@@ -21,8 +21,13 @@ from layers.styles import layer_style, load_styles
 router = APIRouter(prefix="/api/styles", tags=["styles"])
 QML = "application/vnd.qgis.qml"
 SLD = "application/vnd.ogc.sld+xml"
-NOT_FOUND: dict[int | str, Any] = {404: {"model": Problem, "description": "No such layer",
-                                         "content": {"application/problem+json": {}}}}
+NOT_FOUND: dict[int | str, Any] = {
+    404: {
+        "model": Problem,
+        "description": "No such layer",
+        "content": {"application/problem+json": {}},
+    }
+}
 
 
 @router.get("", summary="Map style definitions")
@@ -31,8 +36,12 @@ def styles_index() -> dict[str, Any]:
     return load_styles()
 
 
-@router.get("/{name}.qml", summary="QGIS style (QML) of a layer", response_class=Response,
-            responses={200: {"content": {QML: {"schema": {"type": "string"}}}}, **NOT_FOUND})
+@router.get(
+    "/{name}.qml",
+    summary="QGIS style (QML) of a layer",
+    response_class=Response,
+    responses={200: {"content": {QML: {"schema": {"type": "string"}}}}, **NOT_FOUND},
+)
 def layer_qml(name: str, engine: EngineDep, viewer: ViewerDep, planning: PlanningDep) -> Response:
     """The web map style of a layer as a QGIS style file (Dutch field aliases included)."""
     with engine.connect() as conn:
@@ -40,15 +49,23 @@ def layer_qml(name: str, engine: EngineDep, viewer: ViewerDep, planning: Plannin
     kind = load_kinds()[info.kind]
     style = layer_style(kind, info.title, planning.hmc_threshold)
     text = to_qml(style, info.geometry_type, {"fid": "Feature-id", **kind.field_labels()})
-    return Response(text, media_type=QML, headers={"Content-Disposition": f'attachment; filename="{name}.qml"'})
+    return Response(
+        text, media_type=QML, headers={"Content-Disposition": f'attachment; filename="{name}.qml"'}
+    )
 
 
-@router.get("/{name}.sld", summary="SLD 1.0 style of a layer", response_class=Response,
-            responses={200: {"content": {SLD: {"schema": {"type": "string"}}}}, **NOT_FOUND})
+@router.get(
+    "/{name}.sld",
+    summary="SLD 1.0 style of a layer",
+    response_class=Response,
+    responses={200: {"content": {SLD: {"schema": {"type": "string"}}}}, **NOT_FOUND},
+)
 def layer_sld(name: str, engine: EngineDep, viewer: ViewerDep, planning: PlanningDep) -> Response:
     """The web map style of a layer as a Styled Layer Descriptor."""
     with engine.connect() as conn:
         info = get_layer(conn, name, viewer=viewer, with_versions=False)
     kind = load_kinds()[info.kind]
     text = to_sld(layer_style(kind, info.title, planning.hmc_threshold), name, info.geometry_type)
-    return Response(text, media_type=SLD, headers={"Content-Disposition": f'attachment; filename="{name}.sld"'})
+    return Response(
+        text, media_type=SLD, headers={"Content-Disposition": f'attachment; filename="{name}.sld"'}
+    )

@@ -47,16 +47,34 @@ ZoomPath = Annotated[int, Path(ge=0, le=22, description="Zoom level (tile matrix
 ColPath = Annotated[int, Path(ge=0, le=4_194_303, description="Tile column.")]
 RowPath = Annotated[int, Path(ge=0, le=4_194_303, description="Tile row (from the top).")]
 TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
-          "description": "A Mapbox Vector Tile (empty when no feature falls in the tile)"},
+    200: {
+        "content": {MVT: {"schema": {"type": "string", "format": "binary"}}},
+        "description": "A Mapbox Vector Tile (empty when no feature falls in the tile)",
+    },
     304: {"description": "Not modified (If-None-Match matched the ETag)"},
-    400: {"model": Problem, "description": "Tile outside the matrix set, or a bad filter", "content": {"application/problem+json": {}}},
-    404: {"model": Problem, "description": "No such layer or tile matrix set", "content": {"application/problem+json": {}}},
+    400: {
+        "model": Problem,
+        "description": "Tile outside the matrix set, or a bad filter",
+        "content": {"application/problem+json": {}},
+    },
+    404: {
+        "model": Problem,
+        "description": "No such layer or tile matrix set",
+        "content": {"application/problem+json": {}},
+    },
 }
 RESERVED = {"f"}
 
 
-def _etag(info: LayerInfo, tms: TileMatrixSet, z: int, x: int, y: int, filters: dict[str, str], viewer: Viewer) -> str:
+def _etag(
+    info: LayerInfo,
+    tms: TileMatrixSet,
+    z: int,
+    x: int,
+    y: int,
+    filters: dict[str, str],
+    viewer: Viewer,
+) -> str:
     key = f"{tms.id}|{info.id}|{info.version}|{info.updated_at.isoformat()}|{z}/{x}/{y}|{sorted(filters.items())}|{viewer!r}"
     return '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
 
@@ -64,12 +82,22 @@ def _etag(info: LayerInfo, tms: TileMatrixSet, z: int, x: int, y: int, filters: 
 def _matrix_set(tms_id: str) -> TileMatrixSet:
     tms = TILE_MATRIX_SETS.get(tms_id)
     if tms is None:
-        raise ApiError(404, f"unknown tile matrix set {tms_id!r}; known: {', '.join(TILE_MATRIX_SETS)}")
+        raise ApiError(
+            404, f"unknown tile matrix set {tms_id!r}; known: {', '.join(TILE_MATRIX_SETS)}"
+        )
     return tms
 
 
-def tile_response(request: Request, engine, viewer: Viewer, collection: str,  # noqa: ANN001 - Engine
-                  tms: TileMatrixSet, z: int, x: int, y: int) -> Response:
+def tile_response(
+    request: Request,
+    engine,
+    viewer: Viewer,
+    collection: str,  # noqa: ANN001 - Engine
+    tms: TileMatrixSet,
+    z: int,
+    x: int,
+    y: int,
+) -> Response:
     """The tile, or 304 when the client's copy is current.
 
     The usual request (no ``If-None-Match``) takes one round trip: the tile query also
@@ -87,7 +115,9 @@ def tile_response(request: Request, engine, viewer: Viewer, collection: str,  # 
             req = TileRequest(tms, z, x, y, layer_name=info.name, max_features=TILE_MAX_FEATURES)
             data, state = layer_tile_checked(conn, info, load_kinds()[info.kind], req, q)
             if state == (info.current_version, info.updated_at):
-                return Response(data, media_type=MVT, headers=_headers(info, tms, z, x, y, filters, viewer))
+                return Response(
+                    data, media_type=MVT, headers=_headers(info, tms, z, x, y, filters, viewer)
+                )
             forget_layer(collection, viewer)
         info = current_layer(conn, collection, viewer)
         headers = _headers(info, tms, z, x, y, filters, viewer)
@@ -98,8 +128,15 @@ def tile_response(request: Request, engine, viewer: Viewer, collection: str,  # 
     return Response(data, media_type=MVT, headers=headers)
 
 
-def _headers(info: LayerInfo, tms: TileMatrixSet, z: int, x: int, y: int, filters: dict[str, str],
-             viewer: Viewer) -> dict[str, str]:
+def _headers(
+    info: LayerInfo,
+    tms: TileMatrixSet,
+    z: int,
+    x: int,
+    y: int,
+    filters: dict[str, str],
+    viewer: Viewer,
+) -> dict[str, str]:
     """ETag and caching: public for what everyone sees, private for a signed-in viewer."""
     return {
         "ETag": _etag(info, tms, z, x, y, filters, viewer),
@@ -108,32 +145,68 @@ def _headers(info: LayerInfo, tms: TileMatrixSet, z: int, x: int, y: int, filter
     }
 
 
-@router.get("/{collection}/{z}/{x}/{y}.mvt", summary="Vector tile (WebMercatorQuad)", response_class=Response,
-            responses=TILE_RESPONSES, name="tile")
-def tile(collection: str, z: ZoomPath, x: ColPath, y: RowPath, request: Request, engine: EngineDep,
-         viewer: ViewerDep) -> Response:
+@router.get(
+    "/{collection}/{z}/{x}/{y}.mvt",
+    summary="Vector tile (WebMercatorQuad)",
+    response_class=Response,
+    responses=TILE_RESPONSES,
+    name="tile",
+)
+def tile(
+    collection: str,
+    z: ZoomPath,
+    x: ColPath,
+    y: RowPath,
+    request: Request,
+    engine: EngineDep,
+    viewer: ViewerDep,
+) -> Response:
     """A tile of a layer in WebMercatorQuad (EPSG:3857), as web maps ask for it."""
     return tile_response(request, engine, viewer, collection, WEB_MERCATOR_QUAD, z, x, y)
 
 
-@router.get("/{collection}/{tileMatrixSetId}/{z}/{x}/{y}.mvt", summary="Vector tile in a tile matrix set",
-            response_class=Response, responses=TILE_RESPONSES, name="tile_tms")
-def tile_tms(collection: str, tileMatrixSetId: str, z: ZoomPath, x: ColPath, y: RowPath,  # noqa: N803
-             request: Request, engine: EngineDep, viewer: ViewerDep) -> Response:
+@router.get(
+    "/{collection}/{tileMatrixSetId}/{z}/{x}/{y}.mvt",
+    summary="Vector tile in a tile matrix set",
+    response_class=Response,
+    responses=TILE_RESPONSES,
+    name="tile_tms",
+)
+def tile_tms(
+    collection: str,
+    tileMatrixSetId: str,
+    z: ZoomPath,
+    x: ColPath,
+    y: RowPath,  # noqa: N803
+    request: Request,
+    engine: EngineDep,
+    viewer: ViewerDep,
+) -> Response:
     """A tile in ``WebMercatorQuad`` or ``NetherlandsRDNewQuad`` (RD New, as PDOK tiles)."""
     return tile_response(request, engine, viewer, collection, _matrix_set(tileMatrixSetId), z, x, y)
 
 
-@router.get("/{collection}.json", summary="TileJSON of a layer's vector tiles", name="tilejson",
-            responses={404: TILE_RESPONSES[404]})
-def tilejson(collection: str, request: Request, engine: EngineDep, viewer: ViewerDep) -> dict[str, Any]:
+@router.get(
+    "/{collection}.json",
+    summary="TileJSON of a layer's vector tiles",
+    name="tilejson",
+    responses={404: TILE_RESPONSES[404]},
+)
+def tilejson(
+    collection: str, request: Request, engine: EngineDep, viewer: ViewerDep
+) -> dict[str, Any]:
     """TileJSON 3.0 for the WebMercatorQuad tiles: URL template, bounds, zooms, fields."""
     with read_connection(engine) as conn:
         info = current_layer(conn, collection, viewer)
     kind = load_kinds()[info.kind]
     root = str(request.base_url).rstrip("/")
-    bounds = list(lonlat_bbox(tuple(info.bbox))) if info.bbox else [-180.0, -85.0511, 180.0, 85.0511]
-    fields = {**{f.name: f.label for f in kind.fields.values()}, **{n: n for n in info.extra_fields}}
+    bounds = (
+        list(lonlat_bbox(tuple(info.bbox))) if info.bbox else [-180.0, -85.0511, 180.0, 85.0511]
+    )
+    fields = {
+        **{f.name: f.label for f in kind.fields.values()},
+        **{n: n for n in info.extra_fields},
+    }
     return {
         "tilejson": "3.0.0",
         "name": info.title,
@@ -145,7 +218,18 @@ def tilejson(collection: str, request: Request, engine: EngineDep, viewer: Viewe
         "minzoom": 0,
         "maxzoom": MAX_ZOOM_WEB,
         "bounds": bounds,
-        "center": [round((bounds[0] + bounds[2]) / 2, 6), round((bounds[1] + bounds[3]) / 2, 6), 10],
-        "vector_layers": [{"id": info.name, "description": info.title, "minzoom": 0, "maxzoom": MAX_ZOOM_WEB,
-                           "fields": fields}],
+        "center": [
+            round((bounds[0] + bounds[2]) / 2, 6),
+            round((bounds[1] + bounds[3]) / 2, 6),
+            10,
+        ],
+        "vector_layers": [
+            {
+                "id": info.name,
+                "description": info.title,
+                "minzoom": 0,
+                "maxzoom": MAX_ZOOM_WEB,
+                "fields": fields,
+            }
+        ],
     }

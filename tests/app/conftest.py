@@ -16,7 +16,6 @@ from app.main import create_app
 from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.demo import DemoOptions, load_demo_data
 from layers.importer import ImportPolicy
-
 from tests.conftest import empty_data_tables
 
 #: Test users (role, gemeente) and their fixed tokens, seeded with the demo data.
@@ -44,12 +43,26 @@ def seed_users(engine) -> None:
     with engine.begin() as conn:
         for name, (role, gemeente) in USERS.items():
             user = add_user(conn, name, role, gemeente)
-            conn.execute(ApiToken.__table__.insert().values(
-                user_id=user.id, token_hash=hash_token(TOKENS[name]), prefix=TOKENS[name][:10], description="test"))
+            conn.execute(
+                ApiToken.__table__.insert().values(
+                    user_id=user.id,
+                    token_hash=hash_token(TOKENS[name]),
+                    prefix=TOKENS[name][:10],
+                    description="test",
+                )
+            )
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-default-apps",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
 ]
 
 
@@ -98,7 +111,9 @@ class LiveServer:
 
     def __init__(self, app):
         self.port = _free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
@@ -153,7 +168,11 @@ class PageWatch:
 
     def _route(self, route):
         url = route.request.url
-        if url.startswith("http://127.0.0.1:") or url.startswith("data:") or url.startswith("blob:"):
+        if (
+            url.startswith("http://127.0.0.1:")
+            or url.startswith("data:")
+            or url.startswith("blob:")
+        ):
             if "/api/" in url:
                 self.api_calls.append(url)
             route.continue_()

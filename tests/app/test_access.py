@@ -28,7 +28,13 @@ def reservering(gemeente="GM0344", naam="Matrix", draft=False, **props):
         ring = [[5.38, 52.15], [5.382, 52.15], [5.382, 52.151], [5.38, 52.151], [5.38, 52.15]]
     doc = {
         "type": "Feature",
-        "properties": {"naam": naam, "gemeente": gemeente, "doel": "reparatiehub", "status": "zacht", **props},
+        "properties": {
+            "naam": naam,
+            "gemeente": gemeente,
+            "doel": "reparatiehub",
+            "status": "zacht",
+            **props,
+        },
         "geometry": {"type": "Polygon", "coordinates": [ring]},
     }
     if draft:
@@ -68,28 +74,56 @@ def _attempt(client, action: str, role: str):
     if action.startswith("update reservering") or action.startswith("move"):
         gem = "GM0307" if action.endswith("GM0307") and action.startswith("update") else "GM0344"
         fid = create_as(client, "provincie", reservering(gem))
-        new = reservering("GM0307" if action.startswith("move") or gem == "GM0307" else "GM0344", naam="Gewijzigd")
-        return client.put(f"{RES}/{fid}", json=new, headers=headers(role, **{"If-Match": tag_of(client, fid)}))
+        new = reservering(
+            "GM0307" if action.startswith("move") or gem == "GM0307" else "GM0344", naam="Gewijzigd"
+        )
+        return client.put(
+            f"{RES}/{fid}", json=new, headers=headers(role, **{"If-Match": tag_of(client, fid)})
+        )
     if action == "delete reservering GM0344":
         fid = create_as(client, "provincie", reservering())
-        return client.delete(f"{RES}/{fid}", headers=headers(role, **{"If-Match": tag_of(client, fid)}))
+        return client.delete(
+            f"{RES}/{fid}", headers=headers(role, **{"If-Match": tag_of(client, fid)})
+        )
     if action == "restore reservering GM0344":
         fid = create_as(client, "provincie", reservering())
-        first = client.get(f"{RES}/{fid}/history", headers=auth("provincie")).json()["versions"][0]["version_from"]
-        client.put(f"{RES}/{fid}", json=reservering(naam="Later"), headers=headers("provincie", **{"If-Match": tag_of(client, fid)}))
-        return client.post(f"{RES}/{fid}/restore?version={first}", headers=headers(role, **{"If-Match": tag_of(client, fid)}))
+        first = client.get(f"{RES}/{fid}/history", headers=auth("provincie")).json()["versions"][0][
+            "version_from"
+        ]
+        client.put(
+            f"{RES}/{fid}",
+            json=reservering(naam="Later"),
+            headers=headers("provincie", **{"If-Match": tag_of(client, fid)}),
+        )
+        return client.post(
+            f"{RES}/{fid}/restore?version={first}",
+            headers=headers(role, **{"If-Match": tag_of(client, fid)}),
+        )
     if action == "create bedrijventerrein":
         doc = {
             "type": "Feature",
-            "properties": {"naam": "Nieuw", "gemeente": "GM0344", "bruto_ha": 2, "netto_ha": 1.5, "uitgegeven_ha": 1,
-                           "uitgeefbaar_ha": 0.5, "max_milieucategorie": "3.1"},
+            "properties": {
+                "naam": "Nieuw",
+                "gemeente": "GM0344",
+                "bruto_ha": 2,
+                "netto_ha": 1.5,
+                "uitgegeven_ha": 1,
+                "uitgeefbaar_ha": 0.5,
+                "max_milieucategorie": "3.1",
+            },
             "geometry": reservering()["geometry"],
         }
-        return client.post("/api/layers/bedrijventerreinen/features", json=doc, headers=headers(role))
+        return client.post(
+            "/api/layers/bedrijventerreinen/features", json=doc, headers=headers(role)
+        )
     if action == "publish a layer":
         return client.patch("/api/layers/water", json={"published": True}, headers=headers(role))
     if action == "save a scenario spec":
-        spec = {"name": f"matrix-{role}", "base": "pbl-2023-bedrijventerreinen-40", "title": "Matrix"}
+        spec = {
+            "name": f"matrix-{role}",
+            "base": "pbl-2023-bedrijventerreinen-40",
+            "title": "Matrix",
+        }
         return client.post("/api/scenarios", json=spec, headers=headers(role))
     raise AssertionError(action)
 
@@ -104,8 +138,13 @@ def test_authorization_matrix(client, demo_engine, action, role):
     if expected >= 400:
         assert resp.headers["content-type"] == "application/problem+json"
         # nothing changed by the refused request (the set-up above is done by the province)
-        setup_rows = {"create reservering GM0344": 0, "create bedrijventerrein": 0, "publish a layer": 0,
-                      "save a scenario spec": 0, "delete reservering GM0344": 1}.get(action)
+        setup_rows = {
+            "create reservering GM0344": 0,
+            "create bedrijventerrein": 0,
+            "publish a layer": 0,
+            "save a scenario spec": 0,
+            "delete reservering GM0344": 1,
+        }.get(action)
         if setup_rows is not None:
             assert _feature_rows(demo_engine) == before + setup_rows
 
@@ -118,29 +157,49 @@ def _feature_rows(engine) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_running_scenarios_is_for_the_province(client, role):
-    resp = client.post("/api/scenarios/ruimte-voor-economie-industrie-10/runs", headers=headers(role))
-    assert resp.status_code == {"anoniem": 401, "provincie": 201, "admin": 201}.get(role, 403), resp.text
+    resp = client.post(
+        "/api/scenarios/ruimte-voor-economie-industrie-10/runs", headers=headers(role)
+    )
+    assert resp.status_code == {"anoniem": 401, "provincie": 201, "admin": 201}.get(role, 403), (
+        resp.text
+    )
 
 
 def test_gemeente_editor_cannot_change_another_gemeentes_reservering(client, demo_engine):
     fid = create_as(client, "amersfoort", reservering("GM0307", naam="Van Amersfoort"))
     before = client.get(f"{RES}/{fid}", headers=auth("provincie")).json()
     tag = tag_of(client, fid)
-    resp = client.put(f"{RES}/{fid}", json=reservering("GM0307", naam="Overgenomen"), headers=headers("utrecht", **{"If-Match": tag}))
+    resp = client.put(
+        f"{RES}/{fid}",
+        json=reservering("GM0307", naam="Overgenomen"),
+        headers=headers("utrecht", **{"If-Match": tag}),
+    )
     assert resp.status_code == 403 and "GM0344 only" in resp.json()["detail"]
-    assert client.delete(f"{RES}/{fid}", headers=headers("utrecht", **{"If-Match": tag})).status_code == 403
+    assert (
+        client.delete(f"{RES}/{fid}", headers=headers("utrecht", **{"If-Match": tag})).status_code
+        == 403
+    )
     assert client.get(f"{RES}/{fid}", headers=auth("provincie")).json() == before
     assert tag_of(client, fid) == tag
 
 
 # -- drafts on every read surface -----------------------------------------------------------------
 
-SEES_DRAFT = {"anoniem": False, "lezer": False, "utrecht": True, "amersfoort": False, "provincie": True, "admin": True}
+SEES_DRAFT = {
+    "anoniem": False,
+    "lezer": False,
+    "utrecht": True,
+    "amersfoort": False,
+    "provincie": True,
+    "admin": True,
+}
 
 
 @pytest.fixture(scope="module")
 def draft_fid(client):
-    return create_as(client, "utrecht", reservering("GM0344", naam="Concept Utrecht Circulair", draft=True))
+    return create_as(
+        client, "utrecht", reservering("GM0344", naam="Concept Utrecht Circulair", draft=True)
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -175,13 +234,22 @@ def test_scenario_runs_leave_drafts_out(client, draft_fid, demo_engine):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_unpublished_layers_only_for_the_province(client, role):
-    assert client.patch("/api/layers/water", json={"published": False}, headers=auth("provincie")).status_code == 200
+    assert (
+        client.patch(
+            "/api/layers/water", json={"published": False}, headers=auth("provincie")
+        ).status_code
+        == 200
+    )
     try:
         h = headers(role)
         sees = role in ("provincie", "admin")
         names = [lyr["name"] for lyr in client.get("/api/layers", headers=h).json()["layers"]]
         assert ("water" in names) == sees
-        for url in ("/api/layers/water", "/api/layers/water/features", "/api/layers/water/download?format=gpkg"):
+        for url in (
+            "/api/layers/water",
+            "/api/layers/water/features",
+            "/api/layers/water/download?format=gpkg",
+        ):
             assert client.get(url, headers=h).status_code == (200 if sees else 404), url
         assert ("Water (synthetische demodata)" in client.get("/kaart", headers=h).text) == sees
     finally:
@@ -193,12 +261,19 @@ def test_unpublished_layers_only_for_the_province(client, role):
 
 def test_restore_gives_back_exactly_the_earlier_state(client):
     rd = {"crs": "http://www.opengis.net/def/crs/EPSG/0/28992"}
-    fid = create_as(client, "utrecht", reservering(naam="Eerste versie", planreferentie="Visie 2040"))
+    fid = create_as(
+        client, "utrecht", reservering(naam="Eerste versie", planreferentie="Visie 2040")
+    )
     original = client.get(f"{RES}/{fid}", params=rd, headers=auth("utrecht")).json()
     changed = reservering(naam="Tweede versie", status="hard")
     changed["geometry"]["coordinates"][0][1] = [5.103, 52.08]
     tag = client.get(f"{RES}/{fid}", headers=auth("utrecht")).headers["etag"]
-    assert client.put(f"{RES}/{fid}", json=changed, headers={**auth("utrecht"), "If-Match": tag}).status_code == 200
+    assert (
+        client.put(
+            f"{RES}/{fid}", json=changed, headers={**auth("utrecht"), "If-Match": tag}
+        ).status_code
+        == 200
+    )
 
     hist = client.get(f"{RES}/{fid}/history", params=rd, headers=auth("utrecht")).json()["versions"]
     assert [v["change"] for v in hist] == ["create", "update"]
@@ -207,7 +282,10 @@ def test_restore_gives_back_exactly_the_earlier_state(client):
     assert hist[1]["feature"]["properties"]["naam"] == "Tweede versie"
 
     tag = client.get(f"{RES}/{fid}", headers=auth("utrecht")).headers["etag"]
-    resp = client.post(f"{RES}/{fid}/restore?version={hist[0]['version_from']}", headers={**auth("utrecht"), "If-Match": tag})
+    resp = client.post(
+        f"{RES}/{fid}/restore?version={hist[0]['version_from']}",
+        headers={**auth("utrecht"), "If-Match": tag},
+    )
     assert resp.status_code == 200, resp.text
     restored = client.get(f"{RES}/{fid}", params=rd, headers=auth("utrecht")).json()
     assert restored["properties"] == original["properties"]
@@ -218,10 +296,20 @@ def test_restore_gives_back_exactly_the_earlier_state(client):
 
 def test_a_deleted_feature_can_be_restored(client):
     fid = create_as(client, "provincie", reservering(naam="Weg en terug"))
-    first = client.get(f"{RES}/{fid}/history", headers=auth("provincie")).json()["versions"][0]["version_from"]
-    assert client.delete(f"{RES}/{fid}", headers={**auth("provincie"), "If-Match": tag_of(client, fid)}).status_code == 204
+    first = client.get(f"{RES}/{fid}/history", headers=auth("provincie")).json()["versions"][0][
+        "version_from"
+    ]
+    assert (
+        client.delete(
+            f"{RES}/{fid}", headers={**auth("provincie"), "If-Match": tag_of(client, fid)}
+        ).status_code
+        == 204
+    )
     assert client.get(f"{RES}/{fid}").status_code == 404
-    assert client.post(f"{RES}/{fid}/restore?version={first}", headers=auth("provincie")).status_code == 200
+    assert (
+        client.post(f"{RES}/{fid}/restore?version={first}", headers=auth("provincie")).status_code
+        == 200
+    )
     assert client.get(f"{RES}/{fid}").json()["properties"]["naam"] == "Weg en terug"
 
 
@@ -237,7 +325,11 @@ def test_two_concurrent_writers_one_wins_the_other_gets_412(client, demo_engine)
     def write(name):
         with TestClient(client.app) as c:
             barrier.wait()
-            r = c.put(f"{RES}/{fid}", json=reservering(naam=name), headers={**auth("provincie"), "If-Match": tag})
+            r = c.put(
+                f"{RES}/{fid}",
+                json=reservering(naam=name),
+                headers={**auth("provincie"), "If-Match": tag},
+            )
             results[name] = r.status_code
 
     threads = [threading.Thread(target=write, args=(n,)) for n in ("Schrijver A", "Schrijver B")]
@@ -274,7 +366,11 @@ def test_revoked_and_expired_tokens_are_refused(client, demo_engine):
     assert client.post(RES, json=reservering(), headers=h).status_code == 401
     with demo_engine.begin() as conn:
         token2, record2 = create_token(conn, "utrecht", expires_days=1)
-        conn.execute(update(ApiToken).where(ApiToken.id == record2.id).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        conn.execute(
+            update(ApiToken)
+            .where(ApiToken.id == record2.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     resp = client.get("/api/layers", headers={"Authorization": f"Bearer {token2}"})
     assert resp.status_code == 401 and resp.headers["www-authenticate"].startswith("Bearer")
 
@@ -290,7 +386,12 @@ def test_write_rate_limit(demo_engine):
     with TestClient(make_app(demo_engine)) as c:
         c.app.state.rate_limiter.capacity = 3.0
         c.app.state.rate_limiter.per_second = 0.01
-        codes = [c.post(RES, json=reservering(naam=f"snel {i}"), headers=auth("amersfoort") | {}).status_code for i in range(5)]
+        codes = [
+            c.post(
+                RES, json=reservering(naam=f"snel {i}"), headers=auth("amersfoort") | {}
+            ).status_code
+            for i in range(5)
+        ]
     # amersfoort may not write GM0344 (403), but every write counts: the 4th is refused with 429
     assert codes[:3] == [403, 403, 403] and codes[3:] == [429, 429]
 
@@ -322,12 +423,24 @@ def test_browser_session_shows_drafts_on_maps_but_cannot_write(client, draft_fid
         assert "Concept Utrecht Circulair" not in browser.get("/kaart/gemeente/GM0344").text
         bad = browser.post("/inloggen", data={"token": "rc_nope"}, follow_redirects=False)
         assert bad.status_code == 401 and "onbekend" in bad.text
-        foreign = browser.post("/inloggen", data={"token": TOKENS["utrecht"]}, headers={"Origin": "http://evil.example"})
+        foreign = browser.post(
+            "/inloggen",
+            data={"token": TOKENS["utrecht"]},
+            headers={"Origin": "http://evil.example"},
+        )
         assert foreign.status_code == 403
-        ok = browser.post("/inloggen", data={"token": TOKENS["utrecht"], "next": "/kaart/gemeente/GM0344"}, follow_redirects=False)
+        ok = browser.post(
+            "/inloggen",
+            data={"token": TOKENS["utrecht"], "next": "/kaart/gemeente/GM0344"},
+            follow_redirects=False,
+        )
         assert ok.status_code == 303 and ok.headers["location"] == "/kaart/gemeente/GM0344"
         cookie = ok.headers["set-cookie"]
-        assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower() and TOKENS["utrecht"] not in cookie
+        assert (
+            "httponly" in cookie.lower()
+            and "samesite=strict" in cookie.lower()
+            and TOKENS["utrecht"] not in cookie
+        )
         assert "Concept Utrecht Circulair" in browser.get("/kaart/gemeente/GM0344").text
         assert browser.get(f"{RES}/{draft_fid}").status_code == 200
         # a session reads; writing (also cross-site) needs the bearer token itself

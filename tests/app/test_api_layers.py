@@ -12,7 +12,6 @@ from sqlalchemy import text
 
 from layers.store import read_features
 from spatial.crs import RD_NEW, WGS84, reproject
-
 from tests.app.conftest import TOKEN
 from tests.helpers import table_counts
 
@@ -52,7 +51,13 @@ def test_features_default_crs84(client):
     assert resp.headers["content-crs"] == f"<{CRS84_URI}>"
     fc = resp.json()
     assert fc["numberReturned"] == 26 and len(fc["features"]) == 26
-    xy = np.array([c for f in fc["features"] for c in shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))])
+    xy = np.array(
+        [
+            c
+            for f in fc["features"]
+            for c in shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
+        ]
+    )
     assert (xy[:, 0] > 4.7).all() and (xy[:, 0] < 5.7).all()
     assert (xy[:, 1] > 51.8).all() and (xy[:, 1] < 52.4).all()
 
@@ -60,7 +65,8 @@ def test_features_default_crs84(client):
 def test_bbox_in_rd_returns_rd_and_matches_an_independent_selection(client, demo_engine):
     bbox = (130_000.0, 450_000.0, 140_000.0, 460_000.0)
     url = (
-        "/api/layers/gemeenten/features?bbox=" + ",".join(f"{v:.0f}" for v in bbox)
+        "/api/layers/gemeenten/features?bbox="
+        + ",".join(f"{v:.0f}" for v in bbox)
         + f"&bbox-crs={RD_URI}&crs={RD_URI}&limit=100"
     )
     resp = client.get(url)
@@ -69,14 +75,22 @@ def test_bbox_in_rd_returns_rd_and_matches_an_independent_selection(client, demo
     with demo_engine.connect() as conn:
         ff = read_features(conn, "gemeenten")
     box = shapely.box(*bbox)
-    expected = {s for s, g in zip(ff.properties["statcode"], ff.geometries, strict=True) if g.intersects(box)}
+    expected = {
+        s
+        for s, g in zip(ff.properties["statcode"], ff.geometries, strict=True)
+        if g.intersects(box)
+    }
     assert got == expected and len(got) >= 2
-    x, y = shapely.get_coordinates(shapely.geometry.shape(resp.json()["features"][0]["geometry"]))[0]
+    x, y = shapely.get_coordinates(shapely.geometry.shape(resp.json()["features"][0]["geometry"]))[
+        0
+    ]
     assert 100_000 < x < 200_000 and 400_000 < y < 500_000
 
 
 def test_crs84_bbox_and_coordinates_agree_with_rd(client):
-    rd = client.get(f"/api/layers/bedrijventerreinen/features?crs={RD_URI}&limit=1").json()["features"][0]
+    rd = client.get(f"/api/layers/bedrijventerreinen/features?crs={RD_URI}&limit=1").json()[
+        "features"
+    ][0]
     ll = client.get(f"/api/layers/bedrijventerreinen/features/{rd['id']}").json()
     a = shapely.geometry.shape(rd["geometry"])
     b = reproject(np.array([shapely.geometry.shape(ll["geometry"])]), WGS84, RD_NEW)[0]
@@ -84,22 +98,37 @@ def test_crs84_bbox_and_coordinates_agree_with_rd(client):
 
 
 def test_etrs89_is_lat_lon(client):
-    resp = client.get("/api/layers/gemeenten/features?crs=http://www.opengis.net/def/crs/EPSG/0/4258&limit=1")
-    lat, lon = shapely.get_coordinates(shapely.geometry.shape(resp.json()["features"][0]["geometry"]))[0]
+    resp = client.get(
+        "/api/layers/gemeenten/features?crs=http://www.opengis.net/def/crs/EPSG/0/4258&limit=1"
+    )
+    lat, lon = shapely.get_coordinates(
+        shapely.geometry.shape(resp.json()["features"][0]["geometry"])
+    )[0]
     assert 51.8 < lat < 52.4 and 4.7 < lon < 5.7
 
 
 def test_gemeente_and_property_filters(client, demo_engine):
     with demo_engine.connect() as conn:
-        n_hard = conn.execute(text(
-            "SELECT count(*) FROM features f JOIN layers l ON l.id = f.layer_id WHERE l.name = 'reserveringen' "
-            "AND f.version_to IS NULL AND f.gemeente = 'GM0344' AND f.properties->>'status' = 'hard'"
-        )).scalar_one()
-    fc = client.get("/api/layers/reserveringen/features?gemeente=GM0344&status=hard&limit=500").json()
+        n_hard = conn.execute(
+            text(
+                "SELECT count(*) FROM features f JOIN layers l ON l.id = f.layer_id WHERE l.name = 'reserveringen' "
+                "AND f.version_to IS NULL AND f.gemeente = 'GM0344' AND f.properties->>'status' = 'hard'"
+            )
+        ).scalar_one()
+    fc = client.get(
+        "/api/layers/reserveringen/features?gemeente=GM0344&status=hard&limit=500"
+    ).json()
     assert fc["numberReturned"] == n_hard
-    assert all(f["properties"]["status"] == "hard" and f["properties"]["gemeente"] == "GM0344" for f in fc["features"])
-    water = client.get("/api/layers/bedrijventerreinen/features?ontsluiting_water=true&limit=1000").json()
-    assert water["numberReturned"] > 0 and all(f["properties"]["ontsluiting_water"] for f in water["features"])
+    assert all(
+        f["properties"]["status"] == "hard" and f["properties"]["gemeente"] == "GM0344"
+        for f in fc["features"]
+    )
+    water = client.get(
+        "/api/layers/bedrijventerreinen/features?ontsluiting_water=true&limit=1000"
+    ).json()
+    assert water["numberReturned"] > 0 and all(
+        f["properties"]["ontsluiting_water"] for f in water["features"]
+    )
     problem(client.get("/api/layers/reserveringen/features?kleur=rood"), 400)
 
 
@@ -133,12 +162,20 @@ def test_bad_reads_get_problem_json(client, url, status):
 
 def _feature(**props):
     base = {
-        "naam": "Testreservering", "gemeente": "GM0344", "doel": "reparatiehub", "status": "zacht",
-        "geldig_van": "2026-01-01", "geldig_tot": "2030-12-31",
+        "naam": "Testreservering",
+        "gemeente": "GM0344",
+        "doel": "reparatiehub",
+        "status": "zacht",
+        "geldig_van": "2026-01-01",
+        "geldig_tot": "2030-12-31",
     }
     base.update(props)
     ring = [[5.10, 52.08], [5.102, 52.08], [5.102, 52.081], [5.10, 52.081], [5.10, 52.08]]
-    return {"type": "Feature", "properties": base, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    return {
+        "type": "Feature",
+        "properties": base,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
 
 
 @pytest.mark.parametrize(
@@ -147,17 +184,39 @@ def _feature(**props):
         (_feature(), {}, 401, "bearer token"),
         (_feature(), {"Authorization": "Bearer wrong-token-xxxxxxxxxxxx"}, 401, "not valid"),
         (
-            {**_feature(), "geometry": {"type": "Polygon", "coordinates": [[[5.10, 52.08], [5.11, 52.09], [5.11, 52.08], [5.10, 52.09], [5.10, 52.08]]]}},
-            AUTH, 422, "Self-intersection",
+            {
+                **_feature(),
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[5.10, 52.08], [5.11, 52.09], [5.11, 52.08], [5.10, 52.09], [5.10, 52.08]]
+                    ],
+                },
+            },
+            AUTH,
+            422,
+            "Self-intersection",
         ),
-        ({**_feature(), "geometry": {"type": "Point", "coordinates": [4.30, 51.90]}}, AUTH, 422, "outside the work area"),
-        ({**_feature(), "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0]]]}}, AUTH, 422, "geometry"),
+        (
+            {**_feature(), "geometry": {"type": "Point", "coordinates": [4.30, 51.90]}},
+            AUTH,
+            422,
+            "outside the work area",
+        ),
+        (
+            {**_feature(), "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0]]]}},
+            AUTH,
+            422,
+            "geometry",
+        ),
         (_feature(status="misschien"), AUTH, 422, "status"),
         (_feature(kleur="rood"), AUTH, 422, "kleur"),
         ({"type": "FeatureCollection", "features": []}, AUTH, 422, "GeoJSON Feature"),
     ],
 )
-def test_bad_writes_are_refused_and_write_nothing(client, demo_engine, body, headers, status, needle):
+def test_bad_writes_are_refused_and_write_nothing(
+    client, demo_engine, body, headers, status, needle
+):
     before = table_counts(demo_engine)
     resp = client.post("/api/layers/reserveringen/features", json=body, headers=headers)
     body = problem(resp, status)
@@ -170,10 +229,24 @@ def test_bad_writes_are_refused_and_write_nothing(client, demo_engine, body, hea
 def test_media_type_size_and_json_errors(client, demo_engine):
     before = table_counts(demo_engine)
     url = "/api/layers/reserveringen/features"
-    problem(client.post(url, content=json.dumps(_feature()), headers={**AUTH, "Content-Type": "text/plain"}), 415)
-    problem(client.post(url, content=b"{not json", headers={**AUTH, "Content-Type": "application/json"}), 400)
-    big = json.dumps({**_feature(), "properties": {**_feature()["properties"], "doel": "x" * 60_000_000}})
-    problem(client.post(url, content=big, headers={**AUTH, "Content-Type": "application/json"}), 413)
+    problem(
+        client.post(
+            url, content=json.dumps(_feature()), headers={**AUTH, "Content-Type": "text/plain"}
+        ),
+        415,
+    )
+    problem(
+        client.post(
+            url, content=b"{not json", headers={**AUTH, "Content-Type": "application/json"}
+        ),
+        400,
+    )
+    big = json.dumps(
+        {**_feature(), "properties": {**_feature()["properties"], "doel": "x" * 60_000_000}}
+    )
+    problem(
+        client.post(url, content=big, headers={**AUTH, "Content-Type": "application/json"}), 413
+    )
     assert table_counts(demo_engine) == before
 
 
@@ -187,7 +260,9 @@ def test_create_update_delete_with_versions(client, demo_engine):
     got = client.get(f"{url}/{fid}?crs={RD_URI}").json()
     assert got["properties"]["status"] == "zacht"
     area = shapely.geometry.shape(got["geometry"]).area
-    expected = reproject(np.array([shapely.geometry.shape(_feature()["geometry"])]), WGS84, RD_NEW)[0].area
+    expected = reproject(np.array([shapely.geometry.shape(_feature()["geometry"])]), WGS84, RD_NEW)[
+        0
+    ].area
     assert area == pytest.approx(expected, rel=1e-6)
 
     updated = _feature(status="hard", planreferentie="Omgevingsplan Utrecht")
@@ -200,7 +275,9 @@ def test_create_update_delete_with_versions(client, demo_engine):
         old = read_features(conn, "reserveringen", version=before + 1)
     assert old.properties.loc[old.fids == fid, "status"].item() == "zacht"
 
-    problem(client.delete(f"{url}/{fid}", headers={**AUTH, "If-Match": tag}), 412)  # stale: it was updated
+    problem(
+        client.delete(f"{url}/{fid}", headers={**AUTH, "If-Match": tag}), 412
+    )  # stale: it was updated
     tag = client.get(f"{url}/{fid}").headers["etag"]
     assert client.delete(f"{url}/{fid}", headers={**AUTH, "If-Match": tag}).status_code == 204
     problem(client.get(f"{url}/{fid}"), 404)
@@ -210,8 +287,15 @@ def test_create_update_delete_with_versions(client, demo_engine):
 
 def test_rd_input_via_content_crs(client):
     feat = _feature()
-    feat["geometry"] = {"type": "Polygon", "coordinates": [[[136000, 456000], [136100, 456000], [136100, 456100], [136000, 456000]]]}
-    resp = client.post("/api/layers/reserveringen/features", json=feat, headers={**AUTH, "Content-Crs": f"<{RD_URI}>"})
+    feat["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[136000, 456000], [136100, 456000], [136100, 456100], [136000, 456000]]],
+    }
+    resp = client.post(
+        "/api/layers/reserveringen/features",
+        json=feat,
+        headers={**AUTH, "Content-Crs": f"<{RD_URI}>"},
+    )
     assert resp.status_code == 201, resp.text
     fid = resp.json()["id"]
     got = client.get(f"/api/layers/reserveringen/features/{fid}?crs={RD_URI}").json()
@@ -226,6 +310,8 @@ def test_downloads_open_in_gdal(client, tmp_path, fmt):
     path = tmp_path / f"gemeenten.{'zip' if fmt == 'shp' else fmt}"
     path.write_bytes(resp.content)
     target = f"/vsizip/{path}/gemeenten.shp" if fmt == "shp" else str(path)
-    info = subprocess.run(["ogrinfo", "-so", "-al", target], capture_output=True, text=True, check=True)
+    info = subprocess.run(
+        ["ogrinfo", "-so", "-al", target], capture_output=True, text=True, check=True
+    )
     assert "Feature Count: 26" in info.stdout
     assert "ERROR" not in info.stderr

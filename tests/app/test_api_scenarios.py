@@ -6,7 +6,6 @@ import csv
 import io
 
 import pytest
-import rasterio
 from rasterio.io import MemoryFile
 from sqlalchemy import text
 
@@ -26,12 +25,19 @@ def run_id(client):
 
 def _counts(engine):
     with engine.connect() as conn:
-        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ("scenario_specs", "scenario_runs", "layers")}
+        return {
+            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("scenario_specs", "scenario_runs", "layers")
+        }
 
 
 def test_presets_listed(client):
     names = {p["name"] for p in client.get("/api/scenarios").json()["presets"]}
-    assert {PRESET, "ruimte-voor-economie-industrie-10", "ruimte-voor-economie-industrie-15"} <= names
+    assert {
+        PRESET,
+        "ruimte-voor-economie-industrie-10",
+        "ruimte-voor-economie-industrie-15",
+    } <= names
 
 
 def test_run_result_is_consistent(client, run_id):
@@ -70,7 +76,10 @@ def test_rasters_are_geotiffs_in_rd(client, run_id, name):
 def test_compare_and_indicators(client, run_id):
     cmp = client.get(f"/api/runs/compare?a={run_id}&b={run_id}").json()
     assert cmp  # same run: every difference is zero
-    assert all(abs(v) < 1e-9 for v in _numbers(cmp.get("totals", {}).get("difference", cmp.get("totals", {}))))
+    assert all(
+        abs(v) < 1e-9
+        for v in _numbers(cmp.get("totals", {}).get("difference", cmp.get("totals", {})))
+    )
     ind = client.get("/api/indicators").json()
     assert 0 <= ind["hmc_benutting"]["pct"] <= 100
     assert ind["landgebruik"]["total_ha"] > 150_000
@@ -88,22 +97,49 @@ def _numbers(obj):
 def test_invalid_spec_lists_every_problem_and_stores_nothing(client, demo_engine):
     before = _counts(demo_engine)
     spec = {
-        "name": "kapot", "title": "Kapot", "base_year": 2030, "horizon_year": 2025,
+        "name": "kapot",
+        "title": "Kapot",
+        "base_year": 2030,
+        "horizon_year": 2025,
         "layers": {"gemeenten": "bestaat_niet", "bedrijventerreinen": "bedrijventerreinen"},
-        "demand": {"basis": "bruto", "categories": [{"name": "bedrijventerreinen", "growth_pct": 40}]},
-        "allocation": {"cell_size_m": 0, "criteria": [{"name": "x", "type": "proximity", "weight": -1, "max_distance_m": 100, "layers": ["bedrijventerreinen"]}]},
+        "demand": {
+            "basis": "bruto",
+            "categories": [{"name": "bedrijventerreinen", "growth_pct": 40}],
+        },
+        "allocation": {
+            "cell_size_m": 0,
+            "criteria": [
+                {
+                    "name": "x",
+                    "type": "proximity",
+                    "weight": -1,
+                    "max_distance_m": 100,
+                    "layers": ["bedrijventerreinen"],
+                }
+            ],
+        },
     }
     resp = client.post("/api/scenarios", json=spec, headers=AUTH)
     assert resp.status_code == 422 and resp.headers["content-type"] == "application/problem+json"
     locs = [".".join(map(str, e["loc"])) for e in resp.json()["errors"]]
     text_ = " ".join(locs) + " ".join(e["message"] for e in resp.json()["errors"])
-    assert "horizon" in text_ and "bestaat_niet" in text_ and "cell_size_m" in text_ and "weight" in text_
+    assert (
+        "horizon" in text_
+        and "bestaat_niet" in text_
+        and "cell_size_m" in text_
+        and "weight" in text_
+    )
     assert _counts(demo_engine) == before
     assert client.post("/api/scenarios", json=spec).status_code == 401
 
 
 def test_unknown_things_are_404(client):
-    for url in ("/api/runs/999999", "/api/runs/999999/table.csv", "/scenario/999999", "/api/scenarios/onbekend"):
+    for url in (
+        "/api/runs/999999",
+        "/api/runs/999999/table.csv",
+        "/scenario/999999",
+        "/api/scenarios/onbekend",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post("/api/scenarios/onbekend/runs", headers=AUTH).status_code == 404
 
@@ -119,7 +155,10 @@ def test_scenario_map_in_browser(page, live_server, run_id):
     pg = open_map(page, f"{live_server.url}/kaart/scenario/{run_id}")
     legend = pg.locator(".rc-legend").inner_text()
     assert "Tekort" in legend and "Overschot" in legend
-    names = [s.strip() for s in pg.locator(".leaflet-control-layers-overlays label span").all_inner_texts()]
+    names = [
+        s.strip()
+        for s in pg.locator(".leaflet-control-layers-overlays label span").all_inner_texts()
+    ]
     assert any(n.startswith("Balans per gemeente") for n in names)
     assert any(n.startswith("Toegewezen nieuwe ruimte") for n in names)
     assert page.errors == [] and page.outside == []
@@ -127,9 +166,13 @@ def test_scenario_map_in_browser(page, live_server, run_id):
 
 @pytest.mark.slow
 def test_two_runs_side_by_side(page, live_server, run_id, client):
-    other = client.post("/api/scenarios/ruimte-voor-economie-industrie-15/runs", headers=AUTH).json()["id"]
+    other = client.post(
+        "/api/scenarios/ruimte-voor-economie-industrie-15/runs", headers=AUTH
+    ).json()["id"]
     page.page.goto(f"{live_server.url}/kaart/scenario/{run_id}?vergelijk={other}")
-    page.page.wait_for_function("() => document.querySelectorAll('.leaflet-container').length === 2")
+    page.page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-container').length === 2"
+    )
     page.page.wait_for_timeout(500)
     titles = page.page.locator(".rc-title").all_inner_texts()
     assert titles == [f"Run {run_id}: {PRESET}", f"Run {other}: ruimte-voor-economie-industrie-15"]

@@ -14,13 +14,18 @@ pytestmark = pytest.mark.slow
 
 def open_map(page, url: str):
     page.page.goto(url)
-    page.page.wait_for_function("() => window.L && document.querySelectorAll('.leaflet-overlay-pane path').length > 0")
+    page.page.wait_for_function(
+        "() => window.L && document.querySelectorAll('.leaflet-overlay-pane path').length > 0"
+    )
     page.page.wait_for_timeout(300)
     return page.page
 
 
 def overlay_names(pg) -> list[str]:
-    return [s.strip() for s in pg.locator(".leaflet-control-layers-overlays label span").all_inner_texts()]
+    return [
+        s.strip()
+        for s in pg.locator(".leaflet-control-layers-overlays label span").all_inner_texts()
+    ]
 
 
 def test_kaart_renders_offline_with_every_layer(page, live_server, demo_engine):
@@ -79,14 +84,22 @@ def test_large_layer_loads_as_vector_tiles(page, live_server):
     # vestigingen (3,343 points) is above the embed limit of this server (500): not in the page,
     # drawn from vector tiles (/tiles/vestigingen/{z}/{x}/{y}.mvt) when switched on.
     assert '"vestigingen"' in html and "Vestigingen" in html and "/tiles/vestigingen/" in html
-    pg.locator(".leaflet-control-layers-overlays label", has_text="Vestigingen").locator("input").check()
-    pg.wait_for_function("() => document.querySelectorAll('.leaflet-tile-container path').length > 1000")
+    pg.locator(".leaflet-control-layers-overlays label", has_text="Vestigingen").locator(
+        "input"
+    ).check()
+    pg.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-tile-container path').length > 1000"
+    )
     assert any(re.search(r"/tiles/vestigingen/\d+/\d+/\d+\.mvt$", u) for u in tiles)
     # Styled from the shared style definitions: milieucategorie colours on the points.
-    fills = pg.evaluate("() => [...document.querySelectorAll('.leaflet-tile-container path')].map(p => p.getAttribute('fill'))")
+    fills = pg.evaluate(
+        "() => [...document.querySelectorAll('.leaflet-tile-container path')].map(p => p.getAttribute('fill'))"
+    )
     assert "#f16913" in fills or "#fd8d3c" in fills
     # A click on a point opens its popup with Dutch labels.
-    pg.evaluate("""() => { for (const k in window) { if (window[k] instanceof L.Map) { window[k].setView([52.09, 5.12], 14); return; } } }""")
+    pg.evaluate(
+        """() => { for (const k in window) { if (window[k] instanceof L.Map) { window[k].setView([52.09, 5.12], 14); return; } } }"""
+    )
     pg.wait_for_timeout(1500)
     x, y = pg.evaluate("""() => {
         const map = document.querySelector('.leaflet-container').getBoundingClientRect();
@@ -113,7 +126,9 @@ def test_gemeente_map_zooms_to_the_gemeente(page, live_server):
     assert any(n.startswith("Gemeente Amersfoort") for n in names)
     assert any("HMC-bedrijventerreinen" in n for n in names)
     assert pg.locator(".rc-title").inner_text().startswith("Reserveringen gemeente Amersfoort")
-    zoom = pg.evaluate("() => { for (const k in window) { if (window[k] instanceof L.Map) return window[k].getZoom(); } }")
+    zoom = pg.evaluate(
+        "() => { for (const k in window) { if (window[k] instanceof L.Map) return window[k].getZoom(); } }"
+    )
     assert zoom >= 11
     assert page.errors == [] and page.outside == []
 

@@ -28,7 +28,9 @@ def own_cluster():
     """A PostGIS cluster of this module alone, so that it can be stopped and started."""
     base = Path(tempfile.mkdtemp(prefix="ruimte-restart-", dir="/tmp"))
     base.chmod(0o755)
-    cluster = LocalCluster(LocalDatabaseSettings(_env_file=None, data_dir=base / "pgdata", port=_free_port()))
+    cluster = LocalCluster(
+        LocalDatabaseSettings(_env_file=None, data_dir=base / "pgdata", port=_free_port())
+    )
     url = cluster.up()
     migrate(url)
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -48,7 +50,12 @@ def _feature(i: int) -> dict:
     ring = [[x, y], [x + 0.0008, y], [x + 0.0008, y + 0.0006], [x, y + 0.0006], [x, y]]
     return {
         "type": "Feature",
-        "properties": {"naam": f"Last {i}", "gemeente": "GM0344", "doel": "test", "status": "zacht"},
+        "properties": {
+            "naam": f"Last {i}",
+            "gemeente": "GM0344",
+            "doel": "test",
+            "status": "zacht",
+        },
         "geometry": {"type": "Polygon", "coordinates": [ring]},
     }
 
@@ -67,7 +74,11 @@ def test_database_restart_under_load(own_cluster):
             i = k * 10_000
             with httpx.Client(timeout=30) as c:
                 while not stop.is_set():
-                    r = c.post(f"{base}/api/layers/reserveringen/features", json=_feature(i), headers=auth("provincie"))
+                    r = c.post(
+                        f"{base}/api/layers/reserveringen/features",
+                        json=_feature(i),
+                        headers=auth("provincie"),
+                    )
                     with lock:
                         codes[r.status_code] = codes.get(r.status_code, 0) + 1
                         if r.status_code == 201:
@@ -80,13 +91,17 @@ def test_database_restart_under_load(own_cluster):
         def reader() -> None:
             with httpx.Client(timeout=30) as c:
                 while not stop.is_set():
-                    r = c.get(f"{base}/api/layers/bedrijventerreinen/features?limit=50&bbox=5.0,52.0,5.2,52.2")
+                    r = c.get(
+                        f"{base}/api/layers/bedrijventerreinen/features?limit=50&bbox=5.0,52.0,5.2,52.2"
+                    )
                     with lock:
                         codes[r.status_code] = codes.get(r.status_code, 0) + 1
                     if r.status_code == 503:
                         time.sleep(0.05)
 
-        threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)] + [threading.Thread(target=reader)]
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)] + [
+            threading.Thread(target=reader)
+        ]
         for t in threads:
             t.start()
         time.sleep(3)
@@ -104,10 +119,16 @@ def test_database_restart_under_load(own_cluster):
         with httpx.Client(timeout=10) as c:
             up = c.get(f"{base}/readyz")
             after = c.get(f"{base}/api/layers/gemeenten/features?limit=1")
-            missing = [fid for fid in acknowledged if c.get(f"{base}/api/layers/reserveringen/features/{fid}").status_code != 200]
+            missing = [
+                fid
+                for fid in acknowledged
+                if c.get(f"{base}/api/layers/reserveringen/features/{fid}").status_code != 200
+            ]
 
     assert down.status_code == 503 and down.json()["database"] == "unreachable"
-    assert outage.status_code == 503 and outage.headers["content-type"] == "application/problem+json"
+    assert (
+        outage.status_code == 503 and outage.headers["content-type"] == "application/problem+json"
+    )
     assert up.status_code == 200 and after.status_code == 200
     assert codes.get(500, 0) == 0 and set(codes) <= {200, 201, 503}, codes
     assert codes.get(503, 0) > 0 and codes.get(201, 0) > 0
@@ -121,9 +142,13 @@ def test_graceful_shutdown_finishes_running_requests(own_cluster):
     server.server.config.timeout_graceful_shutdown = 30
     result: dict[str, int] = {}
     with server:
+
         def run() -> None:
             with httpx.Client(timeout=60) as c:
-                r = c.post(f"{server.url}/api/scenarios/ruimte-voor-economie-industrie-10/runs", headers=auth("provincie"))
+                r = c.post(
+                    f"{server.url}/api/scenarios/ruimte-voor-economie-industrie-10/runs",
+                    headers=auth("provincie"),
+                )
                 result["status"] = r.status_code
 
         t = threading.Thread(target=run)

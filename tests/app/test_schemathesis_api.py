@@ -27,14 +27,21 @@ def api_operations(demo_engine):
         .include(path_regex=r"^/(api|healthz|readyz)")
         .exclude(path_regex=r"/runs$")  # scenario runs take seconds each
     )
-    ops = {f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in schema.get_all_operations())}
+    ops = {
+        f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in schema.get_all_operations())
+    }
     return app, ops
 
 
 def test_every_api_operation_is_fuzzed(api_operations):
     _, ops = api_operations
-    assert {"GET /api/layers/{name}/features", "POST /api/layers/{name}/features", "PUT /api/layers/{name}/features/{fid}",
-            "POST /api/scenarios", "GET /api/runs/{run_id}"} <= set(ops)
+    assert {
+        "GET /api/layers/{name}/features",
+        "POST /api/layers/{name}/features",
+        "PUT /api/layers/{name}/features/{fid}",
+        "POST /api/scenarios",
+        "GET /api/runs/{run_id}",
+    } <= set(ops)
 
 
 @pytest.mark.slow
@@ -48,8 +55,13 @@ def test_no_server_errors(api_operations, role):
         for name, operation in sorted(ops.items()):
 
             @given(case=operation.as_strategy())
-            @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=MAX_EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             def check(case, name=name):
                 case.headers = {**(case.headers or {}), **headers(role)}
                 try:

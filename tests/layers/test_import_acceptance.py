@@ -15,7 +15,15 @@ pytestmark = pytest.mark.shared_data
 def test_real_gemeenten_import_area_and_gpkg_export(ruimte, db, shared_data, tmp_path):
     src = shared_data / "cbs_gemeenten_provincie_utrecht_2025.gpkg"
     proc = ruimte(
-        "layers", "import", src, "--source-layer", "gemeente_2025_utrecht", "--kind", "gemeenten", "--name", "gemeenten",
+        "layers",
+        "import",
+        src,
+        "--source-layer",
+        "gemeente_2025_utrecht",
+        "--kind",
+        "gemeenten",
+        "--name",
+        "gemeenten",
         check=True,
     )
     assert "imported 26 feature(s)" in proc.stdout
@@ -33,7 +41,9 @@ def test_real_gemeenten_import_area_and_gpkg_export(ruimte, db, shared_data, tmp
 
     out = tmp_path / "gemeenten.gpkg"
     ruimte("layers", "export", "gemeenten", "--format", "gpkg", "--output", out, check=True)
-    info = subprocess.run(["ogrinfo", "-so", "-al", str(out)], capture_output=True, text=True, check=True)
+    info = subprocess.run(
+        ["ogrinfo", "-so", "-al", str(out)], capture_output=True, text=True, check=True
+    )
     assert "Feature Count: 26" in info.stdout
     assert 'ID["EPSG",28992]' in info.stdout
     assert "Warning" not in info.stderr and "ERROR" not in info.stderr, info.stderr
@@ -41,14 +51,27 @@ def test_real_gemeenten_import_area_and_gpkg_export(ruimte, db, shared_data, tmp
 
 def test_natura2000_imports_as_constraints(ruimte, db, shared_data):
     proc = ruimte(
-        "layers", "import", shared_data / "natura2000_provincie_utrecht_5km.gpkg",
-        "--kind", "constraints", "--name", "natura2000", "--set", "category=natuur",
+        "layers",
+        "import",
+        shared_data / "natura2000_provincie_utrecht_5km.gpkg",
+        "--kind",
+        "constraints",
+        "--name",
+        "natura2000",
+        "--set",
+        "category=natuur",
         check=True,
     )
     assert "imported 17 feature(s)" in proc.stdout
     with db.connect() as conn:
-        cats = conn.execute(text("SELECT DISTINCT properties->>'category' FROM features")).scalars().all()
-        names = conn.execute(text("SELECT count(DISTINCT properties->>'naam') FROM features")).scalar_one()
+        cats = (
+            conn.execute(text("SELECT DISTINCT properties->>'category' FROM features"))
+            .scalars()
+            .all()
+        )
+        names = conn.execute(
+            text("SELECT count(DISTINCT properties->>'naam') FROM features")
+        ).scalar_one()
     assert cats == ["natuur"]
     assert names == 17
 
@@ -66,7 +89,17 @@ def test_one_self_intersecting_polygon_refused_then_repaired(ruimte, db, tmp_pat
     assert "nothing was stored" in proc.stderr
     assert table_counts(db) == before
 
-    proc = ruimte("layers", "import", path, "--kind", "bedrijventerreinen", "--name", "bt", "--repair", check=True)
+    proc = ruimte(
+        "layers",
+        "import",
+        path,
+        "--kind",
+        "bedrijventerreinen",
+        "--name",
+        "bt",
+        "--repair",
+        check=True,
+    )
     assert "imported 4 feature(s)" in proc.stdout
     assert "repaired:" in proc.stderr and "feature 3" in proc.stderr
     with db.connect() as conn:
@@ -82,7 +115,9 @@ def test_lonlat_declared_as_rd_is_refused(ruimte, db, tmp_path):
             "geometry": shapely_to_geojson_lonlat(),
         }
     ]
-    path = geojson_with_crs(features, "urn:ogc:def:crs:EPSG::28992", tmp_path / "lonlat_as_rd.geojson")
+    path = geojson_with_crs(
+        features, "urn:ogc:def:crs:EPSG::28992", tmp_path / "lonlat_as_rd.geojson"
+    )
     before = table_counts(db)
     proc = ruimte("layers", "import", path, "--kind", "gemeenten", "--name", "g")
     assert proc.returncode == 1
@@ -94,14 +129,22 @@ def test_lonlat_declared_as_rd_is_refused(ruimte, db, tmp_path):
 def shapely_to_geojson_lonlat() -> dict:
     return {
         "type": "Polygon",
-        "coordinates": [[[5.10, 52.08], [5.13, 52.08], [5.13, 52.10], [5.10, 52.10], [5.10, 52.08]]],
+        "coordinates": [
+            [[5.10, 52.08], [5.13, 52.08], [5.13, 52.10], [5.10, 52.10], [5.10, 52.08]]
+        ],
     }
 
 
 def test_import_gemeenten_from_wgs84_geojson_matches_rd(ruimte, db, shared_data):
     ruimte(
-        "layers", "import", shared_data / "cbs_gemeenten_provincie_utrecht_2025_wgs84.geojson",
-        "--kind", "gemeenten", "--name", "gemeenten_wgs84", check=True,
+        "layers",
+        "import",
+        shared_data / "cbs_gemeenten_provincie_utrecht_2025_wgs84.geojson",
+        "--kind",
+        "gemeenten",
+        "--name",
+        "gemeenten_wgs84",
+        check=True,
     )
     with db.connect() as conn:
         area = conn.execute(text("SELECT sum(ST_Area(geom)) / 1e6 FROM features")).scalar_one()
@@ -111,7 +154,18 @@ def test_import_gemeenten_from_wgs84_geojson_matches_rd(ruimte, db, shared_data)
 def test_square_is_stored_where_it_was_drawn(ruimte, db, tmp_path):
     frame = terreinen(1)
     frame.loc[0, "geometry"] = square(X0, Y0, 100.0)
-    ruimte("layers", "import", write(frame, tmp_path / "one.gpkg"), "--kind", "bedrijventerreinen", "--name", "one", check=True)
+    ruimte(
+        "layers",
+        "import",
+        write(frame, tmp_path / "one.gpkg"),
+        "--kind",
+        "bedrijventerreinen",
+        "--name",
+        "one",
+        check=True,
+    )
     with db.connect() as conn:
-        area, minx, miny = conn.execute(text("SELECT ST_Area(geom), ST_XMin(geom), ST_YMin(geom) FROM features")).one()
+        area, minx, miny = conn.execute(
+            text("SELECT ST_Area(geom), ST_XMin(geom), ST_YMin(geom) FROM features")
+        ).one()
     assert (area, minx, miny) == (10_000.0, X0, Y0)

@@ -9,10 +9,16 @@ import pytest
 import shapely
 from sqlalchemy import text
 
-from layers.errors import FileTooLarge, InvalidFeatures, LayerError, LayerExists, UnreadableFile, UnsupportedFormat
+from layers.errors import (
+    FileTooLarge,
+    InvalidFeatures,
+    LayerError,
+    LayerExists,
+    UnreadableFile,
+    UnsupportedFormat,
+)
 from layers.importer import ImportPolicy, ImportRequest, PrepareOptions, import_file
 from layers.store import get_layer, read_features
-
 from tests.helpers import X0, Y0, square, table_counts, terreinen, write
 
 POLICY = ImportPolicy(work_area=(104_244.0, 420_005.0, 181_506.0, 489_450.0), max_bytes=5_000_000)
@@ -40,7 +46,10 @@ def test_all_attribute_problems_listed_and_nothing_stored(db, tmp_path):
     exc = refused(db, write(frame, tmp_path / "bad.gpkg"))
     text_ = "\n".join(exc.lines)
     assert "feature 2 (naam 'Terrein 2'), field bruto_ha: -3 is below the minimum 0" in text_
-    assert "feature 4 (naam 'Terrein 4'), field max_milieucategorie: '9' is not a milieucategorie" in text_
+    assert (
+        "feature 4 (naam 'Terrein 4'), field max_milieucategorie: '9' is not a milieucategorie"
+        in text_
+    )
     assert "feature 5 (naam 'Terrein 5'), field netto_ha" in text_
     assert len({p.index for p in exc.problems}) == 3
 
@@ -49,7 +58,18 @@ def test_all_attribute_problems_listed_and_nothing_stored(db, tmp_path):
 def test_no_crs_refused_unless_given(db, tmp_path):
     # A shapefile without .prj, with field names cut to 10 characters as shapefiles do.
     frame = terreinen(2).set_crs(None, allow_override=True)
-    frame = frame[["naam", "gemeente", "bruto_ha", "netto_ha", "uitgegeven_ha", "uitgeefbaar_ha", "max_milieucategorie", "geometry"]]
+    frame = frame[
+        [
+            "naam",
+            "gemeente",
+            "bruto_ha",
+            "netto_ha",
+            "uitgegeven_ha",
+            "uitgeefbaar_ha",
+            "max_milieucategorie",
+            "geometry",
+        ]
+    ]
     frame = frame.rename(columns=lambda c: c[:10])
     path = write(frame, tmp_path / "nocrs.shp")
     before = table_counts(db)
@@ -68,14 +88,18 @@ def test_wgs84_input_is_reprojected(db, tmp_path):
     with db.connect() as conn:
         ff = read_features(conn, "bt")
     assert ff.geometries[0].area == pytest.approx(40_000.0, rel=1e-6)
-    assert shapely.get_coordinates(ff.geometries[0]).min(axis=0) == pytest.approx([X0, Y0], abs=0.01)
+    assert shapely.get_coordinates(ff.geometries[0]).min(axis=0) == pytest.approx(
+        [X0, Y0], abs=0.01
+    )
 
 
 def test_outside_work_area_refused(db, tmp_path):
     frame = terreinen(2)
     frame.loc[1, "geometry"] = square(30_000.0, 380_000.0)  # Zeeland
     exc = refused(db, write(frame, tmp_path / "far.gpkg"))
-    assert "feature 2 (naam 'Terrein 2'), field geometry: lies outside the work area" in exc.lines[0]
+    assert (
+        "feature 2 (naam 'Terrein 2'), field geometry: lies outside the work area" in exc.lines[0]
+    )
 
 
 def test_empty_geometry_refused_or_dropped(db, tmp_path):
@@ -121,7 +145,9 @@ def test_existing_name_refused_then_new_version(db, tmp_path):
 
 def test_new_version_of_another_kind_refused(db, tmp_path):
     do_import(db, write(terreinen(1), tmp_path / "a.gpkg"))
-    g = gpd.GeoDataFrame({"statcode": ["GM0344"], "naam": ["Utrecht"]}, geometry=[square(X0, Y0)], crs=28992)
+    g = gpd.GeoDataFrame(
+        {"statcode": ["GM0344"], "naam": ["Utrecht"]}, geometry=[square(X0, Y0)], crs=28992
+    )
     with pytest.raises(LayerExists, match="same kind"):
         do_import(db, write(g, tmp_path / "g.gpkg"), kind="gemeenten", new_version=True)
 
@@ -167,12 +193,16 @@ def test_gpkg_with_several_layers_needs_source_layer(db, tmp_path):
 def test_csv_wkt_and_xy(db, tmp_path):
     wkt = tmp_path / "t.csv"
     frame = terreinen(2)
-    frame.assign(wkt=shapely.to_wkt(frame.geometry.array)).drop(columns="geometry").to_csv(wkt, index=False, sep=";")
+    frame.assign(wkt=shapely.to_wkt(frame.geometry.array)).drop(columns="geometry").to_csv(
+        wkt, index=False, sep=";"
+    )
     report = do_import(db, wkt, crs="28992")
     assert report.layer.feature_count == 2
 
     pts = tmp_path / "v.csv"
-    pts.write_text("naam,sbi_code,milieucategorie,x,y\nSmederij,25.5,3.2,136100,456100\nRecycling,38.32,4.2,136200,456100\n")
+    pts.write_text(
+        "naam,sbi_code,milieucategorie,x,y\nSmederij,25.5,3.2,136100,456100\nRecycling,38.32,4.2,136200,456100\n"
+    )
     report = do_import(db, pts, kind="vestigingen", name="vest", crs="28992")
     assert report.layer.geometry_type == "Point"
 
@@ -191,7 +221,9 @@ def test_field_map_and_set(db, tmp_path):
     frame = terreinen(2).rename(columns={"naam": "TERREIN", "gemeente": "GM"})
     frame = frame.drop(columns=["type_werklocatie"])
     report = do_import(
-        db, write(frame, tmp_path / "m.gpkg"), field_map={"naam": "TERREIN", "gemeente": "GM"},
+        db,
+        write(frame, tmp_path / "m.gpkg"),
+        field_map={"naam": "TERREIN", "gemeente": "GM"},
         set_values={"type_werklocatie": "zeehaventerrein"},
     )
     with db.connect() as conn:

@@ -13,7 +13,6 @@ import shapely
 
 from layers.errors import LayerError
 from layers.importer import ImportPolicy, ImportRequest, PrepareOptions, import_file
-
 from tests.helpers import X0, Y0, square, table_counts, terreinen, write
 
 POLICY = ImportPolicy(work_area=(104_244.0, 420_005.0, 181_506.0, 489_450.0), max_bytes=20_000_000)
@@ -22,16 +21,20 @@ POLICY = ImportPolicy(work_area=(104_244.0, 420_005.0, 181_506.0, 489_450.0), ma
 def _geojson(geometry, props=None) -> str:
     base = terreinen(1).drop(columns="geometry").iloc[0].to_dict()
     base.update(props or {})
-    return json.dumps({
-        "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}},
-        "features": [{"type": "Feature", "properties": base, "geometry": geometry}],
-    })
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}},
+            "features": [{"type": "Feature", "properties": base, "geometry": geometry}],
+        }
+    )
 
 
 def _refused(engine, path, **options) -> str:
     before = table_counts(engine)
-    req = ImportRequest(path=path, kind="bedrijventerreinen", name="fuzz", options=PrepareOptions(**options))
+    req = ImportRequest(
+        path=path, kind="bedrijventerreinen", name="fuzz", options=PrepareOptions(**options)
+    )
     with pytest.raises(LayerError) as info:
         import_file(engine, req, POLICY)
     assert table_counts(engine) == before
@@ -41,13 +44,33 @@ def _refused(engine, path, **options) -> str:
 RING = [[X0, Y0], [X0 + 100, Y0], [X0 + 100, Y0 + 100], [X0, Y0 + 100], [X0, Y0]]
 
 CASES = {
-    "nan coordinate": ({"type": "Polygon", "coordinates": [[[X0, Y0], ["NaN", Y0], [X0 + 100, Y0 + 100], [X0, Y0]]]}, "geometry"),
-    "huge coordinates": ({"type": "Polygon", "coordinates": [[[1e300, 1e300], [1e300 + 1, 1e300], [1e300, 1e300 + 1], [1e300, 1e300]]]}, "outside"),
+    "nan coordinate": (
+        {
+            "type": "Polygon",
+            "coordinates": [[[X0, Y0], ["NaN", Y0], [X0 + 100, Y0 + 100], [X0, Y0]]],
+        },
+        "geometry",
+    ),
+    "huge coordinates": (
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[1e300, 1e300], [1e300 + 1, 1e300], [1e300, 1e300 + 1], [1e300, 1e300]]
+            ],
+        },
+        "outside",
+    ),
     "empty polygon": ({"type": "Polygon", "coordinates": []}, "geometry"),
-    "collapsed polygon": ({"type": "Polygon", "coordinates": [[[X0, Y0], [X0 + 100, Y0], [X0, Y0]]]}, "geometry"),
+    "collapsed polygon": (
+        {"type": "Polygon", "coordinates": [[[X0, Y0], [X0 + 100, Y0], [X0, Y0]]]},
+        "geometry",
+    ),
     "two-point ring": ({"type": "Polygon", "coordinates": [[[X0, Y0], [X0 + 1, Y0]]]}, ""),
     "point in polygon layer": ({"type": "Point", "coordinates": [X0, Y0]}, "Point"),
-    "geometry collection": ({"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [X0, Y0]}]}, ""),
+    "geometry collection": (
+        {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [X0, Y0]}]},
+        "",
+    ),
     "no geometry": (None, "no geometry"),
     "string coordinates": ({"type": "Polygon", "coordinates": "nope"}, ""),
 }
@@ -71,7 +94,11 @@ def test_inf_in_attributes_refused(db, tmp_path):
 def test_3d_and_measured_accepted_as_2d(db, tmp_path):
     frame = terreinen(2)
     frame["geometry"] = shapely.force_3d(frame.geometry.array, 12.5)
-    report = import_file(db, ImportRequest(path=write(frame, tmp_path / "z.fgb"), kind="bedrijventerreinen", name="z"), POLICY)
+    report = import_file(
+        db,
+        ImportRequest(path=write(frame, tmp_path / "z.fgb"), kind="bedrijventerreinen", name="z"),
+        POLICY,
+    )
     assert report.layer.feature_count == 2 and any("Z" in n for n in report.notes)
 
 
@@ -92,7 +119,9 @@ def test_truncated_files_refused(db, tmp_path, cut):
 
 def test_wrong_encoding_refused_or_decoded(db, tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes("naam;gemeente;wkt\nCafé Ã¼ \xff;GM0344;POINT (1 2)\n".encode("latin-1", errors="replace"))
+    path.write_bytes(
+        "naam;gemeente;wkt\nCafé Ã¼ \xff;GM0344;POINT (1 2)\n".encode("latin-1", errors="replace")
+    )
     _refused(db, path, crs="28992")
     junk = tmp_path / "junk.geojson"
     junk.write_bytes(bytes(random.Random(1).randrange(256) for _ in range(4096)))
@@ -139,7 +168,9 @@ def test_random_mutations_of_a_valid_file_never_crash(db, tmp_path):
         path.write_bytes(bytes(data))
         before = table_counts(db)
         try:
-            import_file(db, ImportRequest(path=path, kind="bedrijventerreinen", name=f"m{i}"), POLICY)
+            import_file(
+                db, ImportRequest(path=path, kind="bedrijventerreinen", name=f"m{i}"), POLICY
+            )
         except LayerError:
             assert table_counts(db) == before
 
@@ -147,4 +178,13 @@ def test_random_mutations_of_a_valid_file_never_crash(db, tmp_path):
 def test_square_sanity(db, tmp_path):
     frame = terreinen(1)
     frame.loc[0, "geometry"] = square(X0, Y0, 50)
-    assert import_file(db, ImportRequest(path=write(frame, tmp_path / "ok.gpkg"), kind="bedrijventerreinen", name="ok"), POLICY).layer.feature_count == 1
+    assert (
+        import_file(
+            db,
+            ImportRequest(
+                path=write(frame, tmp_path / "ok.gpkg"), kind="bedrijventerreinen", name="ok"
+            ),
+            POLICY,
+        ).layer.feature_count
+        == 1
+    )

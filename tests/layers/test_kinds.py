@@ -24,8 +24,14 @@ def bt_row(**kw):
 
 def test_every_kind_named_in_the_issue_exists():
     assert set(KINDS) >= {
-        "gemeenten", "bedrijventerreinen", "strategische_locaties", "reserveringen",
-        "hoofdstructuur", "constraints", "landgebruik", "vestigingen",
+        "gemeenten",
+        "bedrijventerreinen",
+        "strategische_locaties",
+        "reserveringen",
+        "hoofdstructuur",
+        "constraints",
+        "landgebruik",
+        "vestigingen",
     }
 
 
@@ -47,7 +53,13 @@ def test_map_to_missing_column_is_a_problem():
 
 
 def test_valid_row_is_coerced():
-    frame = pd.DataFrame([bt_row(bruto_ha="100,0", max_milieucategorie="4,2", gemeente="344", ontsluiting_water="ja")])
+    frame = pd.DataFrame(
+        [
+            bt_row(
+                bruto_ha="100,0", max_milieucategorie="4,2", gemeente="344", ontsluiting_water="ja"
+            )
+        ]
+    )
     res = validate_attributes(frame, KINDS["bedrijventerreinen"])
     assert res.problems == []
     row = res.frame.iloc[0]
@@ -81,7 +93,9 @@ def test_every_problem_is_listed():
 def test_uitgeefbaar_must_be_netto_minus_uitgegeven():
     frame = pd.DataFrame([bt_row(uitgeefbaar_ha=2.0)])
     [problem] = validate_attributes(frame, KINDS["bedrijventerreinen"]).problems
-    assert problem.field == "netto_ha" and "uitgegeven_ha (70) + uitgeefbaar_ha (2)" in problem.message
+    assert (
+        problem.field == "netto_ha" and "uitgegeven_ha (70) + uitgeefbaar_ha (2)" in problem.message
+    )
 
 
 def test_missing_required_column_names_map_option():
@@ -91,12 +105,17 @@ def test_missing_required_column_names_map_option():
 
 
 def test_unique_statcode():
-    res = validate_attributes(pd.DataFrame([{"statcode": "GM0344", "naam": "a"}, {"statcode": "GM0344", "naam": "b"}]), KINDS["gemeenten"])
+    res = validate_attributes(
+        pd.DataFrame([{"statcode": "GM0344", "naam": "a"}, {"statcode": "GM0344", "naam": "b"}]),
+        KINDS["gemeenten"],
+    )
     assert sorted(p.index for p in res.problems) == [0, 1]
 
 
 def test_extra_fields_kept_typed_or_refused():
-    frame = pd.DataFrame([{"statcode": "GM0344", "naam": "Utrecht", "Inwoners": 361_000, "FID": "x"}])
+    frame = pd.DataFrame(
+        [{"statcode": "GM0344", "naam": "Utrecht", "Inwoners": 361_000, "FID": "x"}]
+    )
     res = validate_attributes(frame, KINDS["gemeenten"])
     assert res.extra_fields == {"inwoners": "integer", "src_fid": "text"}
     strict = validate_attributes(frame, KINDS["gemeenten"], allow_extra=False)
@@ -104,18 +123,33 @@ def test_extra_fields_kept_typed_or_refused():
 
 
 def test_reservering_dates_in_order():
-    row = {"gemeente": "GM0344", "doel": "bouwhub", "status": "hard", "geldig_van": "2030-01-01", "geldig_tot": "01-01-2026"}
+    row = {
+        "gemeente": "GM0344",
+        "doel": "bouwhub",
+        "status": "hard",
+        "geldig_van": "2030-01-01",
+        "geldig_tot": "01-01-2026",
+    }
     [problem] = validate_attributes(pd.DataFrame([row]), KINDS["reserveringen"]).problems
     assert problem.field == "geldig_van"
 
 
 def test_enum_synonym():
-    res = validate_attributes(pd.DataFrame([{"element": "Schakel", "schaalniveau": "regio"}]), KINDS["hoofdstructuur"])
+    res = validate_attributes(
+        pd.DataFrame([{"element": "Schakel", "schaalniveau": "regio"}]), KINDS["hoofdstructuur"]
+    )
     assert res.problems == [] and res.frame.iloc[0]["element"] == "knooppunt"
 
 
 def test_integers_stay_whole_numbers():
-    row = {"naam": "x", "type": "wijk", "capaciteit_ha": 1, "status": "verkenning", "gemeente": "GM0344", "beschikbaar_vanaf": 2031.0}
+    row = {
+        "naam": "x",
+        "type": "wijk",
+        "capaciteit_ha": 1,
+        "status": "verkenning",
+        "gemeente": "GM0344",
+        "beschikbaar_vanaf": 2031.0,
+    }
     res = validate_attributes(pd.DataFrame([row]), KINDS["strategische_locaties"])
     value = res.frame.iloc[0]["beschikbaar_vanaf"]
     assert res.problems == [] and value == 2031 and isinstance(value, int)

@@ -15,7 +15,6 @@ from layers.errors import LayerError
 from layers.exporter import export_layer, shapefile_field_names
 from layers.importer import ImportPolicy, ImportRequest, PrepareOptions, import_file
 from layers.store import read_features
-
 from tests.helpers import X0, Y0, square, terreinen, write
 
 FORMATS = ["gpkg", "geojson", "shp", "fgb", "csv"]
@@ -24,14 +23,36 @@ SUFFIX = {"gpkg": ".gpkg", "geojson": ".geojson", "shp": ".zip", "fgb": ".fgb", 
 
 def reserveringen() -> gpd.GeoDataFrame:
     rows = [
-        {"naam": "Bouwhub Lage Weide", "gemeente": "GM0344", "doel": "bouwhub voor circulair bouwmateriaal",
-         "functie": "bouwhub", "status": "hard", "planreferentie": "Omgevingsplan Utrecht",
-         "geldig_van": dt.date(2026, 1, 1), "geldig_tot": dt.date(2035, 12, 31), "opmerking_lange_naam": "ë ü €"},
-        {"naam": None, "gemeente": "GM0307", "doel": "sorteercentrum", "functie": None, "status": "zacht",
-         "planreferentie": None, "geldig_van": None, "geldig_tot": None, "opmerking_lange_naam": None},
+        {
+            "naam": "Bouwhub Lage Weide",
+            "gemeente": "GM0344",
+            "doel": "bouwhub voor circulair bouwmateriaal",
+            "functie": "bouwhub",
+            "status": "hard",
+            "planreferentie": "Omgevingsplan Utrecht",
+            "geldig_van": dt.date(2026, 1, 1),
+            "geldig_tot": dt.date(2035, 12, 31),
+            "opmerking_lange_naam": "ë ü €",
+        },
+        {
+            "naam": None,
+            "gemeente": "GM0307",
+            "doel": "sorteercentrum",
+            "functie": None,
+            "status": "zacht",
+            "planreferentie": None,
+            "geldig_van": None,
+            "geldig_tot": None,
+            "opmerking_lange_naam": None,
+        },
     ]
     # A polygon with a hole and odd coordinates, to see precision survive.
-    outer = [(X0 + 0.123456, Y0 + 0.654321), (X0 + 300.5, Y0), (X0 + 300.5, Y0 + 250.25), (X0, Y0 + 250.25)]
+    outer = [
+        (X0 + 0.123456, Y0 + 0.654321),
+        (X0 + 300.5, Y0),
+        (X0 + 300.5, Y0 + 250.25),
+        (X0, Y0 + 250.25),
+    ]
     hole = [(X0 + 50, Y0 + 50), (X0 + 60, Y0 + 50), (X0 + 60, Y0 + 60)]
     geoms = [shapely.Polygon(outer, [hole]), square(X0 + 1000, Y0 + 1000, 123.4567)]
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=28992)
@@ -102,7 +123,9 @@ def test_gpkg_reads_cleanly_in_gdal_36(db, tmp_path):
     out = tmp_path / "out.gpkg"
     with db.connect() as conn:
         export_layer(conn, "src", "gpkg", out)
-    proc = subprocess.run(["ogrinfo", "-al", "-so", str(out)], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["ogrinfo", "-al", "-so", str(out)], capture_output=True, text=True, check=True
+    )
     assert proc.stderr == ""
     assert "Feature Count: 2" in proc.stdout
     assert "geldig_van: Date" in proc.stdout
@@ -120,7 +143,12 @@ def test_shapefile_zip_has_prj_and_field_mapping(db, tmp_path):
     assert {"src.shp", "src.shx", "src.dbf", "src.prj", "src.cpg", "fieldnames.csv"} <= set(names)
     mapping = zipfile.ZipFile(out).read("fieldnames.csv").decode()
     assert "opmerking_lange_naam,opmerking_\r\n" in mapping
-    proc = subprocess.run(["ogrinfo", "-al", "-so", f"/vsizip/{out}/src.shp"], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["ogrinfo", "-al", "-so", f"/vsizip/{out}/src.shp"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Feature Count: 2" in proc.stdout and "Amersfoort / RD New" in proc.stdout
 
 

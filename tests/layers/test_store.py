@@ -16,11 +16,21 @@ from layers.models import partition_name
 from layers.store import NewFeatures, Provenance, delete_layer, read_features, store_layer
 from tests.helpers import X0, Y0, square, table_counts, terreinen, write
 
-ODD_TEXT = ["tab\there", "new\nline", "back\\slash \\N", 'quote " and \'', "ë ü € 🏭", "", None]
+ODD_TEXT = ["tab\there", "new\nline", "back\\slash \\N", "quote \" and '", "ë ü € 🏭", "", None]
 
 
-def _store(conn, name, geoms, attributes, gemeente, *, kind="constraints", geometry_type="Polygon",
-           created_by=None, new_version=False):
+def _store(
+    conn,
+    name,
+    geoms,
+    attributes,
+    gemeente,
+    *,
+    kind="constraints",
+    geometry_type="Polygon",
+    created_by=None,
+    new_version=False,
+):
     return store_layer(
         conn,
         name=name,
@@ -52,13 +62,24 @@ def test_binary_copy_keeps_geometry_attributes_and_nulls_exactly(db):
     attributes = {"naam": ODD_TEXT, "waarde": [1.5, -0.0, 1e-300, 123456789.123456, None, 0.1, 7.0]}
     gemeente = ["GM0344", None, "", "GM0307", "GM0344", None, "GM1581"]
     with db.begin() as conn:
-        info = _store(conn, "vreemd", geoms, attributes, gemeente, geometry_type="Geometry",
-                      created_by="gebruiker ë")
+        info = _store(
+            conn,
+            "vreemd",
+            geoms,
+            attributes,
+            gemeente,
+            geometry_type="Geometry",
+            created_by="gebruiker ë",
+        )
     with db.connect() as conn:
         ff = read_features(conn, "vreemd")
-        rows = conn.execute(text(
-            "SELECT ST_SRID(geom), properties, gemeente, created_by FROM features "
-            "WHERE layer_id = :l ORDER BY fid"), {"l": info.id}).all()
+        rows = conn.execute(
+            text(
+                "SELECT ST_SRID(geom), properties, gemeente, created_by FROM features "
+                "WHERE layer_id = :l ORDER BY fid"
+            ),
+            {"l": info.id},
+        ).all()
     assert [r[0] for r in rows] == [28992] * len(geoms)
     for got, want in zip(ff.geometries, geoms, strict=True):
         assert shapely.to_wkb(got) == shapely.to_wkb(want)  # bit for bit, not "close"
@@ -70,16 +91,25 @@ def test_binary_copy_keeps_geometry_attributes_and_nulls_exactly(db):
 
 
 def _partition(conn, layer_id):
-    return conn.execute(text(
-        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), "
-        "(SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid) "
-        "FROM pg_class c JOIN pg_inherits h ON h.inhrelid = c.oid "
-        "WHERE h.inhparent = 'features'::regclass AND c.relname = :n"), {"n": partition_name(layer_id)}).first()
+    return conn.execute(
+        text(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid), "
+            "(SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid) "
+            "FROM pg_class c JOIN pg_inherits h ON h.inhrelid = c.oid "
+            "WHERE h.inhparent = 'features'::regclass AND c.relname = :n"
+        ),
+        {"n": partition_name(layer_id)},
+    ).first()
 
 
 def test_each_layer_has_its_own_attached_indexed_partition(db, tmp_path):
-    report = import_file(db, ImportRequest(path=write(terreinen(3), tmp_path / "t.gpkg"),
-                                           kind="bedrijventerreinen", name="bt"), ImportPolicy())
+    report = import_file(
+        db,
+        ImportRequest(
+            path=write(terreinen(3), tmp_path / "t.gpkg"), kind="bedrijventerreinen", name="bt"
+        ),
+        ImportPolicy(),
+    )
     with db.begin() as conn:
         empty = _store(conn, "leeg", [], {}, [])
     with db.connect() as conn:
@@ -88,8 +118,11 @@ def test_each_layer_has_its_own_attached_indexed_partition(db, tmp_path):
         assert indexes == 3  # primary key, gemeente, GiST on geom: built when it was attached
         assert conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one() == 3
         assert _partition(conn, empty.id) is not None
-        plan = "\n".join(conn.execute(text(
-            f"EXPLAIN SELECT * FROM features WHERE layer_id = {report.layer.id}")).scalars())
+        plan = "\n".join(
+            conn.execute(
+                text(f"EXPLAIN SELECT * FROM features WHERE layer_id = {report.layer.id}")
+            ).scalars()
+        )
     assert name in plan and partition_name(empty.id) not in plan  # the other layers are pruned
 
 
@@ -97,11 +130,19 @@ def test_new_version_goes_into_the_same_partition(db):
     with db.begin() as conn:
         first = _store(conn, "c", [square(X0, Y0)], {"naam": ["a"]}, [None])
     with db.begin() as conn:
-        second = _store(conn, "c", [square(X0, Y0), square(X0 + 500, Y0)], {"naam": ["b", "c"]}, [None, None],
-                        new_version=True)
+        second = _store(
+            conn,
+            "c",
+            [square(X0, Y0), square(X0 + 500, Y0)],
+            {"naam": ["b", "c"]},
+            [None, None],
+            new_version=True,
+        )
     assert second.id == first.id and second.version == 2
     with db.connect() as conn:
-        assert conn.execute(text(f"SELECT count(*) FROM {partition_name(first.id)}")).scalar_one() == 3
+        assert (
+            conn.execute(text(f"SELECT count(*) FROM {partition_name(first.id)}")).scalar_one() == 3
+        )
         assert len(read_features(conn, "c", version=1).fids) == 1
         assert len(read_features(conn, "c").fids) == 2
 
@@ -133,7 +174,9 @@ def test_concurrent_imports_of_different_layers_both_land(db, tmp_path):
     paths = []
     for g in ("GM0344", "GM0307"):
         frame = terreinen(3000, gemeente=g)
-        frame.geometry = [square(X0 + (i % 60) * 300.0, Y0 + (i // 60) * 300.0) for i in range(3000)]
+        frame.geometry = [
+            square(X0 + (i % 60) * 300.0, Y0 + (i // 60) * 300.0) for i in range(3000)
+        ]
         paths.append(write(frame, tmp_path / f"{g}.gpkg"))
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -141,7 +184,9 @@ def test_concurrent_imports_of_different_layers_both_land(db, tmp_path):
     def run(path, name):
         barrier.wait()
         try:
-            import_file(db, ImportRequest(path=path, kind="bedrijventerreinen", name=name), ImportPolicy())
+            import_file(
+                db, ImportRequest(path=path, kind="bedrijventerreinen", name=name), ImportPolicy()
+            )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -39,8 +39,12 @@ def ogc_db(pg_server) -> OgcDatabase:
     migrate(url)
     eng = create_engine(url, pool_size=10)
     real = GEMEENTEN_GPKG.exists()
-    opts = DemoOptions(seed=2025, online=False, gemeenten_path=GEMEENTEN_GPKG if real else None,
-                       gemeenten_layer=GEMEENTEN_LAYER if real else None)
+    opts = DemoOptions(
+        seed=2025,
+        online=False,
+        gemeenten_path=GEMEENTEN_GPKG if real else None,
+        gemeenten_layer=GEMEENTEN_LAYER if real else None,
+    )
     load_demo_data(eng, opts, ImportPolicy())
     yield OgcDatabase(url, eng, real)
     eng.dispose()

@@ -23,25 +23,40 @@ def renderer_info(layer):
 def main(gpkg, qgz, url, collection):
     app = QgsApplication([], False)
     app.initQgis()
-    out = {"qgis": __import__("qgis.core").core.Qgis.QGIS_VERSION, "gpkg": {}, "project": {}, "oapif": {}}
+    out = {
+        "qgis": __import__("qgis.core").core.Qgis.QGIS_VERSION,
+        "gpkg": {},
+        "project": {},
+        "oapif": {},
+    }
     probe = QgsVectorLayer(gpkg, "probe", "ogr")
     names = [s.split("!!::!!")[1] for s in probe.dataProvider().subLayers()]
     for name in sorted(set(names) - {"layer_styles"}):
         layer = QgsVectorLayer(f"{gpkg}|layername={name}", name, "ogr")
-        out["gpkg"][name] = {"valid": layer.isValid(), "count": layer.featureCount(), **renderer_info(layer),
-                             "alias_1": layer.attributeAlias(1)}
+        out["gpkg"][name] = {
+            "valid": layer.isValid(),
+            "count": layer.featureCount(),
+            **renderer_info(layer),
+            "alias_1": layer.attributeAlias(1),
+        }
     project = QgsProject.instance()
     out["project"]["read"] = project.read(qgz)
     out["project"]["crs"] = project.crs().authid()
     out["project"]["layers"] = {
-        lyr.name(): {"valid": lyr.isValid(), "provider": lyr.providerType(),
-                     **(renderer_info(lyr) if isinstance(lyr, QgsVectorLayer) else {}),
-                     **({"count": lyr.featureCount()} if isinstance(lyr, QgsVectorLayer) else {})}
+        lyr.name(): {
+            "valid": lyr.isValid(),
+            "provider": lyr.providerType(),
+            **(renderer_info(lyr) if isinstance(lyr, QgsVectorLayer) else {}),
+            **({"count": lyr.featureCount()} if isinstance(lyr, QgsVectorLayer) else {}),
+        }
         for lyr in project.mapLayers().values()
     }
     oapif = QgsVectorLayer(f"url='{url}' typename='{collection}'", collection, "OAPIF")
-    out["oapif"] = {"valid": oapif.isValid(), "count": oapif.featureCount(),
-                    "fetched": sum(1 for _ in oapif.getFeatures()) if oapif.isValid() else None}
+    out["oapif"] = {
+        "valid": oapif.isValid(),
+        "count": oapif.featureCount(),
+        "fetched": sum(1 for _ in oapif.getFeatures()) if oapif.isValid() else None,
+    }
     print(json.dumps(out), flush=True)
     # Leave without tearing QGIS down: its exit after a project read can crash (a known
     # QGIS 3.22 issue), and the result is printed already.

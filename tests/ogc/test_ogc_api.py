@@ -25,7 +25,9 @@ def test_landing_page_links(ogc_client):
     doc = ogc_client.get("/ogc").json()
     links = rels(doc)
     assert {"self", "service-desc", "conformance", "data"} <= set(links)
-    assert ogc_client.get(links["service-desc"]).json()["paths"]["/ogc/collections/{collectionId}/items"]
+    assert ogc_client.get(links["service-desc"]).json()["paths"][
+        "/ogc/collections/{collectionId}/items"
+    ]
 
 
 def test_conformance_declares_parts_1_and_2(ogc_client):
@@ -87,9 +89,15 @@ def test_bbox_in_rd_and_crs_rd_match_an_independent_selection(ogc_client, ogc_db
     got = {f["id"] for f in resp.json()["features"]}
     with ogc_db.engine.connect() as conn:
         ff = read_features(conn, "bedrijventerreinen")
-    expected = {int(i) for i, g in zip(ff.fids, ff.geometries, strict=True) if g.intersects(shapely.box(*box))}
+    expected = {
+        int(i)
+        for i, g in zip(ff.fids, ff.geometries, strict=True)
+        if g.intersects(shapely.box(*box))
+    }
     assert got == expected and len(got) > 3
-    x, y = shapely.get_coordinates(shapely.geometry.shape(resp.json()["features"][0]["geometry"]))[0]
+    x, y = shapely.get_coordinates(shapely.geometry.shape(resp.json()["features"][0]["geometry"]))[
+        0
+    ]
     assert 100_000 < x < 200_000 and 400_000 < y < 500_000
 
 
@@ -104,16 +112,30 @@ def test_epsg4258_is_lat_lon_and_agrees_with_crs84(ogc_client):
 
 
 def test_bbox_crs_4258_takes_lat_lon(ogc_client):
-    lonlat = ogc_client.get("/ogc/collections/vestigingen/items", params={"bbox": "5.05,52.05,5.15,52.12", "limit": 1000}).json()
-    latlon = ogc_client.get("/ogc/collections/vestigingen/items",
-                            params={"bbox": "52.05,5.05,52.12,5.15", "bbox-crs": ETRS89, "limit": 1000}).json()
+    lonlat = ogc_client.get(
+        "/ogc/collections/vestigingen/items",
+        params={"bbox": "5.05,52.05,5.15,52.12", "limit": 1000},
+    ).json()
+    latlon = ogc_client.get(
+        "/ogc/collections/vestigingen/items",
+        params={"bbox": "52.05,5.05,52.12,5.15", "bbox-crs": ETRS89, "limit": 1000},
+    ).json()
     assert {f["id"] for f in lonlat["features"]} == {f["id"] for f in latlon["features"]}
     assert lonlat["numberReturned"] > 0
 
 
-@pytest.mark.parametrize("params", [{"crs": "EPSG:3857"}, {"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/2154", "bbox": "1,2,3,4"},
-                                    {"bbox": "1,2,3"}, {"limit": "0"}, {"limit": "x"}, {"datetime": "gisteren"},
-                                    {"unknown_field": "1"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"crs": "EPSG:3857"},
+        {"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/2154", "bbox": "1,2,3,4"},
+        {"bbox": "1,2,3"},
+        {"limit": "0"},
+        {"limit": "x"},
+        {"datetime": "gisteren"},
+        {"unknown_field": "1"},
+    ],
+)
 def test_bad_parameters_are_400(ogc_client, params):
     resp = ogc_client.get("/ogc/collections/reserveringen/items", params=params)
     assert resp.status_code == 400, resp.text
@@ -129,10 +151,20 @@ def test_property_filter(ogc_client, ogc_db):
     assert doc["numberMatched"] == len(expected)
 
 
-@pytest.mark.parametrize("interval", ["2030-06-01", "../2026-01-01", "2035-01-01/..", "2027-01-01/2028-12-31",
-                                      "2027-01-01T12:00:00Z/2028-12-31T00:00:00Z"])
+@pytest.mark.parametrize(
+    "interval",
+    [
+        "2030-06-01",
+        "../2026-01-01",
+        "2035-01-01/..",
+        "2027-01-01/2028-12-31",
+        "2027-01-01T12:00:00Z/2028-12-31T00:00:00Z",
+    ],
+)
 def test_datetime_selects_on_the_validity_period(ogc_client, ogc_db, interval):
-    doc = ogc_client.get("/ogc/collections/reserveringen/items", params={"datetime": interval, "limit": 1000}).json()
+    doc = ogc_client.get(
+        "/ogc/collections/reserveringen/items", params={"datetime": interval, "limit": 1000}
+    ).json()
     parts = [p[:10] for p in interval.split("/")] if "/" in interval else [interval, interval]
     lo = None if parts[0] == ".." else date.fromisoformat(parts[0])
     hi = None if parts[1] == ".." else date.fromisoformat(parts[1])
@@ -140,9 +172,13 @@ def test_datetime_selects_on_the_validity_period(ogc_client, ogc_db, interval):
         ff = read_features(conn, "reserveringen")
     expected = set()
     for fid, (_, row) in zip(ff.fids, ff.properties.iterrows(), strict=True):
-        start = date.fromisoformat(row["geldig_van"]) if isinstance(row["geldig_van"], str) else None
+        start = (
+            date.fromisoformat(row["geldig_van"]) if isinstance(row["geldig_van"], str) else None
+        )
         end = date.fromisoformat(row["geldig_tot"]) if isinstance(row["geldig_tot"], str) else None
-        if (hi is None or start is None or start <= hi) and (lo is None or end is None or end >= lo):
+        if (hi is None or start is None or start <= hi) and (
+            lo is None or end is None or end >= lo
+        ):
             expected.add(int(fid))
     got = {f["id"] for f in doc["features"]}
     assert got == expected
@@ -157,7 +193,9 @@ def test_single_item_and_404(ogc_client):
     first = ogc_client.get("/ogc/collections/gemeenten/items?limit=1").json()["features"][0]
     one = ogc_client.get(f"/ogc/collections/gemeenten/items/{first['id']}")
     assert one.status_code == 200 and one.headers["content-type"] == "application/geo+json"
-    assert one.json()["properties"] == first["properties"] and rels(one.json())["collection"].endswith("/gemeenten")
+    assert one.json()["properties"] == first["properties"] and rels(one.json())[
+        "collection"
+    ].endswith("/gemeenten")
     assert ogc_client.get("/ogc/collections/gemeenten/items/999999999").status_code == 404
     assert ogc_client.get("/ogc/collections/gemeenten/items/abc").status_code == 404
     rd = ogc_client.get(f"/ogc/collections/gemeenten/items/{first['id']}?crs={RD}")
@@ -168,8 +206,17 @@ def test_single_item_and_404(ogc_client):
     assert back == pytest.approx([lon, lat], abs=1e-6)
 
 
-@pytest.mark.parametrize("path", ["/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/reserveringen",
-                                  "/ogc/collections/reserveringen/items", "/ogc/collections/reserveringen/items?limit=3"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/reserveringen",
+        "/ogc/collections/reserveringen/items",
+        "/ogc/collections/reserveringen/items?limit=3",
+    ],
+)
 def test_html_pages_are_dutch(ogc_client, path):
     sep = "&" if "?" in path else "?"
     resp = ogc_client.get(f"{path}{sep}f=html")
@@ -178,12 +225,17 @@ def test_html_pages_are_dutch(ogc_client, path):
     # A browser's Accept header gets HTML too; a GeoJSON client's gets JSON.
     browser = ogc_client.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert browser.headers["content-type"].startswith("text/html")
-    assert ogc_client.get(path, headers={"Accept": "application/geo+json, application/json"}).headers[
-        "content-type"].startswith("application/")
+    assert (
+        ogc_client.get(path, headers={"Accept": "application/geo+json, application/json"})
+        .headers["content-type"]
+        .startswith("application/")
+    )
 
 
 def test_item_html_shows_dutch_labels(ogc_client):
-    fid = ogc_client.get("/ogc/collections/bedrijventerreinen/items?limit=1").json()["features"][0]["id"]
+    fid = ogc_client.get("/ogc/collections/bedrijventerreinen/items?limit=1").json()["features"][0][
+        "id"
+    ]
     text = ogc_client.get(f"/ogc/collections/bedrijventerreinen/items/{fid}?f=html").text
     assert "Maximale milieucategorie" in text and "Bruto oppervlakte (ha)" in text
 
@@ -196,10 +248,19 @@ def test_unpublished_layers_are_hidden_and_the_catalogue_cache_follows_changes(o
     with ogc_db.engine.begin() as conn:
         set_layer_meta(conn, "water", published=False, title="Water (verborgen)")
     try:
-        for path in ("/ogc/collections/water", "/ogc/collections/water/items", "/tiles/water/10/525/337.mvt"):
+        for path in (
+            "/ogc/collections/water",
+            "/ogc/collections/water/items",
+            "/tiles/water/10/525/337.mvt",
+        ):
             assert ogc_client.get(path).status_code == 404, path
-        assert "water" not in {c["id"] for c in ogc_client.get("/ogc/collections").json()["collections"]}
+        assert "water" not in {
+            c["id"] for c in ogc_client.get("/ogc/collections").json()["collections"]
+        }
     finally:
         with ogc_db.engine.begin() as conn:
             set_layer_meta(conn, "water", published=True, title="Water (weer zichtbaar)")
-    assert ogc_client.get("/ogc/collections/water/items?f=html").text.count("Water (weer zichtbaar)") >= 1
+    assert (
+        ogc_client.get("/ogc/collections/water/items?f=html").text.count("Water (weer zichtbaar)")
+        >= 1
+    )

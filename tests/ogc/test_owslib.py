@@ -9,7 +9,10 @@ owslib_features = pytest.importorskip("owslib.ogcapi.features")
 
 def test_owslib_reads_landing_conformance_collections_and_items(ogc_server):
     api = owslib_features.Features(f"{ogc_server.url}/ogc")
-    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in api.conformance()["conformsTo"]
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+        in api.conformance()["conformsTo"]
+    )
     ids = [c["id"] for c in api.collections()["collections"]]
     assert "reserveringen" in ids and "gemeenten" in ids
     meta = api.collection("reserveringen")

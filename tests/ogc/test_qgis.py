@@ -23,27 +23,45 @@ SMOKE = Path(__file__).with_name("qgis_smoke.py")
 def _has_qgis() -> bool:
     if not Path(SYSTEM_PYTHON).exists():
         return False
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True,
-                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    probe = subprocess.run(
+        [SYSTEM_PYTHON, "-c", "import qgis.core"],
+        capture_output=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     return probe.returncode == 0
 
 
 pytestmark = [
     pytest.mark.qgis,
     pytest.mark.slow,
-    pytest.mark.skipif(not _has_qgis(), reason="QGIS not installed (python3-qgis): run scripts/bootstrap --qgis"),
+    pytest.mark.skipif(
+        not _has_qgis(), reason="QGIS not installed (python3-qgis): run scripts/bootstrap --qgis"
+    ),
 ]
 
 
 def test_qgis_opens_gpkg_project_and_oapif(ogc_db, ogc_server, ogc_client, tmp_path):
     with ogc_db.engine.connect() as conn:
         export = export_all_layers(conn, tmp_path)
-        layers = {i.name: i for i in list_layers(conn) if not i.name.startswith("run-")}  # runs: own projects
+        layers = {
+            i.name: i for i in list_layers(conn) if not i.name.startswith("run-")
+        }  # runs: own projects
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update(QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path))
     proc = subprocess.run(
-        [SYSTEM_PYTHON, str(SMOKE), str(export.gpkg), str(export.project), f"{ogc_server.url}/ogc", "gemeenten"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        [
+            SYSTEM_PYTHON,
+            str(SMOKE),
+            str(export.gpkg),
+            str(export.project),
+            f"{ogc_server.url}/ogc",
+            "gemeenten",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])

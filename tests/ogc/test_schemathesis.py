@@ -21,27 +21,53 @@ PATHS = r"^/(ogc|tiles|api/styles)"
 @pytest.fixture(scope="session")
 def operations(ogc_app, ogc_client):
     """The GET operations of /ogc, /tiles and /api/styles in the app's OpenAPI document."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", ogc_app).include(path_regex=PATHS).include(method="GET")
-    return {f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in schema.get_all_operations())}
+    schema = (
+        schemathesis.openapi.from_asgi("/openapi.json", ogc_app)
+        .include(path_regex=PATHS)
+        .include(method="GET")
+    )
+    return {
+        f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in schema.get_all_operations())
+    }
 
 
 def test_the_operations_are_covered(operations):
-    assert {"GET /ogc", "GET /ogc/collections/{collectionId}/items", "GET /ogc/collections/{collectionId}/items/{featureId}",
-            "GET /tiles/{collection}/{z}/{x}/{y}.mvt"} <= set(operations)
+    assert {
+        "GET /ogc",
+        "GET /ogc/collections/{collectionId}/items",
+        "GET /ogc/collections/{collectionId}/items/{featureId}",
+        "GET /tiles/{collection}/{z}/{x}/{y}.mvt",
+    } <= set(operations)
 
 
-@pytest.mark.parametrize("name", [
-    "GET /ogc", "GET /ogc/conformance", "GET /ogc/collections", "GET /ogc/collections/{collectionId}",
-    "GET /ogc/collections/{collectionId}/items", "GET /ogc/collections/{collectionId}/items/{featureId}",
-    "GET /tiles/{collection}/{z}/{x}/{y}.mvt", "GET /tiles/{collection}/{tileMatrixSetId}/{z}/{x}/{y}.mvt",
-    "GET /tiles/{collection}.json", "GET /api/styles", "GET /api/styles/{name}.qml", "GET /api/styles/{name}.sld",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GET /ogc",
+        "GET /ogc/conformance",
+        "GET /ogc/collections",
+        "GET /ogc/collections/{collectionId}",
+        "GET /ogc/collections/{collectionId}/items",
+        "GET /ogc/collections/{collectionId}/items/{featureId}",
+        "GET /tiles/{collection}/{z}/{x}/{y}.mvt",
+        "GET /tiles/{collection}/{tileMatrixSetId}/{z}/{x}/{y}.mvt",
+        "GET /tiles/{collection}.json",
+        "GET /api/styles",
+        "GET /api/styles/{name}.qml",
+        "GET /api/styles/{name}.sld",
+    ],
+)
 def test_responses_match_the_openapi_document(operations, name):
     operation = operations[name]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case):
         # The heuristics about which inputs "should" be accepted are left out: an RFC 3339
         # interval or a bbox cannot be told valid by a JSON Schema pattern alone.

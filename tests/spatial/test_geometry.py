@@ -3,7 +3,6 @@ import pytest
 import shapely
 
 from spatial.geometry import check_geometries, promote_to_multi
-
 from tests.helpers import bowtie, square
 
 
@@ -47,7 +46,9 @@ def test_empty_and_missing_refused_or_dropped():
 
 
 def test_z_is_dropped_with_a_note():
-    res = check_geometries(arr(shapely.Polygon([(0, 0, 5), (10, 0, 5), (10, 10, 5), (0, 0, 5)])), "polygon")
+    res = check_geometries(
+        arr(shapely.Polygon([(0, 0, 5), (10, 0, 5), (10, 10, 5), (0, 0, 5)])), "polygon"
+    )
     assert not shapely.has_z(res.geometries[0])
     assert "dropped Z" in res.notes[0]
 
@@ -59,14 +60,18 @@ def test_wrong_family_refused():
 
 
 def test_mixed_single_and_multi_promoted():
-    res = check_geometries(arr(square(0, 0), shapely.MultiPolygon([square(500, 0), square(900, 0)])), "polygon")
+    res = check_geometries(
+        arr(square(0, 0), shapely.MultiPolygon([square(500, 0), square(900, 0)])), "polygon"
+    )
     assert res.geometry_type == "MultiPolygon"
     assert all(g.geom_type == "MultiPolygon" for g in res.geometries)
     assert "promoted 1" in res.notes[0]
 
 
 def test_mixed_families_allowed_for_any_kind():
-    res = check_geometries(arr(square(0, 0), shapely.Point(1, 1), shapely.LineString([(0, 0), (1, 1)])), "any")
+    res = check_geometries(
+        arr(square(0, 0), shapely.Point(1, 1), shapely.LineString([(0, 0), (1, 1)])), "any"
+    )
     assert res.problems == []
     assert res.geometry_type == "Geometry"
 
