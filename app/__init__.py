@@ -1,0 +1,1 @@
+"""Ruimte Circulair service: the FastAPI application, its pages and the ``ruimte`` CLI."""

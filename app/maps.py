@@ -156,7 +156,8 @@ class Fullscreen(JSCSSMixin, folium.MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            L.control.fullscreen({position: "topleft", title: "Volledig scherm", titleCancel: "Volledig scherm sluiten"})
+            L.control.fullscreen({position: "topleft", title: "Volledig scherm",
+                                  titleCancel: "Volledig scherm sluiten"})
                 .addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """

@@ -405,7 +405,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
 def markdown(res: dict) -> str:
     """The results as a Markdown table."""
     lines = [
-        "| scenario | server | p50 (ms) | p95 (ms) | p99 (ms) | req/s | KB per response | features per response (sample median) |",
+        "| scenario | server | p50 (ms) | p95 (ms) | p99 (ms) | req/s | KB per response "
+        "| features per response (sample median) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario, by_server in res["scenarios"].items():

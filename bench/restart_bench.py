@@ -93,7 +93,8 @@ def _paths() -> list[str]:
         for dy in range(4):
             x0, y0 = 4.85 + dx * 0.1, 51.95 + dy * 0.1
             out.append(
-                f"/api/layers/bedrijventerreinen/features?bbox={x0:.2f},{y0:.2f},{x0 + 0.1:.2f},{y0 + 0.1:.2f}&limit=100"
+                "/api/layers/bedrijventerreinen/features"
+                f"?bbox={x0:.2f},{y0:.2f},{x0 + 0.1:.2f},{y0 + 0.1:.2f}&limit=100"
             )
     for z, (x, y) in {
         10: (526, 336),
@@ -290,9 +291,12 @@ def markdown(res: dict) -> str:
         [
             "| what | figure |",
             "|---|---|",
-            f"| load | wrk, {res['connections']} connections, {res['duration_s']} s, {res['workers']} uvicorn workers; database down at {res['outage_at_s']} s for {res['outage_s']} s |",
+            f"| load | wrk, {res['connections']} connections, {res['duration_s']} s, "
+            f"{res['workers']} uvicorn workers; "
+            f"database down at {res['outage_at_s']} s for {res['outage_s']} s |",
             f"| reads (features + tiles): status codes | {codes(res['wrk_statuses'])} |",
-            f"| reads: total, latency p50 / p95 / max | {res['wrk_requests']:,}; {lat.get('p50', 0):.1f} / {lat.get('p95', 0):.1f} / {lat.get('max', 0):.1f} ms |",
+            f"| reads: total, latency p50 / p95 / max | {res['wrk_requests']:,}; "
+            f"{lat.get('p50', 0):.1f} / {lat.get('p95', 0):.1f} / {lat.get('max', 0):.1f} ms |",
             f"| reads: socket errors | {res['wrk_socket_errors']} |",
             f"| writes: status codes | {codes(res['writer_statuses'])} |",
             f"| acknowledged writes / lost | {res['acknowledged_writes']:,} / **{res['lost_acknowledged_writes']}** |",

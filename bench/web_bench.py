@@ -157,7 +157,8 @@ def run(url: str, sizes: list[int], requests: int) -> dict[str, object]:
 def markdown(res: dict) -> str:
     """The results as a Markdown table."""
     lines = [
-        "| layer | requests | p50 (ms) | p95 (ms) | max (ms) | req/s | features per response (median) | KB per response (median) |",
+        "| layer | requests | p50 (ms) | p95 (ms) | max (ms) | req/s "
+        "| features per response (median) | KB per response (median) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, r in res["layers"].items():

@@ -1,0 +1,1 @@
+"""Kaartlagen: the catalogue, storage in PostGIS, import and export."""

@@ -86,7 +86,8 @@ def test_partitioning_migration_keeps_every_feature_row(empty_db):
             for name in ("a", "b", "leeg"):
                 conn.execute(
                     text(
-                        "INSERT INTO layers (name, title, kind, geometry_type) VALUES (:n, :t, 'constraints', 'Polygon')"
+                        "INSERT INTO layers (name, title, kind, geometry_type) "
+                        "VALUES (:n, :t, 'constraints', 'Polygon')"
                     ),
                     {"n": name, "t": name},
                 )
@@ -106,7 +107,8 @@ def test_partitioning_migration_keeps_every_feature_row(empty_db):
             parts = (
                 conn.execute(
                     text(
-                        "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'features'::regclass ORDER BY 1"
+                        "SELECT inhrelid::regclass::text FROM pg_inherits "
+                        "WHERE inhparent = 'features'::regclass ORDER BY 1"
                     )
                 )
                 .scalars()

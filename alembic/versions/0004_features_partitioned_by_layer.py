@@ -8,7 +8,8 @@ its partition; a query for one layer reads one partition.
 
 The surrogate ``id`` column goes (nothing read it); ``(layer_id, fid, version_from)`` is
 the primary key and replaces ``ix_features_fid`` and ``ix_features_layer_current``
-(within a layer's partition it serves lookups by fid and paging in fid order alike). The foreign key to ``layers`` goes too:
+(within a layer's partition it serves lookups by fid and paging in fid order alike).
+The foreign key to ``layers`` goes too:
 the partition bounds tie rows to their layer, and that foreign key makes two imports
 attaching partitions at the same time deadlock on ``layers``.
 

@@ -75,7 +75,10 @@ def _etag(
     filters: dict[str, str],
     viewer: Viewer,
 ) -> str:
-    key = f"{tms.id}|{info.id}|{info.version}|{info.updated_at.isoformat()}|{z}/{x}/{y}|{sorted(filters.items())}|{viewer!r}"
+    key = (
+        f"{tms.id}|{info.id}|{info.version}|{info.updated_at.isoformat()}|{z}/{x}/{y}|"
+        f"{sorted(filters.items())}|{viewer!r}"
+    )
     return '"' + hashlib.blake2b(key.encode(), digest_size=12).hexdigest() + '"'
 
 

@@ -98,16 +98,20 @@ def test_large_layer_loads_as_vector_tiles(page, live_server):
     assert "#f16913" in fills or "#fd8d3c" in fills
     # A click on a point opens its popup with Dutch labels.
     pg.evaluate(
-        """() => { for (const k in window) { if (window[k] instanceof L.Map) { window[k].setView([52.09, 5.12], 14); return; } } }"""
+        """() => { for (const k in window) {
+            if (window[k] instanceof L.Map) { window[k].setView([52.09, 5.12], 14); return; } } }"""
     )
     pg.wait_for_timeout(1500)
     x, y = pg.evaluate("""() => {
         const map = document.querySelector('.leaflet-container').getBoundingClientRect();
-        for (const p of document.querySelectorAll('.leaflet-tile-container path[fill="#fdae6b"], .leaflet-tile-container path[fill="#f16913"]')) {
+        const sel = '.leaflet-tile-container path[fill="#fdae6b"], '
+            + '.leaflet-tile-container path[fill="#f16913"]';
+        for (const p of document.querySelectorAll(sel)) {
             const r = p.getBoundingClientRect(), cx = r.x + r.width / 2, cy = r.y + r.height / 2;
             const inside = cx > map.x + 320 && cx < map.right - 320 && cy > map.y + 150 && cy < map.bottom - 150;
             const top = document.elementFromPoint(cx, cy);  // p, or its copy in a neighbour tile's buffer
-            if (inside && top && top.closest('.leaflet-tile-container') && top.getAttribute('fill') === p.getAttribute('fill')) {
+            if (inside && top && top.closest('.leaflet-tile-container')
+                && top.getAttribute('fill') === p.getAttribute('fill')) {
                 return [cx, cy];
             }
         }

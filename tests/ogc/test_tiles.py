@@ -69,8 +69,9 @@ def test_polygon_tile_has_every_terrein_that_intersects_it(ogc_client, ogc_db, z
         expected = set(
             conn.execute(
                 text(
-                    "SELECT f.fid FROM features f JOIN layers l ON l.id = f.layer_id WHERE l.name = 'bedrijventerreinen' "
-                    "AND f.version_to IS NULL AND ST_Intersects(ST_Transform(f.geom, 3857), ST_TileEnvelope(:z, :x, :y))"
+                    "SELECT f.fid FROM features f JOIN layers l ON l.id = f.layer_id "
+                    "WHERE l.name = 'bedrijventerreinen' AND f.version_to IS NULL "
+                    "AND ST_Intersects(ST_Transform(f.geom, 3857), ST_TileEnvelope(:z, :x, :y))"
                 ),
                 {"z": z, "x": x, "y": y},
             ).scalars()
