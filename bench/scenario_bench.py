@@ -9,8 +9,8 @@ What happens:
 
 1. Without ``--database-url`` a throwaway PostGIS cluster is started in a temporary
    directory under /tmp (:class:`app.localdb.LocalCluster`, ``fast=True``) and migrated;
-   the demo data are loaded (on the real CBS gemeenten from ``../shared/data`` when they
-   are there, else, or with ``--offline``, on generated gemeenten).
+   the demo data are loaded (on the real CBS 2025 gemeenten shipped with the package;
+   ``--offline`` is accepted and changes nothing, as the demo needs no network).
 2. Each run (alternating which goes first):
 
    - *scenario*: :func:`scenarios.run_scenario` with the preset
@@ -70,7 +70,6 @@ from scenarios.units import Gemeenten
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
-SHARED_GEMEENTEN = ROOT.parent / "shared" / "data" / "cbs_gemeenten_provincie_utrecht_2025.gpkg"
 PRESET = "pbl-2023-bedrijventerreinen-40"
 GROWTH = 0.40
 SQL_TOTALS = """
@@ -114,20 +113,12 @@ def given(url: str) -> Iterator[str]:
     yield url
 
 
-def load_demo(engine: Engine, offline: bool) -> str:
+def load_demo(engine: Engine) -> str:
     """Load the demo data; return which gemeenten were used."""
     province = ProvinceSettings(_env_file=None)
     policy = ImportPolicy(work_area=province.work_area)
-    if not offline and SHARED_GEMEENTEN.exists():
-        options = DemoOptions(
-            seed=2025, gemeenten_path=SHARED_GEMEENTEN, gemeenten_layer="gemeente_2025_utrecht"
-        )
-        which = "real CBS 2025 gemeenten (../shared/data)"
-    else:
-        options = DemoOptions(seed=2025, online=False)
-        which = "generated gemeenten (offline demo)"
-    load_demo_data(engine, options, policy)
-    return which
+    load_demo_data(engine, DemoOptions(seed=2025), policy)
+    return "real CBS 2025 gemeenten (shipped with the package)"
 
 
 def preset_spec(cell_size: float) -> dict:
@@ -289,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--offline",
         action="store_true",
-        help="generated gemeenten, even when ../shared/data is there",
+        help="no effect (the demo needs no network); kept for old scripts",
     )
     parser.add_argument(
         "--database-url", help="use this (empty, PostGIS) database instead of a throwaway cluster"
@@ -320,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
 def bench(engine: Engine, args: argparse.Namespace) -> dict:
     """Load the demo, warm up, time the runs; the report as a dict."""
     started = time.perf_counter()
-    which = load_demo(engine, args.offline)
+    which = load_demo(engine)
     load_s = time.perf_counter() - started
     spec = preset_spec(args.cell_size)
     warm = scenario_run(engine, spec)  # first run: imports, caches, the spec's first version

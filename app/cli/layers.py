@@ -312,20 +312,25 @@ def register_demo_data(cli: typer.Typer) -> None:
         gemeenten: Annotated[
             Path | None,
             typer.Option(
-                help="File with real gemeente boundaries (statcode, naam); default: PDOK when online, else generated."
+                help="File with other real gemeente boundaries (statcode, naam); default: the CBS "
+                "2025 boundaries shipped with the package."
             ),
         ] = None,
         gemeenten_layer: Annotated[
             str | None, typer.Option(help="Layer inside --gemeenten.")
         ] = None,
         offline: Annotated[
-            bool, typer.Option(help="Do not try PDOK; generate gemeenten when no file is given.")
+            bool,
+            typer.Option(
+                help="Accepted for old scripts; the demo never needs the network (the boundaries "
+                "ship with the package)."
+            ),
         ] = False,
         replace: Annotated[
             bool, typer.Option(help="Store as new versions where demo layers exist.")
         ] = False,
     ) -> None:
-        """Generate and store the synthetic demo layers (deterministic, marked synthetic)."""
+        """Store the demo layers: real CBS 2025 gemeenten, synthetic layers on them (seeded)."""
         from layers.demo import DemoOptions, load_demo_data
 
         eng = engine()

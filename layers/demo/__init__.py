@@ -2,8 +2,8 @@
 
 ``ruimte demo-data`` calls :func:`load_demo_data`. It
 
-1. settles the gemeenten: a file with real boundaries, else PDOK (when online; a 5 s
-   limit, falling back cleanly), else 26 generated stand-ins with the real codes and names;
+1. settles the gemeenten: a file with real boundaries, else the real CBS 2025 boundaries
+   shipped with the package (:mod:`layers.boundaries`; no network needed);
 2. generates the other layers inside those gemeenten, deterministically from the seed
    (same seed and gemeenten → byte-for-byte the same features);
 3. checks every layer exactly as a file import is checked (:func:`layers.importer.prepare`);
@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +26,9 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, select
 
+from layers import boundaries
 from layers.demo.economy import HMC_FROM, generate_terreinen, generate_vestigingen
-from layers.demo.gemeenten import (
-    PDOK_WFS_URL,
-    GemeentenChoice,
-    file_gemeenten,
-    generated_gemeenten,
-    pdok_gemeenten,
-)
+from layers.demo.gemeenten import GemeentenChoice, file_gemeenten, package_gemeenten
 from layers.demo.geo import as_multipolygons
 from layers.demo.land import generate_landgebruik, generate_water, generate_woongebieden
 from layers.demo.policy import (
@@ -71,7 +67,7 @@ DEMO_LICENCE = "CC0 1.0 (synthetic demo data)"
 DEMO_FORMAT = "generated"
 
 TITLES = {
-    "gemeenten": "Gemeenten (synthetische demodata, verzonnen grenzen)",
+    "gemeenten": "Gemeenten (CBS 2025)",
     "bedrijventerreinen": "Bedrijventerreinen (synthetische demodata)",
     "strategische_locaties": "Strategische locaties circulaire economie (synthetische demodata)",
     "reserveringen": "Reserveringen circulaire economie (synthetische demodata)",
@@ -119,11 +115,12 @@ class DemoOptions:
     """A file with real gemeente boundaries (statcode, naam)."""
     gemeenten_layer: str | None = None
     online: bool = True
-    """Try PDOK for the gemeenten when no file is given."""
+    """No effect: the real boundaries ship with the package, so the demo needs no network
+    (kept so that ``--offline`` and existing callers keep working)."""
     replace: bool = False
     """Store new versions of demo layers that exist already (else refuse)."""
-    pdok_url: str = PDOK_WFS_URL
-    pdok_timeout_s: float = 5.0
+    province: str = boundaries.UTRECHT
+    """The province whose gemeenten frame the demo (CBS code or name)."""
 
 
 @dataclass
@@ -197,7 +194,7 @@ def load_demo_data(
                 conn,
                 name=layer.name,
                 kind=layer.kind,
-                title=TITLES[layer.name] if layer.synthetic else "Gemeenten",
+                title=_title(layer, data.gemeenten),
                 description=_description(layer, options.seed, data.gemeenten),
                 geometry_type=prepared.geometry_type,
                 features=prepared.features,
@@ -266,7 +263,7 @@ def generate_demo_data(
             frame,
             gem.features.geometries,
             _summary_gemeenten(gem, choice),
-            synthetic=choice.origin == "generated",
+            synthetic=False,
         )
     ]
     for layer in _generate(world):
@@ -285,27 +282,16 @@ def generate_demo_data(
 
 
 def choose_gemeenten(options: DemoOptions, policy: ImportPolicy) -> GemeentenChoice:
-    """The gemeenten: from the file, else from PDOK when online, else generated."""
-    kind = load_kinds()["gemeenten"]
+    """The gemeenten: from the file when one is given, else the CBS 2025 ones of the package."""
     if options.gemeenten_path is not None:
         return file_gemeenten(
-            Path(options.gemeenten_path), options.gemeenten_layer, kind, policy.max_bytes
+            Path(options.gemeenten_path),
+            options.gemeenten_layer,
+            load_kinds()["gemeenten"],
+            policy.max_bytes,
+            options.province,
         )
-    if options.online:
-        try:
-            return pdok_gemeenten(kind, options.pdok_url, options.pdok_timeout_s)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            choice = generated_gemeenten()
-            choice.notes.insert(
-                0, f"PDOK not reachable ({_short_reason(exc)}); generated the gemeenten offline"
-            )
-            return choice
-    return generated_gemeenten()
-
-
-def _short_reason(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
+    return package_gemeenten(options.province)
 
 
 def _generate(world: World) -> Iterator[DemoLayer]:
@@ -337,21 +323,23 @@ def _layer(name: str, frame: pd.DataFrame, geoms: np.ndarray) -> DemoLayer:
 def _provenance(
     layer: DemoLayer, seed: int, choice: GemeentenChoice, prepared: Prepared
 ) -> Provenance:
-    """Provenance: synthetic, CC0, generator and seed; real gemeenten keep their own source."""
-    if layer.name == "gemeenten" and choice.origin != "generated":
+    """Provenance: synthetic, CC0, generator and seed; the real gemeenten keep their own source."""
+    if layer.name == "gemeenten":
         frame_note = f"real boundaries used as the frame of ruimte demo-data (seed {seed})"
+        caveat = [boundaries.CAVEAT] if choice.origin == "package" else []
         return Provenance(
             source=choice.label,
             source_format=choice.source.format,
             source_crs=crs_label(prepared.source_crs),
+            source_date=(
+                date.fromisoformat(boundaries.SOURCE_DATE) if choice.origin == "package" else None
+            ),
             licence=choice.licence,
             attribution=choice.attribution,
             synthetic=False,
-            note="; ".join([frame_note, *choice.notes, *prepared.notes])[:4000],
+            note="; ".join([frame_note, *choice.notes, *caveat, *prepared.notes])[:4000],
         )
-    note = f"gemeenten: {choice.label}"
-    if layer.name == "gemeenten":
-        note = "; ".join([*choice.notes, choice.label, *prepared.notes])
+    note = f"synthetic, generated within the real gemeenten of {choice.label}"
     return Provenance(
         source=f"ruimte demo-data (seed {seed})",
         source_format=DEMO_FORMAT,
@@ -363,24 +351,32 @@ def _provenance(
     )
 
 
+def _title(layer: DemoLayer, choice: GemeentenChoice) -> str:
+    """Dutch layer title; the gemeenten say where their borders come from."""
+    if layer.name == "gemeenten" and choice.origin == "file":
+        return "Gemeenten"
+    return TITLES[layer.name]
+
+
 def _description(layer: DemoLayer, seed: int, choice: GemeentenChoice) -> str:
-    """Dutch description that says plainly that the data are synthetic."""
-    if layer.name == "gemeenten" and choice.origin == "generated":
+    """Dutch description: real for the gemeenten, plainly synthetic for the rest."""
+    if layer.name == "gemeenten" and choice.origin == "package":
         return (
-            f"Synthetische demodata (seed {seed}): de 26 gemeenten van de provincie Utrecht "
-            "met echte CBS-codes en namen, maar verzonnen grenzen (Voronoi rond de kernen). "
-            "Niet voor echte analyses."
+            "Echte gemeentegrenzen van CBS 2025 (gebiedsindelingen, gegeneraliseerd), "
+            f"gebruikt als kader voor de synthetische demodata (seed {seed}). Bron: "
+            f"{boundaries.ATTRIBUTION}. Gegeneraliseerd (ongeveer 10% van de hoekpunten, "
+            "1 m-raster): geschikt voor kaarten en optellingen per gemeente, niet voor "
+            "werk op perceelniveau."
         )
     if layer.name == "gemeenten":
         return (
             f"Gemeentegrenzen ({choice.label}), gebruikt als kader voor de synthetische "
             f"demodata (seed {seed})."
         )
-    basis = "gegenereerde gemeenten" if choice.origin == "generated" else "echte gemeentegrenzen"
     return (
         f"Synthetische demodata, gegenereerd door ruimte demo-data (seed {seed}) binnen "
-        f"{basis}: {DESCRIPTIONS[layer.name]}. Verzonnen, maar plausibel voor de provincie "
-        "Utrecht; niet gebruiken voor echte besluiten."
+        f"de echte gemeentegrenzen: {DESCRIPTIONS[layer.name]}. Verzonnen, maar plausibel "
+        "voor de provincie Utrecht; niet gebruiken voor echte besluiten."
     )
 
 
@@ -388,8 +384,7 @@ def _summary_gemeenten(gem: Prepared, choice: GemeentenChoice) -> str:
     """Summary line of the gemeenten: count, area and where they came from."""
     km2 = float(shapely.area(gem.features.geometries).sum()) / 1e6
     origin = {
-        "generated": "generated offline (synthetic)",
-        "pdok": "real, from PDOK",
+        "package": f"real, CBS 2025 boundaries shipped with the package; {boundaries.ATTRIBUTION}",
         "file": f"real, from {choice.label}",
     }[choice.origin]
     return f"gemeenten: {len(gem.features.geometries)} features, {_num(km2)} km² ({origin})"

@@ -1,63 +1,29 @@
-"""Gemeenten for the demo data: real boundaries from a file or PDOK, or a generated stand-in.
+"""Gemeenten for the demo data: the real CBS 2025 boundaries shipped with the package, or a file.
 
-The reference tables here are public facts, not data copied from a boundary file: the
-26 CBS gemeentecodes and names of the province of Utrecht (2025), the main kernen with
-approximate RD coordinates and rounded populations, and a coarse outline of the province
-(33 vertices on a 500 m grid, within about 1–2 km of the real border). Offline, the
-gemeenten are a Voronoi tessellation of the kernen (plus one point per gemeente that
-fills its rural area) clipped to that outline: each gemeente is where its kernen are,
-with roughly its real size, but the borders are invented.
+By default the demo is built on the province's gemeenten from ``layers/data/boundaries``
+(:mod:`layers.boundaries`): real borders, no network needed. ``--gemeenten FILE`` gives other
+real boundaries instead. Which gemeenten belong to the province is derived from the shipped
+province polygons (largest overlap), not from a list of codes.
+
+The kernen table here is public knowledge, not data copied from a boundary file: the main
+towns and villages with approximate RD coordinates and rounded populations. The generators
+use them to place housing and terreinen; a kern that falls outside its gemeente's real border
+moves inside it.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import shapely
-from pyproj import CRS
 
+from layers import boundaries
 from layers.importer import frame_source
 from layers.kinds import Kind, resolve_columns
 from layers.readers import SourceData, read_source
-from spatial.crs import CRS84, RD_NEW, parse_crs
-
-#: CBS gemeentecode → name and a point in its rural area (RD), for the 26 gemeenten of
-#: the province of Utrecht in 2025.
-GEMEENTEN: dict[str, tuple[str, float, float]] = {
-    "GM0307": ("Amersfoort", 156700, 463900),
-    "GM0308": ("Baarn", 145800, 467500),
-    "GM0310": ("De Bilt", 140200, 461300),
-    "GM0312": ("Bunnik", 143700, 450000),
-    "GM0313": ("Bunschoten", 152900, 472400),
-    "GM0317": ("Eemnes", 147600, 473500),
-    "GM0321": ("Houten", 140700, 446300),
-    "GM0327": ("Leusden", 156800, 459400),
-    "GM0331": ("Lopik", 124700, 443800),
-    "GM0335": ("Montfoort", 124900, 450300),
-    "GM0339": ("Renswoude", 165200, 454000),
-    "GM0340": ("Rhenen", 166800, 443400),
-    "GM0342": ("Soest", 148600, 462800),
-    "GM0344": ("Utrecht", 135200, 454900),
-    "GM0345": ("Veenendaal", 166300, 448500),
-    "GM0351": ("Woudenberg", 156300, 454900),
-    "GM0352": ("Wijk bij Duurstede", 149900, 444900),
-    "GM0353": ("IJsselstein", 130100, 448700),
-    "GM0355": ("Zeist", 145700, 458600),
-    "GM0356": ("Nieuwegein", 134800, 449000),
-    "GM0589": ("Oudewater", 118500, 448600),
-    "GM0632": ("Woerden", 121200, 458600),
-    "GM0736": ("De Ronde Venen", 123400, 472200),
-    "GM1581": ("Utrechtse Heuvelrug", 155200, 449500),
-    "GM1904": ("Stichtse Vecht", 128300, 466900),
-    "GM1961": ("Vijfheerenlanden", 131400, 439200),
-}
+from spatial.crs import RD_NEW
 
 
 @dataclass(frozen=True)
@@ -126,36 +92,7 @@ KERNEN: tuple[Kern, ...] = (
     Kern("GM1961", "Meerkerk", 128000, 436900, 4000),
     Kern("GM1961", "Lexmond", 130700, 442300, 3000),
 )
-
-#: Extra Voronoi seeds (statcode, x, y) that give the larger gemeenten their size offline.
-EXTRA_SEEDS: tuple[tuple[str, float, float], ...] = (
-    ("GM0344", 133300, 457500),  # Lage Weide
-    ("GM0344", 136400, 458600),  # Overvecht
-    ("GM0307", 154200, 466300),  # Hoogland
-    ("GM0307", 156600, 466900),  # Vathorst
-    ("GM0327", 162300, 460900),  # Achterveld
-    ("GM0355", 150200, 455000),  # Austerlitz
-    ("GM0736", 122400, 469200),  # Waverveen
-    ("GM1961", 130400, 439100),  # Hei- en Boeicop
-)
-
-#: A coarse outline of the province (RD, 500 m grid; about 1,549 km²).
-PROVINCE_OUTLINE: tuple[tuple[float, float], ...] = (
-    (134000, 432000), (130000, 430000), (123500, 440500), (120000, 439000), (116000, 446000),
-    (118000, 448000), (115000, 447500), (120000, 453500), (116500, 454000), (114000, 459500),
-    (121000, 464000), (114500, 471000), (130000, 479500), (130000, 477000), (133000, 477000),
-    (130500, 475000), (132500, 472000), (131500, 464500), (141500, 465500), (146500, 477000),
-    (153000, 476000), (156000, 473000), (158500, 465000), (162500, 462000), (160000, 454500),
-    (164500, 454500), (166000, 457500), (171500, 440500), (159000, 444000), (151500, 441000),
-    (144000, 443000), (141000, 442000),
-)
 # fmt: on
-
-#: PDOK's WFS of the CBS gebiedsindelingen 2025 (public, no key).
-PDOK_WFS_URL = "https://service.pdok.nl/cbs/gebiedsindelingen/2025/wfs/v1_0"
-PDOK_TYPENAME = "gebiedsindelingen:gemeente_gegeneraliseerd"
-PDOK_BBOX = (113000.0, 429000.0, 173000.0, 481000.0)
-PDOK_ATTRIBUTION = "CBS / Kadaster, via PDOK (CBS gebiedsindelingen 2025)"
 
 
 @dataclass
@@ -164,52 +101,44 @@ class GemeentenChoice:
 
     source: SourceData
     origin: str
-    """``file``, ``pdok`` or ``generated``."""
+    """``package`` (the shipped CBS boundaries) or ``file``."""
     label: str
-    """File name, URL or generator, for the provenance."""
+    """Package source or file name, for the provenance."""
     notes: list[str] = field(default_factory=list)
     licence: str | None = None
     attribution: str | None = None
 
 
-def province_outline() -> shapely.Polygon:
-    """The coarse province outline used when no real boundaries are at hand."""
-    return shapely.Polygon(PROVINCE_OUTLINE)
-
-
-def generated_gemeenten() -> GemeentenChoice:
-    """26 gemeenten as a Voronoi tessellation of their kernen, clipped to the outline."""
-    outline = province_outline()
-    seeds = [(k.statcode, k.x, k.y) for k in KERNEN]
-    seeds += list(EXTRA_SEEDS)
-    seeds += [(code, x, y) for code, (_, x, y) in GEMEENTEN.items()]
-    points = shapely.MultiPoint([(x, y) for _, x, y in seeds])
-    cells = shapely.get_parts(
-        shapely.voronoi_polygons(points, extend_to=outline.buffer(10_000), ordered=True)
-    )
-    parts: dict[str, list[shapely.Geometry]] = {}
-    for (code, _, _), cell in zip(seeds, cells, strict=True):
-        parts.setdefault(code, []).append(cell)
-    codes = sorted(GEMEENTEN)
-    geoms = np.empty(len(codes), dtype=object)
-    for i, code in enumerate(codes):
-        geoms[i] = shapely.intersection(shapely.union_all(parts[code]), outline)
-    frame = pd.DataFrame({"statcode": codes, "naam": [GEMEENTEN[c][0] for c in codes]})
+def package_gemeenten(province: str = boundaries.UTRECHT) -> GemeentenChoice:
+    """The gemeenten of ``province`` from the CBS 2025 boundaries shipped with the package."""
+    prov = boundaries.province(province)
+    gem = boundaries.gemeenten_of(prov.statcode)
+    frame = gem[["statcode", "naam"]].reset_index(drop=True)
+    geoms = np.asarray(gem.geometry.to_numpy(), dtype=object)
     return GemeentenChoice(
-        source=frame_source(frame, geoms, RD_NEW, "generated"),
-        origin="generated",
-        label="generated: Voronoi tessellation of the kernen, clipped to a coarse province outline",
-        notes=["gemeenten generated offline: real codes and names, invented borders"],
-        licence="CC0 1.0 (synthetic demo data)",
+        source=frame_source(frame, geoms, RD_NEW, "TopoJSON"),
+        origin="package",
+        label=boundaries.SOURCE,
+        notes=[
+            f"gemeenten: the {len(frame)} of provincie {prov.naam} ({prov.statcode}, by largest "
+            "overlap with its CBS 2025 polygon) from the CBS 2025 boundaries shipped with the "
+            f"package ({boundaries.ATTRIBUTION})"
+        ],
+        licence=boundaries.LICENCE,
+        attribution=boundaries.ATTRIBUTION,
     )
 
 
 def file_gemeenten(
-    path: Path, layer: str | None, kind: Kind, max_bytes: int | None
+    path: Path,
+    layer: str | None,
+    kind: Kind,
+    max_bytes: int | None,
+    province: str = boundaries.UTRECHT,
 ) -> GemeentenChoice:
-    """Gemeenten read from a file, keeping the province's 26 where the file holds more."""
+    """Gemeenten read from a file, keeping the province's where the file holds more."""
     source = read_source(path, layer, max_bytes)
-    source, notes = _province_only(source, kind)
+    source, notes = _province_only(source, kind, province)
     return GemeentenChoice(
         source=source,
         origin="file",
@@ -218,86 +147,18 @@ def file_gemeenten(
     )
 
 
-def pdok_gemeenten(kind: Kind, url: str = PDOK_WFS_URL, timeout_s: float = 5.0) -> GemeentenChoice:
-    """Gemeenten from PDOK's WFS; raises ``OSError`` or ``ValueError`` when that fails."""
-    params = {
-        "service": "WFS",
-        "version": "2.0.0",
-        "request": "GetFeature",
-        "typeNames": PDOK_TYPENAME,
-        "outputFormat": "application/json",
-        "srsName": "EPSG:28992",
-        "bbox": ",".join(f"{v:.0f}" for v in PDOK_BBOX) + ",EPSG:28992",
-    }
-    full = url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
-    doc = json.loads(_fetch(full, timeout_s))
-    source = _geojson_source(doc)
-    source, notes = _province_only(source, kind)
-    if len(source.geometries) != len(GEMEENTEN):
-        raise ValueError(
-            f"PDOK returned {len(source.geometries)} of the {len(GEMEENTEN)} gemeenten"
-        )
-    return GemeentenChoice(
-        source=source,
-        origin="pdok",
-        label=f"{url} ({PDOK_TYPENAME})",
-        notes=["gemeenten fetched from PDOK (CBS gebiedsindelingen 2025)", *notes],
-        licence="CC BY 4.0",
-        attribution=PDOK_ATTRIBUTION,
-    )
+def _province_only(source: SourceData, kind: Kind, province: str) -> tuple[SourceData, list[str]]:
+    """Keep the province's gemeenten where the source holds them (and others).
 
-
-def _fetch(url: str, timeout_s: float) -> bytes:
-    """GET ``url`` within ``timeout_s`` seconds in all (name lookup included), or raise."""
-    body: list[bytes] = []
-    errors: list[Exception] = []
-
-    def run() -> None:
-        try:
-            req = urllib.request.Request(url, headers={"User-Agent": "ruimte-circulair demo-data"})
-            with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 - configured URL
-                body.append(resp.read())
-        except Exception as exc:  # noqa: BLE001 - reported to the caller
-            errors.append(exc)
-
-    worker = threading.Thread(target=run, name="pdok-fetch", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
-        raise TimeoutError(f"no answer within {timeout_s:g} s")
-    if errors:
-        err = errors[0]
-        reason = getattr(err, "reason", None) or err
-        raise OSError(str(reason) or type(err).__name__) from err
-    return body[0]
-
-
-def _geojson_source(doc: dict) -> SourceData:
-    """A GeoJSON FeatureCollection (as parsed JSON) as a source, with its CRS settled."""
-    features = doc.get("features")
-    if not isinstance(features, list) or not features:
-        raise ValueError("the answer holds no features")
-    frame = pd.DataFrame([f.get("properties") or {} for f in features])
-    geoms = np.array(
-        [shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None for f in features]
-    )
-    crs_name = ((doc.get("crs") or {}).get("properties") or {}).get("name")
-    if crs_name:
-        crs: CRS = parse_crs(crs_name.replace("urn:ogc:def:crs:", "").replace("::", ":"))
-    else:
-        xy = shapely.get_coordinates(geoms[:1])
-        crs = RD_NEW if len(xy) and abs(xy[0, 0]) > 1000 else CRS84
-    return frame_source(frame, geoms, crs, "GeoJSON")
-
-
-def _province_only(source: SourceData, kind: Kind) -> tuple[SourceData, list[str]]:
-    """Keep the province's gemeenten where the source holds them (and others)."""
+    The province's statcodes are those of the shipped gemeenten that lie mostly in its polygon.
+    A source holding none of them, or only them, is kept whole.
+    """
     mapping, _, _ = resolve_columns(source.frame.columns, kind)
     column = mapping.get("statcode")
     if column is None:
         return source, []
-    codes = source.frame[column].map(_statcode)
-    keep = codes.isin(list(GEMEENTEN)).to_numpy()
+    codes = set(boundaries.gemeenten_of(province)["statcode"])
+    keep = source.frame[column].map(_statcode).isin(codes).to_numpy()
     if not keep.any() or keep.all():
         return source, []
     kept = SourceData(

@@ -1,8 +1,9 @@
 """``ruimte demo-data``: synthetic demo layers, deterministic, plausible, checked, all or nothing.
 
 Plausibility figures are computed in PostGIS on the stored layers, not taken from the
-generator. The offline demo (and the one on the real gemeenten) is loaded once per module
-into a database of its own, so that the ``db`` fixture's truncation does not touch it.
+generator. The demo (on the CBS 2025 gemeenten shipped with the package, and once more on a
+gemeenten file) is loaded once per module into a database of its own, so that the ``db``
+fixture's truncation does not touch it.
 """
 
 from __future__ import annotations
@@ -13,18 +14,14 @@ import os
 import socket
 import subprocess
 import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 from sqlalchemy import create_engine, text
 
 from app.database import migrate
 from app.settings import ProvinceSettings
+from layers import boundaries
 from layers.demo import DEMO_LAYERS, DemoOptions, generate_demo_data, load_demo_data
 from layers.errors import LayerError, LayerExists
 from layers.importer import ImportPolicy
@@ -45,6 +42,8 @@ BRUTO_TOLERANCE_HA = 0.005 + 1e-9
 #: Interiors of a and b share an area (touching edges do not count).
 OVERLAP = "ST_Intersects(a.geom, b.geom) AND ST_Relate(a.geom, b.geom, '2********')"
 HMC = "(properties->>'max_milieucategorie')::numeric >= 4"
+#: The 26 gemeenten of the province, CBS 2025 (generalised): 1,551.5 km².
+PROVINCE_KM2 = 1_551.5
 
 
 def policy() -> ImportPolicy:
@@ -76,7 +75,7 @@ def _demo_database(pg_server, suffix: str, options: DemoOptions):
 
 @pytest.fixture(scope="module")
 def demo(pg_server):
-    """A database holding the offline demo (seed 2025), and its summary lines."""
+    """A database holding the demo (seed 2025, offline), and its summary lines."""
     name, eng, summary = _demo_database(pg_server, "offline", offline())
     yield eng, summary
     eng.dispose()
@@ -85,7 +84,7 @@ def demo(pg_server):
 
 @pytest.fixture(scope="module")
 def real_demo(pg_server, shared_data):
-    """A database holding the demo built on the real CBS gemeenten."""
+    """A database holding the demo built on a gemeenten file (``--gemeenten``)."""
     name, eng, summary = _demo_database(pg_server, "real", real_gemeenten(shared_data))
     yield eng, summary
     eng.dispose()
@@ -173,32 +172,56 @@ def _gemeente_mismatches(eng) -> dict[str, int]:
 # -- the offline demo -----------------------------------------------------------------
 
 
-def test_every_layer_is_stored_marked_synthetic(demo):
+def test_every_layer_but_the_gemeenten_is_stored_marked_synthetic(demo):
     eng, summary = demo
     found = rows(
         eng,
         "SELECT l.name, l.kind, l.title, l.description, v.synthetic, v.licence, v.source, "
-        "v.feature_count FROM layers l "
+        "v.attribution, v.note, v.source_date, v.feature_count FROM layers l "
         "JOIN layer_versions v ON v.layer_id = l.id AND v.version = l.current_version",
     )
     assert {r.name: r.kind for r in found} == DEMO_LAYERS
+    gem = next(r for r in found if r.name == "gemeenten")
+    found.remove(gem)
+    assert gem.synthetic is False
+    assert gem.licence == "CC BY 4.0"
+    assert gem.attribution == "CBS / Kadaster, via PDOK, CC BY 4.0; generalised by cartomap/nl"
+    assert "CBS gebiedsindelingen 2025" in gem.source and "cartomap/nl" in gem.source
+    assert "GPL-2" in gem.note and "parcel-level" in gem.note  # the caveats travel with it
+    assert str(gem.source_date) == "2025-01-01"
+    assert gem.title == "Gemeenten (CBS 2025)"
+    assert gem.description.startswith("Echte gemeentegrenzen van CBS 2025")
+    assert "verzonnen" not in (gem.title + gem.description).lower()
     for r in found:
         assert r.synthetic is True, r.name
         assert r.licence == "CC0 1.0 (synthetic demo data)"
         assert r.source == f"ruimte demo-data (seed {SEED})"
         assert r.description.startswith("Synthetische demodata"), r.name
+        assert "binnen de echte gemeentegrenzen" in r.description, r.name
         assert "synthetische demodata" in r.title, r.name
+        assert r.attribution == "Ruimte Circulair demo-data generator"
         assert r.feature_count > 0
     assert any(line.startswith("bedrijventerreinen: ") and "ha bruto" in line for line in summary)
+    assert any(
+        line.startswith("gemeenten: 26 features, 1,551.5 km² (real, CBS 2025")
+        and boundaries.ATTRIBUTION in line
+        for line in summary
+    )
     assert scalar(eng, "SELECT bool_and(ST_IsValid(geom)) FROM features")
     assert scalar(eng, "SELECT array_agg(DISTINCT ST_SRID(geom)) FROM features") == [28992]
 
 
-def test_gemeenten_are_the_26_of_the_province(demo):
+def test_gemeenten_are_the_26_real_ones_of_the_province(demo):
     eng, _ = demo
     n = scalar(eng, f"SELECT count(*) FROM {layer('gemeenten')} g")
     assert n == 26
-    assert 150_000 <= area_ha(eng, "gemeenten") <= 160_000
+    assert area_ha(eng, "gemeenten") / 100 == pytest.approx(PROVINCE_KM2, rel=0.001)
+    # exactly the shipped CBS polygons (1 m grid), not invented borders
+    shipped = boundaries.gemeenten_of("PV26").set_index("statcode")
+    stored = rows(eng, f"SELECT gemeente, ST_AsBinary(geom) FROM {layer('gemeenten')} g")
+    assert sorted(code for code, _ in stored) == list(shipped.index)
+    for code, wkb in stored:
+        assert shapely.from_wkb(bytes(wkb)).symmetric_difference(shipped.geometry[code]).area < 1
     names = dict(rows(eng, f"SELECT gemeente, properties->>'naam' FROM {layer('gemeenten')} g"))
     assert names["GM0344"] == "Utrecht" and names["GM1961"] == "Vijfheerenlanden"
     assert names["GM1581"] == "Utrechtse Heuvelrug" and names["GM0307"] == "Amersfoort"
@@ -395,7 +418,7 @@ def test_another_seed_gives_other_layers():
 
 
 @pytest.mark.shared_data
-def test_real_gemeenten_keep_their_source_and_totals_stay_plausible(real_demo):
+def test_a_gemeenten_file_keeps_its_source_and_totals_stay_plausible(real_demo):
     eng, summary = real_demo
     versions = {
         r.name: r
@@ -422,60 +445,38 @@ def test_real_gemeenten_keep_their_source_and_totals_stay_plausible(real_demo):
     assert any("real, from cbs_gemeenten" in line for line in summary)
 
 
-def test_unreachable_pdok_falls_back_fast():
-    with socket.socket() as silent:  # accepts connections but never answers
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(4)
-        url = f"http://127.0.0.1:{silent.getsockname()[1]}/wfs"
-        started = time.perf_counter()
-        data = generate_demo_data(
-            DemoOptions(online=True, pdok_url=url, pdok_timeout_s=0.5), policy()
-        )
-        elapsed = time.perf_counter() - started
-    assert data.gemeenten.origin == "generated"
-    assert "PDOK not reachable" in data.gemeenten.notes[0]
-    assert elapsed < 10
+def test_the_demo_needs_no_network(monkeypatch):
+    """``--offline`` or not: the boundaries ship with the package, nothing connects anywhere."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"the demo tried to connect: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for online in (True, False):
+        data = generate_demo_data(DemoOptions(online=online), policy())
+        assert data.gemeenten.origin == "package"
+        assert len(data.layers[0].frame) == 26
 
 
-@pytest.mark.shared_data
-def test_pdok_answer_is_used(shared_data):
-    gpkg = shared_data / "cbs_gemeenten_provincie_utrecht_2025.gpkg"
-    frames = [
-        gpd.read_file(gpkg, layer=name)
-        for name in ("gemeente_2025_utrecht", "gemeente_2025_omgeving_5km")
-    ]
-    both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=28992)
-    doc = json.loads(both[["statcode", "statnaam", "geometry"]].to_json())
-    doc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::28992"}}
-    body = json.dumps(doc).encode()
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server API
-            seen.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/wfs"
-        data = generate_demo_data(DemoOptions(online=True, pdok_url=url), policy())
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert data.gemeenten.origin == "pdok"
-    assert "typeNames=gebiedsindelingen%3Agemeente_gegeneraliseerd" in seen[0]
-    assert "srsName=EPSG%3A28992" in seen[0]
+def test_a_file_of_the_whole_country_gives_the_province_by_membership(tmp_path):
+    """A file with all 342 gemeenten: the 26 whose largest part lies in the province are kept."""
+    country = boundaries.gemeenten().rename(columns={"naam": "statnaam"})
+    path = tmp_path / "gemeenten_nl.gpkg"
+    country.to_file(path, layer="gemeente_2025", driver="GPKG")
+    data = generate_demo_data(DemoOptions(gemeenten_path=path), policy())
     gem = data.layers[0]
-    assert sorted(gem.frame["statcode"]) == sorted(frames[0]["statcode"])
+    assert data.gemeenten.origin == "file"
+    assert "kept the 26 gemeenten of the province out of 342" in " ".join(data.gemeenten.notes)
+    assert sorted(gem.frame["statcode"]) == sorted(boundaries.gemeenten_of("PV26")["statcode"])
+    assert float(shapely.area(gem.geometries).sum()) / 1e6 == pytest.approx(PROVINCE_KM2, rel=1e-3)
+
+
+def test_an_unknown_province_is_refused_before_anything_is_stored(db):
+    before = table_counts(db)
+    with pytest.raises(LayerError, match="'Gelre' is not a province of the CBS 2025 indeling"):
+        load_demo_data(db, offline(province="Gelre"), policy())
+    assert table_counts(db) == before
 
 
 # -- existing layers, all or nothing, CLI ---------------------------------------------
@@ -515,13 +516,19 @@ def test_a_failure_while_storing_stores_nothing(db, monkeypatch):
     assert table_counts(db) == before
 
 
-def test_cli_demo_data_offline_then_refuses_a_second_run(ruimte, db):
-    started = time.perf_counter()
-    proc = ruimte("demo-data", "--offline", check=True)
-    elapsed = time.perf_counter() - started
+def test_cli_demo_data_stores_the_26_real_gemeenten_then_refuses_a_second_run(ruimte, db):
+    """Acceptance: on a fresh database 26 real gemeenten totalling 1,551.5 km² ± 0.1 %."""
+    proc = ruimte("demo-data", check=True)
     assert "bedrijventerreinen: " in proc.stdout and "ha bruto" in proc.stdout
-    assert "gemeenten: 26 features" in proc.stdout
-    assert elapsed < 60, f"ruimte demo-data took {elapsed:.1f} s"
+    assert "gemeenten: 26 features, 1,551.5 km² (real, CBS 2025" in proc.stdout
+    n, km2, synthetic = rows(
+        db,
+        "SELECT count(*), sum(ST_Area(g.geom)) / 1e6, bool_or(v.synthetic) "
+        f"FROM {layer('gemeenten')} g JOIN layer_versions v "
+        "ON v.layer_id = g.layer_id AND v.version = g.version_from",
+    )[0]
+    assert n == 26 and synthetic is False
+    assert km2 == pytest.approx(PROVINCE_KM2, rel=0.001)
     before = table_counts(db)
 
     again = ruimte("demo-data", "--offline")

@@ -1,5 +1,6 @@
 """A database of its own for the interoperability tests: the demo layers on the real CBS
-gemeenten when ``../shared/data`` is there (else on the generated ones), served in-process
+gemeenten, read from ``../shared/data`` when it is there (so the round trip can be compared
+with that file; else the same polygons shipped with the package), served in-process
 (``ogc_client``) and by uvicorn on 127.0.0.1 (``ogc_server``) for GDAL, owslib and QGIS."""
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Databases with demo data for the scenario tests, each created once per test run.
 
-- ``demo_db``: the offline demo (generated gemeenten), for the CLI and store tests;
+- ``demo_db``: the demo (on the CBS 2025 gemeenten shipped with the package), for the CLI
+  and store tests;
 - ``real_db``: the real CBS gemeenten and Natura 2000 (``../shared/data``) with demo
   layers on them, plus a second version of the bedrijventerreinen that adds two terreinen
   straddling gemeente borders (so splitting by area is exercised, and version pinning).
@@ -85,7 +86,7 @@ def _database(pg_server: str, suffix: str) -> tuple[str, str]:
 
 @pytest.fixture(scope="session")
 def demo_db(pg_server):
-    """The offline demo data (seed 2025)."""
+    """The demo data (seed 2025), offline."""
     name, url = _database(pg_server, "demo")
     eng = create_engine(url)
     load_demo_data(eng, DemoOptions(seed=SEED, online=False), policy())
