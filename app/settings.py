@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from layers.importer import ImportPolicy
+    from scenarios.current import FigureDefaults
 
 
 def _default_data_root() -> Path:
@@ -126,6 +127,7 @@ def import_policy() -> ImportPolicy:
         work_area_name=f"the province of {province.name} (+{province.margin_m / 1000:g} km)",
         max_bytes=int(limits.max_file_mb * 1_000_000),
         max_features=limits.max_features,
+        bruto_tolerance_pct=get_planning_settings().bruto_tolerance_pct,
     )
 
 
@@ -164,6 +166,25 @@ class PlanningSettings(BaseSettings):
     """Lowest milieucategorie counted as hoge milieucategorie (HMC); any VNG category."""
     milieucategorie_table: Path | None = None
     """CSV replacing the shipped VNG 2009 table (same columns)."""
+    bruto_source: Literal["attribute", "geometry"] = "attribute"
+    """Bruto ha of a terrein in runs whose spec does not say: its ``bruto_ha`` attribute (IBIS,
+    the official figure) or its polygon area."""
+    attribution: Literal["area_share", "attribute"] = "area_share"
+    """How runs whose spec does not say give a terrein's ha to gemeenten: split by the area in
+    each, or wholly to the gemeente in its ``gemeente`` field (as IBIS counts)."""
+    bruto_tolerance_pct: float = Field(default=5.0, ge=0)
+    """Data-quality report: terreinen whose bruto_ha differs more than this from their polygon
+    area (% of the area) are listed, per import and per run."""
+
+    def figure_defaults(self) -> FigureDefaults:
+        """What a run uses where its spec names no bruto source or attribution."""
+        from scenarios.current import FigureDefaults
+
+        return FigureDefaults(
+            bruto_source=self.bruto_source,
+            attribution=self.attribution,
+            bruto_tolerance_pct=self.bruto_tolerance_pct,
+        )
 
 
 @lru_cache

@@ -22,16 +22,28 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from layers.errors import InvalidFeatures, LayerError, UnreadableFile
+from layers.errors import InvalidFeatures, LayerError, LayerNotFound, UnreadableFile
 from layers.kinds import Kind, Problem, check_geometry_rules, load_kinds, validate_attributes
 from layers.milieucategorie import MilieucategorieTable, load_table
+from layers.quality import MappedValue, quality_report, report_json
 from layers.readers import SourceData, read_source
-from layers.store import LayerInfo, NewFeatures, Provenance, check_name, store_layer
+from layers.store import (
+    LayerInfo,
+    NewFeatures,
+    Provenance,
+    check_name,
+    get_layer,
+    read_features,
+    set_version_quality,
+    store_layer,
+    version_fids,
+)
 from spatial.crs import CRSProblem, check_coordinates, crs_label, outside_box, parse_crs, reproject
 from spatial.geometry import check_geometries, family_of
 
@@ -52,6 +64,11 @@ class ImportPolicy:
     max_bytes: int | None = None
     max_features: int | None = None
     categories: MilieucategorieTable | None = None
+    bruto_tolerance_pct: float = 5.0
+    """Data-quality report: terreinen whose bruto_ha differs more than this (% of the polygon
+    area) are listed (``RUIMTE_PLANNING_BRUTO_TOLERANCE_PCT``)."""
+    gemeenten_layer: str = "gemeenten"
+    """The layer the data-quality report checks gemeente borders against (when it exists)."""
 
 
 @dataclass
@@ -78,6 +95,9 @@ class Prepared:
     extra_fields: dict[str, str]
     repairs: list[str]
     notes: list[str]
+    mapped_values: list[MappedValue] = field(default_factory=list)
+    """Source values translated to kind values ({field, source, target, count}); filled by
+    value mapping (import profiles, ``--map-value``), reported in the data-quality report."""
 
 
 @dataclass
@@ -87,6 +107,8 @@ class ImportReport:
     layer: LayerInfo
     repairs: list[str]
     notes: list[str]
+    quality: dict[str, Any] | None = None
+    """The data-quality report stored with the version (:mod:`layers.quality`)."""
 
 
 def feature_ref(i: int, source: SourceData, kind: Kind) -> str:
@@ -317,7 +339,53 @@ def import_file(
             new_version=request.new_version,
             progress=(lambda done, _t: progress("store", done, total)) if progress else None,
         )
-    return ImportReport(layer=info, repairs=prepared.repairs, notes=prepared.notes)
+        quality = store_quality(conn, info, prepared, policy)
+    info.quality, info.quality_read = quality, True
+    return ImportReport(layer=info, repairs=prepared.repairs, notes=prepared.notes, quality=quality)
+
+
+def store_quality(
+    conn: Connection, info: LayerInfo, prepared: Prepared, policy: ImportPolicy
+) -> dict[str, Any]:
+    """Make the data-quality report of a version just stored and store it with the version.
+
+    Borders are checked against the current version of ``policy.gemeenten_layer`` when
+    that layer exists and is of kind gemeenten (the report says when it could not be).
+    """
+    features = prepared.features
+    gemeenten, ref = None, None
+    if prepared.kind.name != "bedrijventerreinen":  # the checks of other kinds need no geometry
+        frame = gpd.GeoDataFrame(index=pd.RangeIndex(len(features.geometries)))
+    else:
+        frame = gpd.GeoDataFrame(
+            features.attributes.reset_index(drop=True),
+            geometry=list(features.geometries),
+            crs=28992,
+        )
+        frame["fid"] = version_fids(conn, info.id, info.version)
+        try:
+            gem_info = get_layer(conn, policy.gemeenten_layer, with_versions=False)
+        except LayerNotFound:
+            gem_info = None
+        if gem_info is not None and gem_info.kind == "gemeenten":
+            gem = read_features(conn, gem_info.name)
+            gemeenten = gpd.GeoDataFrame(gem.properties, geometry=list(gem.geometries), crs=28992)
+            ref = (gem_info.name, gem_info.version)
+    report = report_json(
+        quality_report(
+            layer=info.name,
+            version=info.version,
+            kind=prepared.kind.name,
+            features=frame,
+            tolerance_pct=policy.bruto_tolerance_pct,
+            gemeenten=gemeenten,
+            gemeenten_ref=ref,
+            repaired=prepared.repairs,
+            mapped_values=prepared.mapped_values,
+        )
+    )
+    set_version_quality(conn, info.id, info.version, report)
+    return report
 
 
 def frame_source(

@@ -6,7 +6,8 @@ Three tables:
     One row per kaartlaag (its slug ``name``, kind, geometry type, current version).
 ``layer_versions``
     One row per version of a layer: provenance (source, date, licence, synthetic or
-    real), feature count, extent, the schema of extra fields. Every import and, later,
+    real), feature count, extent, the schema of extra fields, the data-quality report
+    (:mod:`layers.quality`). Every import and, later,
     every edit makes a new version, so a scenario run can pin the versions it read.
 ``features``
     Versioned feature rows. ``fid`` is the stable feature id; a row is valid for the
@@ -120,6 +121,10 @@ class LayerVersion(Base):
     maxy: Mapped[float | None] = mapped_column(Double)
     extra_fields: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     """Fields kept from the source that the kind does not define: name -> type."""
+    quality: Mapped[dict | None] = mapped_column(JSONB, deferred=True)
+    """The data-quality report of this version (:mod:`layers.quality`); None where none was
+    made (single-feature edits, derived layers). Deferred: read by :func:`layers.store.get_layer`
+    on the metadata path only."""
 
     layer: Mapped[Layer] = relationship(back_populates="versions")
 

@@ -73,11 +73,15 @@ class LayerInfo:
     updated_at: datetime
     versions: list[dict] = field(default_factory=list)
     published: bool = True
+    quality: dict | None = None
+    """The version's data-quality report (:mod:`layers.quality`), when read."""
+    quality_read: bool = False
+    """Whether :attr:`quality` was read (the metadata path); lists leave it out."""
 
     def as_dict(self) -> dict:
-        """JSON-friendly form (CLI ``--json``, API)."""
+        """JSON-friendly form (CLI ``--json``, API); ``quality`` where it was read."""
         prov = self.provenance
-        return {
+        doc = {
             "name": self.name,
             "title": self.title,
             "description": self.description,
@@ -104,6 +108,9 @@ class LayerInfo:
             "updated_at": self.updated_at.isoformat(),
             "versions": self.versions,
         }
+        if self.quality_read:
+            doc["quality"] = self.quality
+        return doc
 
 
 @dataclass
@@ -254,7 +261,43 @@ def get_layer(
         raise LayerNotFound(
             f"layer {name!r} has no version {wanted}; versions: {', '.join(map(str, known))}"
         )
-    return _info(layer, lv, versions if with_versions else ())
+    info = _info(layer, lv, versions if with_versions else ())
+    if with_versions:
+        info.quality = get_version_quality(conn, layer.id, lv.version)
+        info.quality_read = True
+    return info
+
+
+def get_version_quality(conn: Connection, layer_id: int, version: int) -> dict | None:
+    """The data-quality report stored with a layer version (None where there is none)."""
+    return conn.execute(
+        select(LayerVersion.quality).where(
+            LayerVersion.layer_id == layer_id, LayerVersion.version == version
+        )
+    ).scalar_one_or_none()
+
+
+def set_version_quality(conn: Connection, layer_id: int, version: int, report: dict) -> None:
+    """Store the data-quality report of a layer version (in the caller's transaction)."""
+    conn.execute(
+        update(LayerVersion)
+        .where(LayerVersion.layer_id == layer_id, LayerVersion.version == version)
+        .values(quality=report)
+    )
+
+
+def version_fids(conn: Connection, layer_id: int, version: int) -> np.ndarray:
+    """Feature ids of the rows a version added, in the order they were written (fid order)."""
+    return np.array(
+        conn.execute(
+            select(Feature.fid)
+            .where(Feature.layer_id == layer_id, Feature.version_from == version)
+            .order_by(Feature.fid)
+        )
+        .scalars()
+        .all(),
+        dtype=np.int64,
+    )
 
 
 def set_layer_meta(

@@ -17,14 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from rasterio.enums import Resampling
 
 from layers.milieucategorie import MilieucategorieTable
+from layers.quality import quality_report, report_json
 from scenarios import allocation as alloc
 from scenarios.balance import balance, status
-from scenarios.current import current_per_gemeente, terrein_pieces
+from scenarios.current import FigureDefaults, current_per_gemeente, terrein_pieces
 from scenarios.demand import demand_per_gemeente
 from scenarios.indicators import hmc_benutting, landgebruik, ruimtevraag
 from scenarios.inputs import Inputs
@@ -33,6 +35,7 @@ from scenarios.spec import ScenarioSpec
 from scenarios.suitability import EXCLUDED, FREE, NO_HMC, OCCUPIED, OUTSIDE, Surface, build_surface
 from scenarios.supply import SOURCES, SupplyContext, netto_bruto_ratio, supply_per_gemeente
 from scenarios.units import Gemeenten
+from scenarios.values import check_values
 from spatial.overlay import polygonal
 from spatial.raster import geotiff_bytes
 
@@ -50,6 +53,8 @@ STEPS = (
     "indicators",
     "outputs",
 )
+#: Bruto source, attribution and tolerance where neither the spec nor the caller says.
+DEFAULT_FIGURES = FigureDefaults()
 INDICATOR_STEPS = ("current", "demand", "supply", "balance", "indicators")
 SUITABILITY_NODATA = -9999.0
 CLASS_NODATA = 255
@@ -101,6 +106,7 @@ def compute(
     province: tuple[str, str] = ("PV26", "Provincie Utrecht"),
     progress: Progress | None = None,
     allocate: bool = True,
+    defaults: FigureDefaults = DEFAULT_FIGURES,
 ) -> Computation:
     """Run every step of a scenario on ``inputs``.
 
@@ -118,21 +124,51 @@ def compute(
         Called after each step with (step, done, total).
     allocate
         False: only the figures and indicators (no rasters, allocation or zones).
+    defaults
+        Bruto source and attribution where the spec names none, and the bruto/area
+        tolerance of the data-quality report (the app passes the planning settings).
 
     Returns
     -------
     Computation
         The JSON-ready result, rasters and derived layers, and seconds per step.
+
+    Raises
+    ------
+    UnknownValues
+        A layer holds a classifying value the run does not know (and the spec names no
+        ``unknown_values`` entry for it), or lacks a value the run needs.
     """
     steps = STEPS if allocate else INDICATOR_STEPS
     timer = _Timer(steps, progress)
+    figures = {
+        "bruto_source": spec.bruto_source or defaults.bruto_source,
+        "bruto_source_from": "spec" if spec.bruto_source else "settings",
+        "attribution": spec.attribution or defaults.attribution,
+        "attribution_from": "spec" if spec.attribution else "settings",
+    }
+    checked = check_values(
+        spec,
+        inputs,
+        table,
+        bruto_source=figures["bruto_source"],
+        attribution=figures["attribution"],
+    )
+    inputs = checked.inputs
     gemeenten = Gemeenten.from_layer(inputs.get(inputs.gemeenten), spec.regions)
     terreinen = inputs.get(inputs.bedrijventerreinen)
     basis = spec.demand.basis
     n = len(gemeenten)
 
     def current_step() -> tuple[pd.DataFrame, pd.DataFrame]:
-        pieces = terrein_pieces(terreinen, gemeenten, table, spec.hmc_threshold)
+        pieces = terrein_pieces(
+            terreinen,
+            gemeenten,
+            table,
+            spec.hmc_threshold,
+            bruto_source=figures["bruto_source"],
+            attribution=figures["attribution"],
+        )
         return pieces, current_per_gemeente(pieces, n)
 
     pieces, current = timer.run("current", current_step)
@@ -148,7 +184,7 @@ def compute(
     frame["current_ha"] = frame[f"current_{basis}_ha"]
     frame["hmc_current_ha"] = frame[f"hmc_{basis}_ha"]
     frame = timer.run("balance", lambda: _with_balance(frame, spec))
-    regions = _region_frame(frame, gemeenten, spec) if gemeenten.region_names else None
+    regions = _region_frame(frame, gemeenten, spec, pieces) if gemeenten.region_names else None
 
     comp = Computation(result={})
     surface = None
@@ -173,7 +209,8 @@ def compute(
         "hmc_threshold": spec.hmc_threshold,
         "netto_bruto_ratio": ratio,
         "milieucategorie_table": table.source.rsplit("/", 1)[-1],
-        "totals": _totals(rows, regions, province, spec),
+        "figures": figures,
+        "totals": _totals(rows, regions, province, spec, pieces),
         "per_gemeente": rows,
         "regions": _region_rows(regions) if regions is not None else [],
         "indicators": indicators,
@@ -182,6 +219,9 @@ def compute(
             "synthetic": inputs.synthetic,
             "notes": list(inputs.notes),
         },
+        "quality": run_quality(
+            inputs, gemeenten, pieces, figures, defaults.bruto_tolerance_pct, checked.replaced
+        ),
     }
     if allocate:
         result["allocation"] = placed["summary"]
@@ -201,8 +241,13 @@ def _with_balance(frame: pd.DataFrame, spec: ScenarioSpec) -> pd.DataFrame:
     return out
 
 
-def _region_frame(frame: pd.DataFrame, gemeenten: Gemeenten, spec: ScenarioSpec) -> pd.DataFrame:
-    """Figures summed per region; uncovered pooled in the region when allocating per region."""
+def _region_frame(
+    frame: pd.DataFrame, gemeenten: Gemeenten, spec: ScenarioSpec, pieces: pd.DataFrame
+) -> pd.DataFrame:
+    """Figures summed per region; uncovered pooled in the region when allocating per region.
+
+    ``terreinen`` is counted, not summed: a terrein in two gemeenten of a region counts once.
+    """
     index = gemeenten.region_index()
     numeric = frame.select_dtypes("number").drop(columns=["coverage"])
     keep = index >= 0
@@ -221,6 +266,14 @@ def _region_frame(frame: pd.DataFrame, gemeenten: Gemeenten, spec: ScenarioSpec)
         cov = np.where(d > 0, (d - sums["uncovered_ha"].to_numpy()) / np.where(d > 0, d, 1.0), 1.0)
         sums["coverage"] = cov
         sums["status"] = status(cov, spec.indicators.status)
+    region_of_piece = index[pieces["gemeente"].to_numpy(dtype=np.int64)]
+    sums["terreinen"] = [
+        int(pieces["terrein"][region_of_piece == r].nunique())
+        for r in range(len(gemeenten.region_names))
+    ]
+    sums["counts"] = [
+        dict(TOTAL_COUNTS, gemeenten=int((index == r).sum())) for r in range(len(sums))
+    ]
     sums.insert(0, "region", gemeenten.region_names)
     sums["gemeenten"] = [
         [str(c) for c, r in zip(gemeenten.statcodes, gemeenten.regions, strict=True) if r == name]
@@ -433,6 +486,16 @@ def row_columns(spec: ScenarioSpec) -> list[str]:
 
 
 NOT_SUMMED = {"coverage", "status", "statcode", "naam", "regio", "basis", "hmc_benutting_pct"}
+#: What the figures of a total row (province, region) count; ``terreinen`` is computed.
+TOTAL_COUNTS = {
+    "ha": "sum of the gemeente rows (a terrein's ha are shared out, so its parts add up once)",
+    "terreinen": "distinct terreinen with ha in these gemeenten (a terrein crossing a border "
+    "counts once), not the sum of the gemeente rows",
+    "conflicts": "sum of the gemeente rows (each terrein × object pair belongs to the gemeente "
+    "of the terrein's largest part)",
+    "allocated_cells": "sum of the gemeente rows (every cell lies in one gemeente)",
+    "coverage": "(demand − uncovered) ÷ demand of the total row, not a mean",
+}
 
 
 def _totals(
@@ -440,8 +503,13 @@ def _totals(
     regions: pd.DataFrame | None,
     province: tuple[str, str],
     spec: ScenarioSpec,
+    pieces: pd.DataFrame,
 ) -> dict[str, Any]:
-    """Province totals: sums of the gemeente rows (of the region rows for pooled figures)."""
+    """Province totals: sums of the gemeente rows (of the region rows for pooled figures).
+
+    Counts of distinct features are computed, not summed: ``terreinen`` is the number of
+    distinct terreinen with a part in one of the gemeenten. ``counts`` says what each counts.
+    """
     total: dict[str, Any] = {
         "statcode": province[0],
         "naam": province[1],
@@ -463,10 +531,93 @@ def _totals(
     if spec.allocation.unit == "region" and regions is not None:
         for column in ("uncovered_ha", "hmc_uncovered_ha", "other_uncovered_ha"):
             total[column] = float(regions[column].sum())
+    if "terreinen" in total:
+        total["terreinen"] = int(pieces["terrein"].nunique())
     d, u = total.get("demand_ha", 0.0), total.get("uncovered_ha", 0.0)
     total["coverage"] = (d - u) / d if d > 0 else 1.0
     total["status"] = str(status(np.array([total["coverage"]]), spec.indicators.status)[0])
+    total["counts"] = dict(TOTAL_COUNTS, gemeenten=len(rows))
     return total
+
+
+def run_quality(
+    inputs: Inputs,
+    gemeenten: Gemeenten,
+    pieces: pd.DataFrame,
+    figures: dict[str, str],
+    tolerance_pct: float,
+    replaced: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The run's own data-quality report: the terreinen as read, against the run's gemeenten.
+
+    ``terreinen`` is :func:`layers.quality.quality_report` of the terreinen layer;
+    ``not_counted`` the terreinen that add nothing to any gemeente (outside every gemeente,
+    or, attributed by their ``gemeente`` field, coded for a gemeente not in the run);
+    ``unknown_values`` what the spec's ``unknown_values`` replaced; ``imports`` what the
+    imports of the layers read repaired or mapped (their stored reports).
+    """
+    terreinen = inputs.get(inputs.bedrijventerreinen)
+    gem_layer = inputs.get(inputs.gemeenten)
+    frame = gpd.GeoDataFrame(
+        {
+            "fid": terreinen.fids,
+            "naam": terreinen.column("naam"),
+            "gemeente": terreinen.column("gemeente"),
+            "bruto_ha": terreinen.numbers("bruto_ha"),
+        },
+        geometry=list(terreinen.geometries),
+        crs=28992,
+    )
+    zones = gpd.GeoDataFrame(
+        {"statcode": gemeenten.statcodes, "naam": gemeenten.namen},
+        geometry=list(gemeenten.geometries),
+        crs=28992,
+    )
+    report = quality_report(
+        layer=terreinen.name,
+        version=terreinen.version,
+        kind="bedrijventerreinen",
+        features=frame,
+        tolerance_pct=tolerance_pct,
+        gemeenten=zones,
+        gemeenten_ref=(gem_layer.name, gem_layer.version),
+    )
+    counted = set(pieces["terrein"].tolist())
+    known = set(gemeenten.statcodes.tolist())
+    not_counted = []
+    for i in range(len(terreinen)):
+        if i in counted:
+            continue
+        code = frame["gemeente"].iat[i]
+        reason = (
+            f"gemeente {code} is not a gemeente of layer {gem_layer.name}"
+            if figures["attribution"] == "attribute" and code not in known
+            else "outside every gemeente"
+        )
+        not_counted.append(
+            {
+                "fid": int(terreinen.fids[i]),
+                "naam": None if frame["naam"].iat[i] is None else str(frame["naam"].iat[i]),
+                "gemeente": code,
+                "reason": reason,
+            }
+        )
+    imports = {}
+    for name in sorted(inputs.layers):
+        stored = inputs.layers[name].quality
+        if stored:
+            imports[name] = {
+                "version": inputs.layers[name].version,
+                "repaired": len(stored.get("repaired") or []),
+                "mapped_values": stored.get("mapped_values") or [],
+            }
+    return {
+        **figures,
+        "terreinen": report_json(report),
+        "not_counted": not_counted,
+        "unknown_values": replaced,
+        "imports": imports,
+    }
 
 
 def _region_rows(regions: pd.DataFrame) -> list[dict[str, Any]]:

@@ -25,6 +25,8 @@ class LayerData:
     properties: pd.DataFrame
     fids: np.ndarray | None = None
     synthetic: bool = False
+    quality: dict | None = None
+    """The data-quality report stored with this version at import (None: none)."""
 
     def __post_init__(self) -> None:
         self.geometries = np.asarray(self.geometries, dtype=object)

@@ -32,11 +32,12 @@ from layers.kinds import load_kinds
 from layers.milieucategorie import MilieucategorieTable, load_table
 from layers.store import NewFeatures, Provenance, read_features, store_layer
 from scenarios import store
-from scenarios.compute import STEPS, Computation, DerivedLayer, compute
+from scenarios.compute import DEFAULT_FIGURES, STEPS, Computation, DerivedLayer, compute
+from scenarios.current import FigureDefaults
 from scenarios.errors import ScenarioError, SpecError, SpecNotFound
 from scenarios.inputs import Inputs, LayerData
 from scenarios.presets import preset_data, preset_names
-from scenarios.spec import LayerRef, ScenarioSpec
+from scenarios.spec import ScenarioSpec, spec_layer_refs
 from scenarios.validation import validate_spec
 from spatial.crs import RD_NEW
 
@@ -86,34 +87,6 @@ def resolve_spec(conn: Connection, spec: SpecInput) -> ScenarioSpec:
     return validate_spec(spec, conn)
 
 
-def spec_layer_refs(spec: ScenarioSpec) -> list[tuple[str, LayerRef]]:
-    """Every layer reference of a spec with where it is used."""
-    out: list[tuple[str, LayerRef]] = []
-    for role in (
-        "gemeenten",
-        "bedrijventerreinen",
-        "reserveringen",
-        "strategische_locaties",
-        "vestigingen",
-        "landgebruik",
-    ):
-        ref = getattr(spec.layers, role)
-        if ref is not None:
-            out.append((f"layers.{role}", ref))
-    out += [(f"constraints.exclude[{i}]", r) for i, r in enumerate(spec.constraints.exclude)]
-    out += [
-        (f"constraints.hmc_richtafstand.layers[{i}]", r)
-        for i, r in enumerate(spec.constraints.hmc_richtafstand.layers)
-    ]
-    for i, crit in enumerate(spec.allocation.criteria):
-        out += [(f"allocation.criteria[{i}].layers[{j}]", r) for j, r in enumerate(crit.layers)]
-    out += [
-        (f"milieuzonering.conflict_layers[{i}]", r)
-        for i, r in enumerate(spec.milieuzonering.conflict_layers)
-    ]
-    return out
-
-
 def read_inputs(conn: Connection, spec: ScenarioSpec) -> Inputs:
     """Read every layer of the spec once, at its pinned (or current) version, without drafts."""
     layers: dict[str, LayerData] = {}
@@ -138,6 +111,7 @@ def read_inputs(conn: Connection, spec: ScenarioSpec) -> Inputs:
             properties=frame.properties,
             fids=frame.fids,
             synthetic=frame.info.provenance.synthetic,
+            quality=frame.info.quality,
         )
     role = {
         r: getattr(spec.layers, r).layer if getattr(spec.layers, r) is not None else None
@@ -164,6 +138,7 @@ def run_scenario(
     progress: Progress | None = None,
     created_by: str | None = None,
     table: MilieucategorieTable | None = None,
+    figures: FigureDefaults | None = None,
 ) -> store.RunRecord:
     """Validate, run and store a scenario; return the run record with its JSON result.
 
@@ -179,6 +154,10 @@ def run_scenario(
         Who asked (recorded with the spec version and the run).
     table
         The milieucategorie table (default: the shipped VNG table).
+    figures
+        Bruto source and attribution where the spec names none, and the tolerance of the
+        data-quality report: the app passes the planning settings (default: the same
+        values, :data:`scenarios.compute.DEFAULT_FIGURES`). The result records which applied.
 
     Returns
     -------
@@ -189,6 +168,9 @@ def run_scenario(
     ------
     SpecError
         An invalid spec (every problem listed); nothing was stored.
+    UnknownValues
+        A layer holds a classifying value the run does not know: the run is stored as
+        failed with the message (layer, feature, value), nothing else is stored.
     """
     table = table or load_table()
     timing: dict[str, float] = {}
@@ -216,7 +198,14 @@ def run_scenario(
             if progress:
                 progress(step, offset + done, len(RUN_STEPS))
 
-        comp = compute(checked, inputs, table, province=province(), progress=inner)
+        comp = compute(
+            checked,
+            inputs,
+            table,
+            province=province(),
+            progress=inner,
+            defaults=figures or DEFAULT_FIGURES,
+        )
         timing.update(comp.timing)
         t0 = time.perf_counter()
         with engine.begin() as conn:
@@ -342,7 +331,9 @@ def store_derived_layer(
     )
 
 
-def compute_indicators(conn: Connection, spec: SpecInput | None = None) -> dict[str, Any]:
+def compute_indicators(
+    conn: Connection, spec: SpecInput | None = None, figures: FigureDefaults | None = None
+) -> dict[str, Any]:
     """The Ruimte indicators now: landgebruik, HMC-benutting, ruimtevraag per gemeente.
 
     The ruimtevraag uses a spec (default: the preset ``pbl-2023-bedrijventerreinen-40``)
@@ -350,7 +341,14 @@ def compute_indicators(conn: Connection, spec: SpecInput | None = None) -> dict[
     """
     checked = resolve_spec(conn, spec or DEFAULT_INDICATOR_PRESET)
     inputs = read_inputs(conn, checked)
-    comp = compute(checked, inputs, load_table(), province=province(), allocate=False)
+    comp = compute(
+        checked,
+        inputs,
+        load_table(),
+        province=province(),
+        allocate=False,
+        defaults=figures or DEFAULT_FIGURES,
+    )
     out = dict(comp.result["indicators"])
     out["spec"] = checked.name
     out["layers"] = inputs.versions

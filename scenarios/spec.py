@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 SLUG = r"^[a-z][a-z0-9_-]{0,62}$"
 Basis = Literal["bruto", "netto"]
 Omgevingstype = Literal["rustig", "gemengd"]
+BrutoSource = Literal["attribute", "geometry"]
+"""Bruto ha of a terrein: its ``bruto_ha`` attribute (IBIS) or its polygon area."""
+Attribution = Literal["area_share", "attribute"]
+"""A terrein's ha per gemeente: by area share, or wholly to the gemeente of its ``gemeente``."""
 _REF_RE = re.compile(r"^(?P<name>[^@]+)@(?P<version>\d+)$")
 
 
@@ -276,6 +280,16 @@ class ScenarioSpec(_Model):
     allocation: Allocation = Allocation()
     milieuzonering: Milieuzonering = Milieuzonering()
     indicators: Indicators = Indicators()
+    bruto_source: BrutoSource | None = None
+    """``attribute``: bruto ha from the terreinen's ``bruto_ha`` (IBIS); ``geometry``: from
+    their polygons. None: the planning setting (``RUIMTE_PLANNING_BRUTO_SOURCE``)."""
+    attribution: Attribution | None = None
+    """``area_share``: a terrein's ha shared over gemeenten by area; ``attribute``: wholly to
+    the gemeente in its ``gemeente`` field. None: the setting (``RUIMTE_PLANNING_ATTRIBUTION``)."""
+    unknown_values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Layer → field → value: what a value the run does not know in a field it classifies on
+    (omgevingstype, status, type, max_milieucategorie, …) counts as. Without an entry such a
+    value fails the run, naming the layer, the feature and the value."""
 
     @field_validator("hmc_threshold", mode="before")
     @classmethod
@@ -285,3 +299,31 @@ class ScenarioSpec(_Model):
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (what is stored and what a run records)."""
         return self.model_dump(mode="json")
+
+
+def spec_layer_refs(spec: ScenarioSpec) -> list[tuple[str, LayerRef]]:
+    """Every layer reference of a spec with where it is used."""
+    out: list[tuple[str, LayerRef]] = []
+    for role in (
+        "gemeenten",
+        "bedrijventerreinen",
+        "reserveringen",
+        "strategische_locaties",
+        "vestigingen",
+        "landgebruik",
+    ):
+        ref = getattr(spec.layers, role)
+        if ref is not None:
+            out.append((f"layers.{role}", ref))
+    out += [(f"constraints.exclude[{i}]", r) for i, r in enumerate(spec.constraints.exclude)]
+    out += [
+        (f"constraints.hmc_richtafstand.layers[{i}]", r)
+        for i, r in enumerate(spec.constraints.hmc_richtafstand.layers)
+    ]
+    for i, crit in enumerate(spec.allocation.criteria):
+        out += [(f"allocation.criteria[{i}].layers[{j}]", r) for j, r in enumerate(crit.layers)]
+    out += [
+        (f"milieuzonering.conflict_layers[{i}]", r)
+        for i, r in enumerate(spec.milieuzonering.conflict_layers)
+    ]
+    return out

@@ -244,7 +244,25 @@ def cross_checks(raw: Mapping[str, Any], table: MilieucategorieTable) -> list[Pr
     problems.extend(_check_names(raw))
     problems.extend(_check_regions(raw))
     problems.extend(_check_selections(raw))
+    problems.extend(_check_unknown_values(raw))
     return problems
+
+
+def _check_unknown_values(raw: Mapping[str, Any]) -> list[Problem]:
+    """``unknown_values`` names layers the spec reads (values are checked against the kinds)."""
+    entries = _get(raw, "unknown_values")
+    if not isinstance(entries, Mapping):
+        return []
+    used = {ref.get("layer") for _, _, ref in layer_refs(raw)}
+    return [
+        {
+            "loc": ["unknown_values", name],
+            "msg": f"layer {name!r} is not read by this spec; it reads: "
+            f"{', '.join(sorted(str(u) for u in used))}",
+        }
+        for name in entries
+        if name not in used
+    ]
 
 
 def _check_names(raw: Mapping[str, Any]) -> list[Problem]:
@@ -436,7 +454,47 @@ def database_checks(raw: Mapping[str, Any], conn: Connection) -> list[Problem]:
                         _vocabulary(values, kind.fields[field].values, [*loc, "where", field])
                     )
     problems.extend(_statcode_checks(raw, conn))
+    problems.extend(_unknown_value_checks(raw, conn))
     return problems
+
+
+def _unknown_value_checks(raw: Mapping[str, Any], conn: Connection) -> list[Problem]:
+    """Each ``unknown_values`` entry names a field of its layer and a value allowed there."""
+    entries = _get(raw, "unknown_values")
+    if not isinstance(entries, Mapping):
+        return []
+    kinds, table = load_kinds(), load_table()
+    problems: list[Problem] = []
+    for name, fields in entries.items():
+        if not isinstance(fields, Mapping):
+            continue
+        try:
+            info = get_layer(conn, str(name), with_versions=False)
+        except LayerNotFound:
+            continue  # reported with the layer references (or the layer is optional)
+        kind = kinds[info.kind]
+        for field, value in fields.items():
+            loc = ["unknown_values", name, field]
+            spec_field = kind.fields.get(field)
+            if spec_field is None and field not in info.extra_fields:
+                problems.append(
+                    {"loc": loc, "msg": f"layer {name!r} (kind {info.kind}) has no field {field!r}"}
+                )
+            elif spec_field is not None and spec_field.type == "milieucategorie":
+                if table.normalise(value) is None:
+                    problems.append(
+                        {
+                            "loc": loc,
+                            "msg": f"{value!r} is not a milieucategorie; "
+                            f"allowed: {', '.join(table.codes)}",
+                        }
+                    )
+            elif spec_field is not None and spec_field.values:
+                problems.extend(_vocabulary([value], spec_field.values, loc)[:1])
+    return [
+        {"loc": p["loc"][:3], "msg": p["msg"]} if p["loc"][:1] == ["unknown_values"] else p
+        for p in problems
+    ]
 
 
 def _statcode_checks(raw: Mapping[str, Any], conn: Connection) -> list[Problem]:

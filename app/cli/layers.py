@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from app.cli.common import CliError, engine, err, out, stage_progress
@@ -15,6 +16,7 @@ from app.settings import get_import_settings, import_policy
 from layers.exporter import EXPORT_FORMATS, export_layer
 from layers.importer import ImportRequest, PrepareOptions, import_file
 from layers.kinds import load_kinds
+from layers.quality import summary_lines
 from layers.store import delete_layer, get_layer, list_layers, set_layer_meta
 
 app = typer.Typer(help="Import, export, list, show and delete kaartlagen.", no_args_is_help=True)
@@ -137,6 +139,16 @@ def import_cmd(
         f"source CRS {info.provenance.source_crs})",
         highlight=False,
     )
+    print_quality(report.quality)
+
+
+def print_quality(report: dict | None) -> None:
+    """The data-quality report of a version, as lines (nothing when there is nothing to say)."""
+    lines = summary_lines(report) if report else []
+    if lines:
+        out.print("data quality (stored with the version; `ruimte layers show --json`):")
+    for line in lines:
+        out.print(f"  {escape(line)}", highlight=False)
 
 
 @app.command("export")
@@ -234,6 +246,7 @@ def show_cmd(
     )
     for key, value in rows:
         out.print(f"  {key:14} {value}", highlight=False)
+    print_quality(info.quality)
     table = Table("version", "created", "change", "features", "source")
     for v in info.versions:
         table.add_row(

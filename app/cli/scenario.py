@@ -16,6 +16,7 @@ from rich.table import Table
 
 import scenarios
 from app.cli.common import CliError, engine, err, out
+from app.settings import get_planning_settings
 from scenarios.errors import ScenarioError, SpecError
 
 app = typer.Typer(
@@ -259,7 +260,9 @@ def run_cmd(
     spec: Any = preset if preset is not None else read_spec_file(spec_file)
     eng = engine()
     with step_progress() as progress:
-        run = scenarios.run_scenario(eng, spec, progress=progress)
+        run = scenarios.run_scenario(
+            eng, spec, progress=progress, figures=get_planning_settings().figure_defaults()
+        )
     print_run(run)
     with eng.connect() as conn:
         write_outputs(conn, run, output, rasters, csv)
@@ -410,7 +413,9 @@ def register_indicators(cli: typer.Typer) -> None:
         """The Ruimte indicators: landgebruik, HMC-benutting, ruimtevraag vs aanbod per gemeente."""
         spec: Any = read_spec_file(spec_file) if spec_file else preset
         with engine().connect() as conn:
-            ind = scenarios.compute_indicators(conn, spec)
+            ind = scenarios.compute_indicators(
+                conn, spec, get_planning_settings().figure_defaults()
+            )
         if as_json:
             print(json.dumps(ind, indent=2, ensure_ascii=False))
             return

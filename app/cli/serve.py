@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import Engine
 
 from app.cli.common import engine, out
-from app.settings import get_database_settings, get_web_settings
+from app.settings import get_database_settings, get_planning_settings, get_web_settings
 
 Host = Annotated[
     str | None, typer.Option(help="Address to listen on [env: RUIMTE_WEB_HOST, default 127.0.0.1].")
@@ -120,7 +120,12 @@ def _run_presets(eng: Engine) -> None:
             ]
         if done:
             continue
-        run = scenarios.run_scenario(eng, preset["name"], created_by="ruimte demo")
+        run = scenarios.run_scenario(
+            eng,
+            preset["name"],
+            created_by="ruimte demo",
+            figures=get_planning_settings().figure_defaults(),
+        )
         totals = (run.result or {}).get("totals", {})
         out.print(
             f"  scenario {preset['name']}: run {run.id}, demand {totals.get('demand_ha', 0):,.0f} ha, "

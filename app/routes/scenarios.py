@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 import scenarios
 from app.auth import require_province
-from app.dependencies import EngineDep, JsonBodyDep, WriterDep
+from app.dependencies import EngineDep, JsonBodyDep, PlanningDep, WriterDep
 from app.errors import ApiError
 
 router = APIRouter(tags=["scenarios"])
@@ -122,6 +122,7 @@ def run_spec(
     engine: EngineDep,
     request: Request,
     who: WriterDep,
+    planning: PlanningDep,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Run a spec (``name`` of a saved spec or preset); the run is stored and its result returned."""
@@ -131,7 +132,9 @@ def run_spec(
     if not is_preset:
         with engine.connect() as conn:
             scenarios.get_spec(conn, name, version)  # SpecNotFound → 404: the path names a resource
-    run = scenarios.run_scenario(engine, ref, created_by=who.label)
+    run = scenarios.run_scenario(
+        engine, ref, created_by=who.label, figures=planning.figure_defaults()
+    )
     doc = _run_doc(request, run, with_result=True)
     return Response(
         json.dumps(doc, default=str),
@@ -213,8 +216,9 @@ def run_raster(run_id: int, name: str, engine: EngineDep) -> Response:
 @router.get("/api/indicators", summary="The Ruimte indicators")
 def indicators(
     engine: EngineDep,
+    planning: PlanningDep,
     spec: Annotated[str | None, Query(description="Spec or preset for the ruimtevraag.")] = None,
 ) -> dict[str, Any]:
     """Landgebruik (thousands of ha), HMC-benutting and ruimtevraag vs beschikbare ruimte per gemeente."""
     with engine.connect() as conn:
-        return scenarios.compute_indicators(conn, spec)
+        return scenarios.compute_indicators(conn, spec, planning.figure_defaults())

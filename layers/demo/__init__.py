@@ -45,6 +45,7 @@ from layers.importer import (
     StageProgress,
     frame_source,
     prepare,
+    store_quality,
 )
 from layers.kinds import load_kinds
 from layers.models import Layer
@@ -190,7 +191,7 @@ def load_demo_data(
     with engine.begin() as conn:
         for done, layer in enumerate(data.layers):
             prepared = data.prepared[layer.name]
-            store_layer(
+            info = store_layer(
                 conn,
                 name=layer.name,
                 kind=layer.kind,
@@ -202,6 +203,7 @@ def load_demo_data(
                 extra_fields=prepared.extra_fields,
                 new_version=options.replace,
             )
+            store_quality(conn, info, prepared, policy)
             if progress:
                 progress("store", done + 1, total)
     lines = [layer.summary for layer in data.layers]

@@ -42,6 +42,8 @@ def world(**extra_layers) -> Inputs:
         pd.DataFrame(
             {
                 "naam": ["Grens", "West"],
+                "gemeente": ["GM0001", "GM0001"],
+                "bruto_ha": [8.0, 9.0],  # the polygon areas
                 "netto_ha": [6.0, 7.0],
                 "uitgegeven_ha": [5.0, 7.0],
                 "uitgeefbaar_ha": [1.0, 0.0],
@@ -269,3 +271,141 @@ def test_milieuzonering_conflicts_by_omgevingstype(toy):
 def test_docstring_examples(module):
     failed, _ = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert failed == 0
+
+
+# -- issue 10: bruto from IBIS, attribution, computed totals, unknown values ----------
+
+
+def ibis_world(**props) -> Inputs:
+    """The toy world with the Grens terrein's bruto_ha 10% above its 8 ha polygon."""
+    inputs = world()
+    terreinen = inputs.layers["bedrijventerreinen"]
+    terreinen.properties["bruto_ha"] = [8.8, 9.0]
+    for key, values in props.items():
+        terreinen.properties[key] = values
+    return inputs
+
+
+@pytest.mark.parametrize(
+    "choice, a, b",
+    [
+        ({}, 0.5 * 8.8 + 9, 0.5 * 8.8),
+        ({"bruto_source": "geometry"}, 4 + 9, 4),
+        ({"attribution": "attribute"}, 8.8 + 9, 0.0),
+        ({"bruto_source": "geometry", "attribution": "attribute"}, 8 + 9, 0.0),
+    ],
+)
+def test_bruto_source_and_attribution(choice, a, b):
+    result = compute(spec(**choice), ibis_world(), TABLE, allocate=False).result
+    ra, rb = result["per_gemeente"]
+    assert (ra["current_ha"], rb["current_ha"]) == pytest.approx((a, b))
+    assert (ra["hmc_current_ha"], rb["hmc_current_ha"]) == pytest.approx((a - 9, b))
+    assert (ra["demand_ha"], rb["demand_ha"]) == pytest.approx((0.5 * a, 0.5 * b))
+    netto_a = 7 + (6 if choice.get("attribution") == "attribute" else 3)
+    assert ra["current_netto_ha"] == pytest.approx(netto_a)
+    assert result["figures"]["bruto_source"] == choice.get("bruto_source", "attribute")
+    assert result["figures"]["bruto_source_from"] == (
+        "spec" if "bruto_source" in choice else "settings"
+    )
+
+
+def test_settings_choose_where_the_spec_does_not():
+    from scenarios.current import FigureDefaults
+
+    defaults = FigureDefaults(bruto_source="geometry", attribution="attribute")
+    result = compute(spec(), ibis_world(), TABLE, allocate=False, defaults=defaults).result
+    assert [r["current_ha"] for r in result["per_gemeente"]] == pytest.approx([17, 0])
+    assert result["figures"] == {
+        "bruto_source": "geometry",
+        "bruto_source_from": "settings",
+        "attribution": "attribute",
+        "attribution_from": "settings",
+    }
+
+
+def test_province_counts_a_terrein_across_a_border_once(toy):
+    rows, totals = toy.result["per_gemeente"], toy.result["totals"]
+    assert [r["terreinen"] for r in rows] == [2, 1]
+    assert totals["terreinen"] == 2
+    assert "distinct" in totals["counts"]["terreinen"] and totals["counts"]["gemeenten"] == 2
+    regional = compute(spec(regions={"Alles": ["GM0001", "GM0002"]}), world(), TABLE)
+    (region,) = regional.result["regions"]
+    assert region["terreinen"] == 2 and region["counts"]["gemeenten"] == 2
+
+
+def test_run_quality_report_lists_terreinen_over_the_tolerance_and_across_borders():
+    quality = compute(spec(), ibis_world(), TABLE, allocate=False).result["quality"]
+    report = quality["terreinen"]
+    assert report["bruto_area"]["count"] == 1
+    (over,) = report["bruto_area"]["terreinen"]
+    assert (over["naam"], over["bruto_ha"], over["area_ha"]) == ("Grens", 8.8, pytest.approx(8.0))
+    assert over["difference_pct"] == pytest.approx(10.0)
+    (crossing,) = report["borders"]["terreinen"]
+    assert crossing["naam"] == "Grens"
+    assert [(s["statcode"], s["share"]) for s in crossing["shares"]] == [
+        ("GM0001", pytest.approx(0.5)),
+        ("GM0002", pytest.approx(0.5)),
+    ]
+    assert quality["not_counted"] == [] and quality["unknown_values"] == []
+
+
+def test_a_terrein_coded_for_a_gemeente_outside_the_run_is_reported_not_counted():
+    inputs = ibis_world(gemeente=["GM0001", "GM0999"])
+    result = compute(spec(attribution="attribute"), inputs, TABLE, allocate=False).result
+    assert [r["current_ha"] for r in result["per_gemeente"]] == pytest.approx([8.8, 0])
+    (left,) = result["quality"]["not_counted"]
+    assert left["naam"] == "West" and "GM0999" in left["reason"]
+
+
+def test_an_unknown_omgevingstype_fails_the_run_naming_layer_feature_and_value():
+    from scenarios.values import UnknownValues
+
+    inputs = world()
+    inputs.layers["woon"].properties["omgevingstype"] = ["rustig", "stedelijk"]
+    with pytest.raises(UnknownValues) as info:
+        compute(spec(), inputs, TABLE)
+    (problem,) = info.value.problems
+    assert (problem["layer"], problem["fid"], problem["field"], problem["value"]) == (
+        "woon",
+        2,
+        "omgevingstype",
+        "stedelijk",
+    )
+    assert "woon" in info.value.message and "'stedelijk'" in info.value.message
+    assert "naam 'West'" in info.value.message and info.value.status == 422
+
+
+def test_a_default_named_in_the_spec_counts_the_unknown_value_and_says_so():
+    inputs = world()
+    inputs.layers["woon"].properties["omgevingstype"] = ["rustig", "stedelijk"]
+    named = compute(spec(unknown_values={"woon": {"omgevingstype": "gemengd"}}), inputs, TABLE)
+    assert named.result["quality"]["unknown_values"] == [
+        {
+            "layer": "woon",
+            "field": "omgevingstype",
+            "value": "stedelijk",
+            "counted_as": "gemengd",
+            "features": 1,
+        }
+    ]
+    plain = compute(spec(), world(), TABLE)  # West is gemengd there
+    assert named.result["per_gemeente"] == plain.result["per_gemeente"]
+
+
+@pytest.mark.parametrize(
+    "layer, column, values",
+    [
+        ("bedrijventerreinen", "max_milieucategorie", ["4.2", "zwaar"]),
+        ("bedrijventerreinen", "max_milieucategorie", ["4.2", None]),
+        ("bedrijventerreinen", "bruto_ha", [8.0, None]),
+    ],
+)
+def test_unknown_or_missing_values_the_run_needs_fail_it(layer, column, values):
+    from scenarios.values import UnknownValues
+
+    inputs = world()
+    inputs.layers[layer].properties[column] = values
+    if column != "bruto_ha":
+        inputs.layers[layer].properties["bruto_ha"] = [8.0, 9.0]
+    with pytest.raises(UnknownValues, match=f"field {column}"):
+        compute(spec(), inputs, TABLE, allocate=False)
