@@ -114,11 +114,16 @@ class ImportSettings(BaseSettings):
     max_features: int = 2_000_000
     progress_threshold: int = 5_000
     """Show a progress bar from this many features on."""
+    max_vertices: int = Field(default=100_000, ge=4)
+    """Most vertices in one feature's geometry (file imports and API writes alike)."""
+    max_text_length: int = Field(default=10_000, ge=1)
+    """Most characters in one text value (a kind's ``max_length`` may set a smaller one)."""
 
 
 def import_policy() -> ImportPolicy:
     """The limits every import (file, API, demo) is held to, from the settings."""
     from layers.importer import ImportPolicy
+    from layers.kinds import AttributeLimits
 
     province = get_province_settings()
     limits = get_import_settings()
@@ -128,6 +133,8 @@ def import_policy() -> ImportPolicy:
         max_bytes=int(limits.max_file_mb * 1_000_000),
         max_features=limits.max_features,
         bruto_tolerance_pct=get_planning_settings().bruto_tolerance_pct,
+        max_vertices=limits.max_vertices,
+        attribute_limits=AttributeLimits(max_text_length=limits.max_text_length),
     )
 
 

@@ -25,13 +25,24 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from layers.errors import InvalidFeatures, LayerError, LayerNotFound, UnreadableFile
-from layers.kinds import Kind, Problem, check_geometry_rules, load_kinds, validate_attributes
+from layers.kinds import (
+    AttributeLimits,
+    GemeenteNames,
+    Kind,
+    MappedValue,
+    Problem,
+    SourceRules,
+    check_geometry_rules,
+    load_kinds,
+    validate_attributes,
+)
 from layers.milieucategorie import MilieucategorieTable, load_table
-from layers.quality import MappedValue, quality_report, report_json
+from layers.quality import quality_report, report_json
 from layers.readers import SourceData, read_source
 from layers.store import (
     LayerInfo,
@@ -63,6 +74,10 @@ class ImportPolicy:
     work_area_name: str = "the province of Utrecht"
     max_bytes: int | None = None
     max_features: int | None = None
+    max_vertices: int | None = None
+    """Most vertices (coordinates) in one feature's geometry; None: no limit."""
+    attribute_limits: AttributeLimits = field(default_factory=AttributeLimits)
+    """Limits on attribute values (text length); the defaults set none."""
     categories: MilieucategorieTable | None = None
     bruto_tolerance_pct: float = 5.0
     """Data-quality report: terreinen whose bruto_ha differs more than this (% of the polygon
@@ -82,6 +97,8 @@ class PrepareOptions:
     set_values: Mapping[str, Any] = field(default_factory=dict)
     keep_extra: bool = True
     allow_extra: bool = True
+    rules: SourceRules | None = None
+    """Column names, value maps and defaults of an import profile and ``--map-value``."""
 
 
 @dataclass
@@ -96,8 +113,8 @@ class Prepared:
     repairs: list[str]
     notes: list[str]
     mapped_values: list[MappedValue] = field(default_factory=list)
-    """Source values translated to kind values ({field, source, target, count}); filled by
-    value mapping (import profiles, ``--map-value``), reported in the data-quality report."""
+    """Source values stored as other values (field, source, target, count, why): import
+    profiles, ``--map-value``, synonyms and gemeente names; in the data-quality report."""
 
 
 @dataclass
@@ -109,6 +126,8 @@ class ImportReport:
     notes: list[str]
     quality: dict[str, Any] | None = None
     """The data-quality report stored with the version (:mod:`layers.quality`)."""
+    mapped: list[MappedValue] = field(default_factory=list)
+    """Source values stored as other values (field, source, target, count, why)."""
 
 
 def feature_ref(i: int, source: SourceData, kind: Kind) -> str:
@@ -152,8 +171,12 @@ def prepare(
     options: PrepareOptions,
     policy: ImportPolicy,
     what: str = "import refused",
+    gemeenten: GemeenteNames | None = None,
 ) -> Prepared:
-    """Check and convert features read from a source; raise listing every problem."""
+    """Check and convert features read from a source; raise listing every problem.
+
+    ``gemeenten`` (the stored gemeenten layer's names) lets gemeente columns hold names.
+    """
     n = len(source.geometries)
     if n == 0:
         raise UnreadableFile(f"{what}: the source holds no features")
@@ -193,6 +216,19 @@ def prepare(
     for issue in coord_issues:
         implausible[issue.index] = True
         problems.append(Problem(issue.index, "geometry", issue.message))
+    if policy.max_vertices is not None:
+        present = ~_missing(geoms)
+        counts = np.zeros(n, dtype=np.int64)
+        counts[present] = shapely.get_num_coordinates(geoms[present])
+        for i in np.flatnonzero(counts > policy.max_vertices):
+            implausible[i] = True  # not reprojected or checked further
+            problems.append(
+                Problem(
+                    int(i),
+                    "geometry",
+                    f"has {counts[i]:,} vertices, more than the limit of {policy.max_vertices:,}",
+                )
+            )
 
     rd = np.asarray(geoms, dtype=object).copy()
     ok = ~implausible & ~_missing(geoms)
@@ -219,6 +255,9 @@ def prepare(
                 set_values=options.set_values,
                 keep_extra=options.keep_extra,
                 allow_extra=options.allow_extra,
+                rules=options.rules,
+                limits=policy.attribute_limits,
+                gemeenten=gemeenten,
             )
         except Exception:
             if checking is not None:
@@ -268,6 +307,7 @@ def prepare(
         extra_fields=attrs.extra_fields,
         repairs=repairs,
         notes=notes,
+        mapped_values=attrs.mapped,
     )
 
 
@@ -310,7 +350,11 @@ def import_file(
     if progress:
         progress("read", 1, 1)
         progress("check", 0, n)
-    prepared = prepare(source, kind, request.options, policy)
+    names = None
+    if kind.name != "gemeenten" and any(f.type == "statcode" for f in kind.fields.values()):
+        with engine.connect() as conn:
+            names = gemeente_names(conn)
+    prepared = prepare(source, kind, request.options, policy, gemeenten=names)
     if progress:
         progress("check", n, n)
     provenance = Provenance(
@@ -341,7 +385,13 @@ def import_file(
         )
         quality = store_quality(conn, info, prepared, policy)
     info.quality, info.quality_read = quality, True
-    return ImportReport(layer=info, repairs=prepared.repairs, notes=prepared.notes, quality=quality)
+    return ImportReport(
+        layer=info,
+        repairs=prepared.repairs,
+        notes=prepared.notes,
+        quality=quality,
+        mapped=prepared.mapped_values,
+    )
 
 
 def store_quality(
@@ -381,11 +431,35 @@ def store_quality(
             gemeenten=gemeenten,
             gemeenten_ref=ref,
             repaired=prepared.repairs,
-            mapped_values=prepared.mapped_values,
+            mapped_values=[m.as_dict() for m in prepared.mapped_values],
         )
     )
     set_version_quality(conn, info.id, info.version, report)
     return report
+
+
+def gemeente_names(conn: Connection) -> GemeenteNames | None:
+    """Names of the stored gemeenten layer (statcode → naam), to read gemeente name columns.
+
+    The layer named ``gemeenten`` when it is of that kind, else the only layer of kind
+    ``gemeenten``; None when there is none (or several and none of them is named so).
+    """
+    rows = conn.execute(
+        text("SELECT id, name FROM layers WHERE kind = 'gemeenten' ORDER BY name")
+    ).all()
+    chosen = next((r for r in rows if r.name == "gemeenten"), rows[0] if len(rows) == 1 else None)
+    if chosen is None:
+        return None
+    names = conn.execute(
+        text(
+            "SELECT properties->>'statcode' AS code, properties->>'naam' AS naam FROM features "
+            "WHERE layer_id = :id AND version_to IS NULL AND NOT draft"
+        ),
+        {"id": chosen.id},
+    ).all()
+    return GemeenteNames(
+        layer=chosen.name, names={r.code: r.naam for r in names if r.code and r.naam}
+    )
 
 
 def frame_source(

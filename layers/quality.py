@@ -46,8 +46,10 @@ class MappedValue(_Model):
 
     field: str
     source: str
-    target: str
+    target: str | int | float | bool
     count: int = Field(ge=0)
+    via: str | None = None
+    """What mapped it: ``profile NAME``, ``value map``, ``synonym`` or ``gemeentenaam``."""
 
 
 class BrutoDeviation(_Model):

@@ -35,8 +35,9 @@ def run_app(app: typer.Typer) -> None:
         raise
     except InvalidFeatures as exc:
         err.print(f"[bold red]error:[/] {exc.message}")
-        for line in exc.lines:
-            err.print(f"  - {line}", markup=False, highlight=False)
+        for problem, line in zip(exc.problems, exc.lines, strict=False):
+            hint = f" ({problem.cli_hint})" if getattr(problem, "cli_hint", None) else ""
+            err.print(f"  - {line}{hint}", markup=False, highlight=False)
         sys.exit(1)
     except (CliError, LayerError, UnknownKind, DatabaseNotConfigured, LocalDatabaseError) as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)

@@ -101,7 +101,9 @@ def test_uitgeefbaar_must_be_netto_minus_uitgegeven():
 def test_missing_required_column_names_map_option():
     res = validate_attributes(pd.DataFrame([{"naam": "x"}]), KINDS["gemeenten"])
     [problem] = res.problems
-    assert problem.index is None and "--map statcode=COLUMN" in problem.message
+    assert problem.index is None and "no source column matched" in problem.message
+    # The API shows the message: no CLI flags in it; the CLI prints its own hint.
+    assert "--" not in problem.message and "--map statcode=COLUMN" in problem.cli_hint
 
 
 def test_unique_statcode():
