@@ -16,6 +16,7 @@ from app.settings import get_import_settings, import_policy
 from layers.exporter import EXPORT_FORMATS, export_layer
 from layers.importer import ImportRequest, PrepareOptions, import_file
 from layers.kinds import load_kinds
+from layers.profiles import load_profile, parse_map_values, shipped_profiles, source_rules
 from layers.quality import summary_lines
 from layers.store import delete_layer, get_layer, list_layers, set_layer_meta
 
@@ -38,8 +39,27 @@ def import_cmd(
         Path,
         typer.Argument(help="GeoPackage, GeoJSON, Shapefile (.shp or .zip), FlatGeobuf or CSV."),
     ],
-    kind: Annotated[str, typer.Option(help="Kind of layer; see `ruimte layers kinds`.")],
     name: Annotated[str, typer.Option(help="Layer name (slug: a-z, 0-9, _ and -).")],
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Kind of layer; see `ruimte layers kinds` (default: the profile's)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Import profile: a shipped one (ibis, vng-woongebieden, omgevingsplan; see "
+            "`ruimte layers profiles`) or a YAML file, mapping the source's field names and "
+            "values onto the kind."
+        ),
+    ] = None,
+    map_value: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map-value",
+            help="FIELD:SOURCE=TARGET: store source value SOURCE of kind field FIELD as TARGET "
+            "(any case; over the profile's). Repeatable.",
+        ),
+    ] = None,
     source_layer: Annotated[
         str | None, typer.Option(help="Layer inside the file, where it has several.")
     ] = None,
@@ -102,6 +122,17 @@ def import_cmd(
         raise CliError(f"--source-date {source_date!r} is not YYYY-MM-DD") from exc
     if strict and drop_extra:
         raise CliError("--strict and --drop-extra exclude each other")
+    chosen = load_profile(profile) if profile else None
+    if kind is None:
+        if chosen is None:
+            raise CliError("give the kind of layer with --kind (or a --profile that names one)")
+        kind = chosen.kind
+    kind_spec = load_kinds()[kind]  # unknown kind: fail before touching the database
+    try:
+        value_maps = parse_map_values(map_value or [])
+    except ValueError as exc:
+        raise CliError(f"--map-value {exc}") from exc
+    rules = source_rules(kind_spec, chosen, value_maps)
     request = ImportRequest(
         path=path,
         kind=kind,
@@ -115,6 +146,7 @@ def import_cmd(
             set_values=_pairs(set_, "--set"),
             keep_extra=not drop_extra,
             allow_extra=not strict,
+            rules=rules,
         ),
         title=title,
         description=description,
@@ -124,7 +156,6 @@ def import_cmd(
         synthetic=synthetic,
         new_version=new_version,
     )
-    load_kinds()[kind]  # unknown kind: fail before touching the database
     eng = engine()
     with stage_progress(threshold=get_import_settings().progress_threshold) as progress:
         report = import_file(eng, request, import_policy(), progress=progress)
@@ -133,6 +164,8 @@ def import_cmd(
         err.print(f"[yellow]repaired:[/] {line}", highlight=False)
     for line in report.notes:
         err.print(f"[cyan]note:[/] {line}", highlight=False)
+    for mapped in report.mapped:
+        err.print(f"[cyan]mapped:[/] {escape(mapped.describe())}", highlight=False)
     out.print(
         f"imported {info.feature_count} feature(s) into layer [bold]{info.name}[/] "
         f"(kind {info.kind}, version {info.version}, {info.geometry_type}, EPSG:28992; "
@@ -312,6 +345,27 @@ def kinds_cmd(
                 if x
             )
             out.print(f"    {f.name:30} {flags}", highlight=False)
+
+
+@app.command("profiles")
+def profiles_cmd(
+    profile: Annotated[
+        str | None, typer.Argument(help="Show one profile (name or YAML file) in full.")
+    ] = None,
+) -> None:
+    """List the shipped import profiles (or show one): field names and value maps per kind."""
+    for name in [profile] if profile else shipped_profiles():
+        p = load_profile(name)
+        out.print(f"[bold]{p.name}[/] — {p.title} (kind: {p.kind})", highlight=False)
+        if not profile:
+            continue
+        for fname, columns in p.fields.items():
+            out.print(f"    {fname:30} columns: {', '.join(columns)}", highlight=False)
+        for fname, mapping in p.values.items():
+            for src, tgt in mapping.items():
+                out.print(f"    {fname:30} {src!r} → {tgt!r}", highlight=False)
+        for fname, value in p.defaults.items():
+            out.print(f"    {fname:30} default {value!r} when missing", highlight=False)
 
 
 def register_demo_data(cli: typer.Typer) -> None:
