@@ -196,6 +196,23 @@ def print_run(run: scenarios.RunRecord) -> None:
             f"{_ha(benutting['hmc_netto_ha'])} ha netto HMC",
             highlight=False,
         )
+    quality = result.get("quality") or {}
+    if quality:
+        terreinen = quality.get("terreinen") or {}
+        bruto = terreinen.get("bruto_area") or {}
+        borders = terreinen.get("borders") or {}
+        source = "bruto_ha (IBIS)" if quality["bruto_source"] == "attribute" else "polygons"
+        out.print(
+            f"bruto from {source} ({quality['bruto_source_from']}), attributed "
+            f"{'by area share' if quality['attribution'] == 'area_share' else 'by gemeente code'}"
+            f" ({quality['attribution_from']}); data quality: {bruto.get('count', 0)} terreinen "
+            f"over the {bruto.get('tolerance_pct', 0):g}% bruto/area tolerance, "
+            f"{borders.get('count', 0)} across gemeente borders, "
+            f"{len(quality.get('not_counted') or [])} not counted, "
+            f"{sum(u['features'] for u in quality.get('unknown_values') or [])} unknown values "
+            "counted as the spec says",
+            highlight=False,
+        )
     if run.output_layers:
         out.print("layers: " + ", ".join(run.output_layers.values()), highlight=False)
     for note in result.get("inputs", {}).get("notes", []):

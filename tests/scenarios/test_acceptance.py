@@ -18,12 +18,14 @@ from layers.exporter import export_layer
 from layers.milieucategorie import load_table
 from layers.store import get_layer
 from tests.conftest import ROOT
+from tests.scenarios.conftest import BORDER_TERREINEN
 
 PRESET = "pbl-2023-bedrijventerreinen-40"
 VNG_CSV = ROOT / "layers" / "data" / "milieucategorieen.csv"
 TOL = 1e-6
 
-#: Per gemeente bruto ha of the terreinen in the current version, split by area, in SQL.
+#: Per gemeente bruto ha of the terreinen at version :v, split by area, in SQL: from the
+#: geometry (``bruto_ha``) and from the IBIS attribute (``ibis_bruto_ha``, the default).
 PIECE = "ST_Area(ST_Intersection(t.geom, g.geom))"
 CURRENT_SQL = f"""
 WITH g AS (SELECT f.gemeente AS statcode, f.geom FROM features f JOIN layers l ON l.id = f.layer_id
@@ -33,6 +35,10 @@ WITH g AS (SELECT f.gemeente AS statcode, f.geom FROM features f JOIN layers l O
              AND f.version_from <= :v AND (f.version_to IS NULL OR f.version_to > :v))
 SELECT g.statcode,
        coalesce(sum({PIECE}), 0) / 10000.0 AS bruto_ha,
+       coalesce(sum((t.p->>'bruto_ha')::float8 * {PIECE} / ST_Area(t.geom)), 0) AS ibis_bruto_ha,
+       coalesce(sum(CASE WHEN (t.p->>'max_milieucategorie')::numeric >= 4
+                    THEN (t.p->>'bruto_ha')::float8 * {PIECE} / ST_Area(t.geom) END), 0)
+         AS hmc_ibis_bruto_ha,
        coalesce(sum((t.p->>'netto_ha')::float8 * {PIECE} / ST_Area(t.geom)), 0) AS netto_ha,
        coalesce(sum((t.p->>'uitgeefbaar_ha')::float8 * {PIECE} / ST_Area(t.geom)), 0)
          AS uitgeefbaar_ha,
@@ -97,14 +103,24 @@ def test_current_and_demand_per_gemeente_match_sql(run, rows, real_db):
     for r in sql:
         row = rows[r.statcode]
         assert row["basis"] == "bruto"
-        assert row["current_ha"] == pytest.approx(r.bruto_ha, abs=TOL)
+        assert row["current_ha"] == pytest.approx(r.ibis_bruto_ha, abs=TOL)
         assert row["current_netto_ha"] == pytest.approx(r.netto_ha, abs=TOL)
         assert row["current_uitgeefbaar_ha"] == pytest.approx(r.uitgeefbaar_ha, abs=TOL)
-        assert row["hmc_current_ha"] == pytest.approx(r.hmc_bruto_ha, abs=TOL)
-        assert row["demand_ha"] == pytest.approx(0.40 * r.bruto_ha, abs=TOL)
+        assert row["hmc_current_ha"] == pytest.approx(r.hmc_ibis_bruto_ha, abs=TOL)
+        assert row["demand_ha"] == pytest.approx(0.40 * r.ibis_bruto_ha, abs=TOL)
     assert run.result["totals"]["demand_ha"] == pytest.approx(
-        0.40 * sum(r.bruto_ha for r in sql), abs=1e-4
+        0.40 * sum(r.ibis_bruto_ha for r in sql), abs=1e-4
     )
+
+
+def test_geometry_bruto_source_is_the_polygon_area(real_db):
+    spec = scenarios.load_preset(PRESET).as_dict() | {"name": "pbl-geometrie"}
+    spec["bruto_source"] = "geometry"
+    result = scenarios.run_scenario(real_db.engine, spec).result
+    sql = {r.statcode: r for r in real_db.rows(CURRENT_SQL, v=2)}
+    for row in result["per_gemeente"]:
+        assert row["current_ha"] == pytest.approx(sql[row["statcode"]].bruto_ha, abs=TOL)
+        assert row["hmc_current_ha"] == pytest.approx(sql[row["statcode"]].hmc_bruto_ha, abs=TOL)
 
 
 def test_netto_basis_demand_is_040_of_netto(real_db):
@@ -130,8 +146,10 @@ def test_rows_sum_to_totals(run):
         "unmet_ha",
         "uncovered_ha",
     } <= set(numeric)
-    for key in numeric:
+    for key in set(numeric) - {"terreinen"}:
         assert sum(r[key] for r in gemeenten) == pytest.approx(totals[key], abs=1e-6), key
+    # terreinen are counted, not summed: the border terreinen are in two gemeenten each
+    assert totals["terreinen"] == sum(r["terreinen"] for r in gemeenten) - len(BORDER_TERREINEN)
 
 
 def test_supply_matches_sql(run, rows, real_db):
@@ -332,7 +350,7 @@ def test_pinned_layer_version_is_read(real_db):
     spec["layers"]["bedrijventerreinen"] = "bedrijventerreinen@1"
     run = scenarios.run_scenario(real_db.engine, spec)
     assert run.layer_versions["bedrijventerreinen"] == 1
-    sql = {r.statcode: r.bruto_ha for r in real_db.rows(CURRENT_SQL, v=1)}
+    sql = {r.statcode: r.ibis_bruto_ha for r in real_db.rows(CURRENT_SQL, v=1)}
     for row in run.result["per_gemeente"]:
         assert row["current_ha"] == pytest.approx(sql[row["statcode"]], abs=TOL)
 
