@@ -422,7 +422,7 @@ def _coerce(series: pd.Series, spec: FieldSpec, categories: MilieucategorieTable
 
         def conv_stat(v: Any) -> Any:
             s = _scalar_text(v).upper().replace(" ", "")
-            if s.isdigit() and len(s) <= 4:
+            if s.isascii() and s.isdigit() and len(s) <= 4:  # not '4¹7': int() cannot read it
                 s = f"GM{int(s):04d}"
             return s if _STATCODE_RE.match(s) else None
 
