@@ -18,7 +18,7 @@ from app.dependencies import (
     VersionQuery,
     WriterDep,
 )
-from app.openapi import request_body
+from app.openapi import problems, request_body
 
 router = APIRouter(tags=["scenarios"])
 TIFF = "image/tiff; application=geotiff"
@@ -165,7 +165,7 @@ def runs_index(
     return {"runs": [_run_doc(request, r, with_result=False) for r in runs]}
 
 
-@router.get("/api/runs/compare", summary="Compare two runs")
+@router.get("/api/runs/compare", summary="Compare two runs", responses=problems(404))
 def compare(
     engine: EngineDep,
     a: Annotated[int, Query(ge=1, le=MAX_INT32)],
@@ -223,7 +223,7 @@ def run_raster(run_id: RunIdPath, name: str, engine: EngineDep) -> Response:
     )
 
 
-@router.get("/api/indicators", summary="The Ruimte indicators")
+@router.get("/api/indicators", summary="The Ruimte indicators", responses=problems(404))
 def indicators(
     engine: EngineDep,
     planning: PlanningDep,
