@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import (
     ANONYMOUS,
@@ -18,9 +19,24 @@ from app.auth import (
     require_editor,
 )
 from app.errors import ApiError
+from app.request_json import parse_json
 from app.session import COOKIE as SESSION_COOKIE
 from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.access import Viewer
+
+MAX_INT32 = 2**31 - 1
+"""Largest layer version, spec version and run id (PostgreSQL ``integer``)."""
+MAX_INT64 = 2**63 - 1
+"""Largest feature id and offset (PostgreSQL ``bigint``)."""
+
+#: A feature id in a path: outside 1…2⁶³−1 it names nothing (404, before any SQL).
+FidPath = Annotated[int, Path(ge=1, le=MAX_INT64, description="The feature's stable id.")]
+#: A scenario run id in a path (404 outside 1…2³¹−1).
+RunIdPath = Annotated[int, Path(ge=1, le=MAX_INT32, description="The run's id.")]
+#: A layer or spec version in a query string.
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_INT32, description="An earlier version (default: current).")
+]
 
 CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 RD_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
@@ -126,7 +142,9 @@ def paging(
     limit: Annotated[
         int | None, Query(ge=1, description="Number of features (capped by the server).")
     ] = None,
-    offset: Annotated[int, Query(ge=0, description="Number of features to skip.")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_INT64, description="Number of features to skip.")
+    ] = 0,
 ) -> Paging:
     """Paging parameters; a ``limit`` over the cap is refused with 400, not silently cut."""
     lim = limit or settings.page_default
@@ -213,8 +231,9 @@ def get_auth_dep(request: Request) -> AuthSettings:
 AuthSettingsDep = Annotated[AuthSettings, Depends(get_auth_dep)]
 
 
-async def json_body(request: Request, settings: WebSettingsDep) -> bytes:
-    """The raw body of a JSON request: 415 for another media type, 413 when too large."""
+async def json_body(request: Request, settings: WebSettingsDep) -> Any:
+    """The decoded body of a JSON request: 415 for another media type, 413 when too large,
+    400/422 when it is not strict, bounded JSON (:func:`app.request_json.parse_json`)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in {"application/json", "application/geo+json"}:
         raise ApiError(
@@ -222,7 +241,7 @@ async def json_body(request: Request, settings: WebSettingsDep) -> bytes:
         )
     limit = int(settings.max_upload_mb * 1_000_000)
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ApiError(
             413, f"request body of {int(declared)} bytes is over the limit of {limit} bytes"
         )
@@ -231,7 +250,10 @@ async def json_body(request: Request, settings: WebSettingsDep) -> bytes:
         body.extend(chunk)
         if len(body) > limit:
             raise ApiError(413, f"request body is over the limit of {limit} bytes")
-    return bytes(body)
+    if not body:
+        raise ApiError(400, "the request has no body; send a JSON document")
+    # Decoding and checking a large body takes a while: not on the event loop.
+    return await run_in_threadpool(parse_json, bytes(body), settings.max_json_depth)
 
 
-JsonBodyDep = Annotated[bytes, Depends(json_body)]
+JsonBodyDep = Annotated[Any, Depends(json_body)]

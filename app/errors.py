@@ -5,7 +5,8 @@ Hierarchy of what reaches a client:
 - :class:`ApiError` (this module) and :class:`layers.errors.LayerError` carry their own
   status (400, 401, 404, 409, 413, 415, 422, 503) and a message safe to show;
 - ``scenarios`` errors (spec problems) map to 422 with every problem listed;
-- FastAPI's request validation becomes 422 with one entry per field;
+- FastAPI's request validation becomes 422 with one entry per field, except a path
+  parameter that is out of range or of the wrong type: that URL names nothing (404);
 - a database that cannot be reached becomes 503 (the service recovers when it returns);
 - anything else is a 500 whose details go to the log, never to the client.
 
@@ -21,7 +22,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg.errors import QueryCanceled
+from psycopg.errors import DataException, QueryCanceled
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -137,6 +138,14 @@ def register_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+        if errors and all(e["loc"][:1] == ["path"] for e in errors):
+            first = errors[0]
+            return problem(
+                404,
+                f"not found: path parameter {first['loc'][-1]}: {first['message']}",
+                request,
+                errors,
+            )
         return problem(422, f"invalid request: {where}", request, errors)
 
     @app.exception_handler(StarletteHTTPException)
@@ -172,6 +181,12 @@ def register_error_handlers(app: FastAPI) -> None:
                 "the database connection was lost; try again shortly",
                 request,
                 headers={"Retry-After": "5"},
+            )
+        if isinstance(exc.orig, DataException):
+            # Input should be range-checked before SQL; this is the net under that rule.
+            log.error("unchecked input reached the database on %s: %s", request.url.path, exc.orig)
+            return problem(
+                422, "a value in the request is out of range or cannot be stored", request
             )
         log.exception("database error on %s", request.url.path)
         return problem(500, "internal error; it has been logged", request)

@@ -18,6 +18,8 @@ from app.api import api_router
 from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
+from app.guards import RequestTextGuard
+from app.openapi import install_openapi
 from app.ratelimit import RateLimiter
 from app.session import SessionSigner
 from app.settings import (
@@ -52,7 +54,8 @@ def create_app(
 
     app = FastAPI(
         title="Ruimte Circulair",
-        summary="Kaartlagen, ruimtebeslag scenarios and maps for circular spatial planning in the province of Utrecht.",
+        summary="Kaartlagen, ruimtebeslag scenarios and maps for circular spatial planning "
+        "in the province of Utrecht.",
         version=_version(),
         lifespan=lifespan,
         docs_url=None,
@@ -71,6 +74,8 @@ def create_app(
     register_error_handlers(app)
     app.middleware("http")(security_headers)
     app.include_router(api_router)
+    app.add_middleware(RequestTextGuard)
+    install_openapi(app)
 
     @app.get("/api-docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

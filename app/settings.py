@@ -226,11 +226,20 @@ class WebSettings(BaseSettings):
     """Largest ``limit`` the features endpoint accepts."""
     max_upload_mb: float = 50.0
     """Largest request body (feature writes, spec uploads)."""
+    max_json_depth: int = 32
+    """Deepest nesting of arrays and objects in a JSON request body (a MultiPolygon Feature
+    needs 6); deeper bodies get 422 before anything else looks at them."""
+    max_vertices: int = 100_000
+    """Most coordinates one geometry written through the API may have."""
 
     @model_validator(mode="after")
     def _check(self) -> WebSettings:
         if not 1 <= self.page_default <= self.page_max:
             raise ValueError("page_default must be between 1 and page_max")
+        if not 8 <= self.max_json_depth <= 500:
+            raise ValueError("max_json_depth must be between 8 and 500")
+        if self.max_vertices < 4:
+            raise ValueError("max_vertices must be at least 4 (the smallest polygon)")
         return self
 
 
@@ -249,11 +258,19 @@ class AuthSettings(BaseSettings):
     """Signs browser session cookies. Unset: a random secret per process (sessions end on a
     restart and do not work across several workers); set it for production."""
     session_hours: float = 8.0
+    gemeenten_layer: str = "gemeenten"
+    """The layer (kind gemeenten) whose statcodes are the gemeenten that exist, and whose
+    borders a gemeente-editor's features must lie within."""
+    gemeente_tolerance_m: float = 1.0
+    """How far (m) a gemeente-editor's feature may reach over its gemeente's border (the
+    stored borders are generalised; a reservering drawn on a better map may stick out)."""
 
     @model_validator(mode="after")
     def _check(self) -> AuthSettings:
         if self.write_rate_per_minute < 1:
             raise ValueError("write_rate_per_minute must be at least 1")
+        if not 0 <= self.gemeente_tolerance_m <= 1000:
+            raise ValueError("gemeente_tolerance_m must be between 0 and 1000 metres")
         if self.session_secret is not None and (
             len(self.session_secret) < 32
             or self.session_secret.lower() in {"changethis", "changeme", "secret"}

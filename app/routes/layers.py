@@ -18,20 +18,26 @@ from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 
 from app.auth import AuthError, Principal, check_feature_edit, require_province
+from app.bodies import FeatureBody, LayerPatch, count_positions, parse_body
 from app.dependencies import (
     CRS84_URI,
+    MAX_INT32,
     AuthSettingsDep,
     EngineDep,
+    FidPath,
     JsonBodyDep,
     OutputCrs,
     PagingDep,
+    VersionQuery,
     ViewerDep,
+    WebSettingsDep,
     WriterDep,
     parse_bbox,
     parse_output_crs,
 )
 from app.errors import ApiError
-from app.settings import import_policy
+from app.openapi import problems, request_body
+from app.settings import AuthSettings, import_policy
 from layers.edit import (
     EditResult,
     create_feature,
@@ -45,9 +51,10 @@ from layers.edit import (
 from layers.exporter import EXPORT_FORMATS, MEDIA_TYPES, SUFFIXES, export_layer
 from layers.importer import PrepareOptions, frame_source, prepare
 from layers.kinds import Kind, load_kinds
+from layers.ownership import load_gemeenten, outside_gemeente
 from layers.query import FeatureQuery, query_features
 from layers.store import LayerInfo, get_layer, list_layers, set_layer_meta
-from spatial.crs import parse_crs
+from spatial.crs import RD_NEW, parse_crs
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
 
@@ -101,7 +108,7 @@ def _layer_doc(info: LayerInfo, request: Request) -> dict[str, Any]:
 
 @router.get("", summary="List the layers")
 def layers_index(engine: EngineDep, request: Request, viewer: ViewerDep) -> dict[str, Any]:
-    """Every layer the caller may see, with kind, version, feature count, extent (RD) and provenance."""
+    """Every layer the caller may see: kind, version, feature count, extent (RD), provenance."""
     with engine.connect() as conn:
         infos = list_layers(conn, viewer)
     return {"layers": [_layer_doc(i, request) for i in infos]}
@@ -113,7 +120,7 @@ def layer_metadata(
     engine: EngineDep,
     request: Request,
     viewer: ViewerDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
 ) -> dict[str, Any]:
     """Metadata of one layer: fields with Dutch labels, provenance, versions, links."""
     with engine.connect() as conn:
@@ -121,7 +128,11 @@ def layer_metadata(
     return _layer_doc(info, request)
 
 
-@router.patch("/{name}", summary="Publish, unpublish or retitle a layer")
+@router.patch(
+    "/{name}",
+    summary="Publish, unpublish or retitle a layer",
+    openapi_extra=request_body("LayerPatch"),
+)
 def patch_layer(
     name: str, body: JsonBodyDep, engine: EngineDep, request: Request, who: WriterDep
 ) -> dict[str, Any]:
@@ -130,27 +141,9 @@ def patch_layer(
         require_province(who, "publish or change layers")
     except AuthError as exc:
         raise ApiError(exc.status, exc.message) from exc
-    try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the body is not valid JSON: {exc}") from exc
-    allowed = {"published": bool, "title": str, "description": str}
-    errors = (
-        [{"field": k, "message": "unknown field"} for k in doc if k not in allowed]
-        if isinstance(doc, dict)
-        else []
-    )
-    errors += [
-        {"field": k, "message": f"must be a {t.__name__}"}
-        for k, t in allowed.items()
-        if isinstance(doc, dict) and k in doc and not isinstance(doc[k], t)
-    ]
-    if not isinstance(doc, dict) or errors:
-        raise ApiError(
-            422, "send an object with published, title and/or description", errors=errors or None
-        )
+    patch = parse_body(LayerPatch, body, "send an object with published, title and/or description")
     with engine.begin() as conn:
-        info = set_layer_meta(conn, name, **doc)
+        info = set_layer_meta(conn, name, **patch.changes())
     return _layer_doc(info, request)
 
 
@@ -197,9 +190,10 @@ def layer_features(
     simplify: Annotated[
         float | None, Query(ge=0, le=1000, description="Simplify by this many metres.")
     ] = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
 ) -> Response:
-    """Features of a layer, filtered by bbox, gemeente and property values (``?status=hard``), paged."""
+    """Features of a layer, filtered by bbox, gemeente and property values (``?status=hard``),
+    paged."""
     out = parse_output_crs(crs)
     box_crs = parse_output_crs(bbox_crs, "bbox-crs")
     box = parse_bbox(bbox, box_crs)
@@ -246,12 +240,12 @@ def layer_features(
 )
 def layer_feature(
     name: str,
-    fid: int,
+    fid: FidPath,
     engine: EngineDep,
     viewer: ViewerDep,
     crs: Annotated[str | None, Query()] = None,
 ) -> Response:
-    """One feature by its stable id, with an ``ETag`` to send back as ``If-Match`` when changing it."""
+    """One feature by its stable id, with an ``ETag`` to send back as ``If-Match`` to change it."""
     out = parse_output_crs(crs)
     with engine.connect() as conn:
         info = get_layer(conn, name, viewer=viewer, with_versions=False)
@@ -293,35 +287,45 @@ class CheckedFeature:
     draft: bool
 
 
-def checked_feature(body: bytes, info: LayerInfo, kind: Kind, in_crs: OutputCrs) -> CheckedFeature:
+def checked_feature(
+    doc: Any,
+    info: LayerInfo,
+    kind: Kind,
+    in_crs: OutputCrs,
+    max_vertices: int,
+    fid: int | None = None,
+) -> CheckedFeature:
     """Parse a GeoJSON Feature and check it exactly like a file import (422 listing every problem).
 
-    A top-level ``"draft": true`` member makes it a draft (concept), seen only by its
-    gemeente and the province.
+    The body must be a Feature (:class:`app.bodies.FeatureBody`: no other members, a valid
+    GeoJSON geometry of at most ``max_vertices`` positions). A top-level ``"draft": true``
+    member makes it a draft (concept), seen only by its gemeente and the province. ``fid`` is
+    the feature being replaced: an ``id`` in the body must be that one.
     """
-    try:
-        doc = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the body is not valid JSON: {exc}") from exc
     if not isinstance(doc, dict) or doc.get("type") != "Feature":
         raise ApiError(
             422,
-            'the body must be a GeoJSON Feature ({"type": "Feature", "geometry": …, "properties": …})',
+            "the body must be a GeoJSON Feature "
+            '({"type": "Feature", "geometry": …, "properties": …})',
         )
-    props = doc.get("properties") or {}
-    draft = doc.get("draft", False)
-    if not isinstance(draft, bool):
+    positions = count_positions(doc.get("geometry"), max_vertices)
+    if positions > max_vertices:
         raise ApiError(
             422,
-            "draft must be true or false",
-            errors=[{"field": "draft", "message": "not a boolean"}],
+            f"the geometry has more than {max_vertices:,} vertices, the most one feature may have",
+            errors=[{"field": "geometry", "message": f"more than {max_vertices:,} vertices"}],
         )
-    if not isinstance(props, dict):
+    body = parse_body(FeatureBody, doc, "the body is not a GeoJSON Feature this API accepts")
+    if body.id is not None and (fid is None or str(body.id) != str(fid)):
+        expected = f"leave it out or send {fid}" if fid is not None else "leave it out"
         raise ApiError(
             422,
-            "properties must be an object",
-            errors=[{"field": "properties", "message": "not an object"}],
+            f"id {body.id!r} in the body does not name this feature; {expected}"
+            if fid is not None
+            else "a new feature gets its id from the server; leave id out",
+            errors=[{"field": "id", "message": expected}],
         )
+    props = body.properties or {}
     unknown = sorted(set(props) - set(kind.fields) - set(info.extra_fields))
     if unknown:
         raise ApiError(
@@ -336,7 +340,7 @@ def checked_feature(body: bytes, info: LayerInfo, kind: Kind, in_crs: OutputCrs)
             ],
         )
     try:
-        geom = shapely.geometry.shape(doc.get("geometry")) if doc.get("geometry") else None
+        geom = shapely.geometry.shape(doc["geometry"]) if body.geometry is not None else None
     except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.GEOSException) as exc:
         raise ApiError(
             422,
@@ -354,7 +358,7 @@ def checked_feature(body: bytes, info: LayerInfo, kind: Kind, in_crs: OutputCrs)
         if k in kind.fields or k in props
     }
     return CheckedFeature(
-        prepared.features.geometries[0], attributes, prepared.features.gemeente[0], draft
+        prepared.features.geometries[0], attributes, prepared.features.gemeente[0], body.draft
     )
 
 
@@ -374,6 +378,46 @@ def _authorize(
         check_feature_edit(who, info.kind, gemeenten, auth.gemeente_kinds)
     except AuthError as exc:
         raise ApiError(exc.status, exc.message) from exc
+
+
+def _check_ownership(
+    conn: Connection,
+    who: Principal,
+    kind: Kind,
+    gemeente: str | None,
+    geometry: shapely.Geometry | None,
+    auth: AuthSettings,
+) -> None:
+    """The gemeente of a feature must exist (everyone); a gemeente-editor's feature must lie
+    within their own gemeente, up to ``auth.gemeente_tolerance_m`` over its border (403)."""
+    if kind.name == "gemeenten":
+        return  # the gemeenten layer is where statcodes come from
+    editor = who.role == "gemeente-editor"
+    if gemeente is None and not editor:
+        return
+    known = load_gemeenten(conn, auth.gemeenten_layer)
+    field = kind.gemeente_field or "gemeente"
+    if gemeente is not None and gemeente not in known.names:
+        raise ApiError(
+            422,
+            f"gemeente {gemeente} does not exist: it is not a statcode of layer {known.layer!r}",
+            errors=[
+                {
+                    "field": field,
+                    "message": f"{gemeente!r} is not a gemeente of layer {known.layer!r}",
+                }
+            ],
+        )
+    if editor and geometry is not None and who.gemeente is not None:
+        outside = outside_gemeente(conn, known, who.gemeente, geometry, auth.gemeente_tolerance_m)
+        if outside is not None:
+            what = outside.describe()
+            raise ApiError(
+                403,
+                f"{who.name} edits within {known.name_of(who.gemeente)} only: {what} "
+                f"(tolerance {auth.gemeente_tolerance_m:g} m)",
+                errors=[{"field": "geometry", "message": what}],
+            )
 
 
 def _if_match(request: Request) -> str:
@@ -397,7 +441,17 @@ def _editable(
     return info, kind, current_feature(conn, info.id, fid, name).gemeente
 
 
-@router.post("/{name}/features", status_code=201, summary="Create a feature")
+InputCrsQuery = Annotated[
+    str | None, Query(description="CRS of the geometry (default CRS84; or Content-Crs header).")
+]
+
+
+@router.post(
+    "/{name}/features",
+    status_code=201,
+    summary="Create a feature",
+    openapi_extra=request_body("FeatureBody"),
+)
 def create(
     name: str,
     body: JsonBodyDep,
@@ -405,17 +459,21 @@ def create(
     request: Request,
     who: WriterDep,
     auth: AuthSettingsDep,
-    crs: Annotated[
-        str | None, Query(description="CRS of the geometry (default CRS84; or Content-Crs header).")
-    ] = None,
+    web: WebSettingsDep,
+    crs: InputCrsQuery = None,
 ) -> Response:
-    """Add a feature (GeoJSON Feature); checked like an import; a new layer version."""
+    """Add a feature (GeoJSON Feature); checked like an import; a new layer version.
+
+    A gemeente-editor's feature must lie within their gemeente; its ``gemeente`` must be a
+    statcode of the stored gemeenten layer (for everyone)."""
     in_crs = _input_crs(request, crs)
     with engine.begin() as conn:
         info = get_layer(conn, name, viewer=who.viewer)
         kind = load_kinds()[info.kind]
-        feat = checked_feature(body, info, kind, in_crs)
+        feat = checked_feature(body, info, kind, in_crs, web.max_vertices)
+        _check_ownership(conn, who, kind, feat.gemeente, None, auth)
         _authorize(who, info, {feat.gemeente}, auth)
+        _check_ownership(conn, who, kind, feat.gemeente, feat.geometry, auth)
         result = create_feature(
             conn,
             name,
@@ -428,23 +486,33 @@ def create(
     return _edit_response(result, name, request, 201)
 
 
-@router.put("/{name}/features/{fid}", summary="Replace a feature (If-Match required)")
+@router.put(
+    "/{name}/features/{fid}",
+    summary="Replace a feature (If-Match required)",
+    openapi_extra=request_body("FeatureBody"),
+    responses=problems(412, 428),
+)
 def replace(
     name: str,
-    fid: int,
+    fid: FidPath,
     body: JsonBodyDep,
     engine: EngineDep,
     request: Request,
     who: WriterDep,
     auth: AuthSettingsDep,
-    crs: Annotated[str | None, Query()] = None,
+    web: WebSettingsDep,
+    crs: InputCrsQuery = None,
 ) -> Response:
-    """Replace a feature's geometry and attributes; 428 without If-Match, 412 when stale."""
+    """Replace a feature's geometry and attributes; 428 without If-Match, 412 when stale.
+
+    The same ownership rules as a create apply to where the feature is moved."""
     in_crs = _input_crs(request, crs)
     with engine.begin() as conn:
         info, kind, before = _editable(conn, name, fid, who)
-        feat = checked_feature(body, info, kind, in_crs)
+        feat = checked_feature(body, info, kind, in_crs, web.max_vertices, fid=fid)
+        _check_ownership(conn, who, kind, feat.gemeente, None, auth)
         _authorize(who, info, {before, feat.gemeente}, auth)
+        _check_ownership(conn, who, kind, feat.gemeente, feat.geometry, auth)
         result = replace_feature(
             conn,
             name,
@@ -460,10 +528,18 @@ def replace(
 
 
 @router.delete(
-    "/{name}/features/{fid}", status_code=204, summary="Delete a feature (If-Match required)"
+    "/{name}/features/{fid}",
+    status_code=204,
+    summary="Delete a feature (If-Match required)",
+    responses=problems(412, 428),
 )
 def delete(
-    name: str, fid: int, engine: EngineDep, request: Request, who: WriterDep, auth: AuthSettingsDep
+    name: str,
+    fid: FidPath,
+    engine: EngineDep,
+    request: Request,
+    who: WriterDep,
+    auth: AuthSettingsDep,
 ) -> Response:
     """Delete a feature; a new layer version (the feature stays in history)."""
     with engine.begin() as conn:
@@ -476,12 +552,13 @@ def delete(
 @router.get("/{name}/features/{fid}/history", summary="Every state of a feature")
 def history(
     name: str,
-    fid: int,
+    fid: FidPath,
     engine: EngineDep,
     viewer: ViewerDep,
     crs: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
-    """Who changed the feature when, and its geometry and attributes before and after each change."""
+    """Who changed the feature when, and its geometry and attributes before and after each
+    change."""
     out = parse_output_crs(crs)
     with engine.connect() as conn:
         get_layer(conn, name, viewer=viewer)
@@ -512,20 +589,31 @@ def history(
     }
 
 
-@router.post("/{name}/features/{fid}/restore", summary="Restore an earlier state of a feature")
+@router.post(
+    "/{name}/features/{fid}/restore",
+    summary="Restore an earlier state of a feature",
+    responses=problems(412, 428),
+)
 def restore(
     name: str,
-    fid: int,
+    fid: FidPath,
     engine: EngineDep,
     request: Request,
     who: WriterDep,
     auth: AuthSettingsDep,
-    version: Annotated[int, Query(ge=1, description="The layer version whose state to restore.")],
+    version: Annotated[
+        int,
+        Query(ge=1, le=MAX_INT32, description="The layer version whose state to restore."),
+    ],
 ) -> Response:
-    """Make the feature again what it was at layer ``version`` (If-Match when it exists now)."""
+    """Make the feature again what it was at layer ``version`` (If-Match when it exists now).
+
+    The state restored is held to the ownership rules of a create: its gemeente must still
+    exist, and a gemeente-editor may restore only a state that lies within their gemeente."""
     with engine.begin() as conn:
         info = get_layer(conn, name, viewer=who.viewer)
-        entries = feature_history(conn, name, fid, who.viewer)
+        kind = load_kinds()[info.kind]
+        entries = feature_history(conn, name, fid, who.viewer, RD_NEW.to_epsg(), 6)
         then = next(
             (
                 e
@@ -539,7 +627,10 @@ def restore(
                 404, f"feature {fid} of layer {name!r} did not exist at version {version}"
             )
         now = entries[-1] if entries[-1].version_to is None else None
+        _check_ownership(conn, who, kind, then.gemeente, None, auth)
         _authorize(who, info, {then.gemeente} | ({now.gemeente} if now else set()), auth)
+        geometry = shapely.from_geojson(then.geometry_geojson)
+        _check_ownership(conn, who, kind, then.gemeente, geometry, auth)
         expected = _if_match(request) if now else None
         result = restore_feature(conn, name, fid, version, by=who.label, expected=expected)
     return _edit_response(result, name, request, 200)
@@ -554,7 +645,7 @@ def download(
     crs: Annotated[
         str | None, Query(description="Output CRS (default: RD New; GeoJSON: WGS84).")
     ] = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
 ) -> FileResponse:
     """The layer exported by the same code as ``ruimte layers export``."""
     fmt = format.lower()

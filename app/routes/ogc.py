@@ -155,9 +155,9 @@ def landing(request: Request, f: FormatParam = None) -> Response:
     root = str(request.base_url).rstrip("/")
     doc = {
         "title": "Ruimte Circulair – kaartlagen (OGC API – Features)",
-        "description": "Kaartlagen van de circulaire economie in de provincie Utrecht: bedrijventerreinen, "
-        "reserveringen, strategische locaties en meer. Opgeslagen in RD New (EPSG:28992); "
-        "standaard in CRS84, op verzoek in RD New of ETRS89.",
+        "description": "Kaartlagen van de circulaire economie in de provincie Utrecht: "
+        "bedrijventerreinen, reserveringen, strategische locaties en meer. "
+        "Opgeslagen in RD New (EPSG:28992); standaard in CRS84, op verzoek in RD New of ETRS89.",
         "links": [
             {"href": base, "rel": "self", "type": JSON, "title": "deze pagina"},
             {
@@ -480,7 +480,8 @@ def items(
         str | None,
         Query(
             alias="datetime",
-            description="Date or interval (a/b, ../b, a/..) on the validity period (layers with time).",
+            description="Date or interval (a/b, ../b, a/..) on the validity period "
+            "(layers with time).",
         ),
     ] = None,
     f: FormatParam = None,
@@ -564,7 +565,9 @@ def item(
     out = parse_output_crs(crs)
     with read_connection(engine) as conn:
         info, kind = _layer(conn, collectionId, viewer)
-        fid = int(featureId) if featureId.isdigit() and len(featureId) < 19 else None
+        # ASCII digits only: str.isdigit() is true for '4¹7', which int() cannot read.
+        ok = featureId.isascii() and featureId.isdigit() and len(featureId) < 19
+        fid = int(featureId) if ok and int(featureId) > 0 else None
         page = None
         if fid is not None:
             q = FeatureQuery(

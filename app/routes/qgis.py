@@ -12,7 +12,9 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 import scenarios
-from app.dependencies import EngineDep, PlanningDep, ViewerDep, WebSettingsDep
+from app.dependencies import EngineDep, PlanningDep, RunIdPath, ViewerDep, WebSettingsDep
+from app.errors import ApiError
+from app.openapi import problems
 from app.qgis_export import export_all_layers, export_run, zip_export
 
 router = APIRouter(tags=["QGIS"])
@@ -23,6 +25,13 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "A zip with the GeoPackage and the .qgz project",
     }
 }
+
+
+def run_not_done(run: scenarios.RunRecord) -> str:
+    """Why a run that is not ``done`` has nothing to export or show."""
+    if run.status == "failed":
+        return f"run {run.id} failed, so it has no result: {run.error or 'no reason recorded'}"
+    return f"run {run.id} has status {run.status}; it has no result yet"
 
 
 def _send(build, name: str) -> FileResponse:  # noqa: ANN001 - callable(tmpdir) -> QgisExport
@@ -50,7 +59,8 @@ def _send(build, name: str) -> FileResponse:  # noqa: ANN001 - callable(tmpdir) 
 def qgis_project(
     engine: EngineDep, viewer: ViewerDep, planning: PlanningDep, web: WebSettingsDep
 ) -> FileResponse:
-    """``ruimte-circulair.gpkg`` (styled) and ``ruimte-circulair.qgz`` (RD New, PDOK basemap), zipped."""
+    """``ruimte-circulair.gpkg`` (styled) and ``ruimte-circulair.qgz`` (RD New, PDOK basemap),
+    zipped."""
 
     def build(out: Path):  # noqa: ANN202
         with engine.connect() as conn:
@@ -69,14 +79,22 @@ def qgis_project(
     "/api/runs/{run_id}/qgis.zip",
     summary="A scenario run as GeoPackage with QGIS project",
     response_class=FileResponse,
-    responses=RESPONSES,
+    responses={**RESPONSES, **problems(409)},
 )
 def run_qgis_project(
-    run_id: int, engine: EngineDep, viewer: ViewerDep, planning: PlanningDep, web: WebSettingsDep
+    run_id: RunIdPath,
+    engine: EngineDep,
+    viewer: ViewerDep,
+    planning: PlanningDep,
+    web: WebSettingsDep,
 ) -> FileResponse:
-    """The run's derived layers and inputs (pinned versions) with a QGIS project, zipped."""
+    """The run's derived layers and inputs (pinned versions) with a QGIS project, zipped.
+
+    409 for a run that failed or is still running: it has no layers to export."""
     with engine.connect() as conn:
-        scenarios.get_run(conn, run_id)  # 404 before any work
+        run = scenarios.get_run(conn, run_id)  # 404 before any work
+    if run.status != "done":
+        raise ApiError(409, run_not_done(run))
 
     def build(out: Path):  # noqa: ANN202
         with engine.connect() as conn:

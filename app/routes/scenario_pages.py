@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 import scenarios
 from app.charts import balance_bars
-from app.dependencies import EngineDep, PlanningDep, WebSettingsDep
+from app.dependencies import MAX_INT32, EngineDep, PlanningDep, RunIdPath, WebSettingsDep
 from app.maps import (
     EmbedBudget,
     Legend,
@@ -61,11 +61,27 @@ def _run_and_spec(conn: Connection, run_id: int) -> tuple[scenarios.RunRecord, d
     return run, spec
 
 
+#: Dutch words for the states of a run that has no result.
+STATUS_NL = {"failed": "mislukt", "running": "loopt nog"}
+
+
+def not_done_page(request: Request, run: scenarios.RunRecord) -> HTMLResponse:
+    """409: the run failed or is still running, so there is no result to show; says why."""
+    return templates.TemplateResponse(
+        request,
+        "scenario_status.html",
+        {"run": run, "status_nl": STATUS_NL.get(run.status, run.status)},
+        status_code=409,
+    )
+
+
 @router.get("/scenario/{run_id}", response_class=HTMLResponse)
-def scenario_page(run_id: int, request: Request, engine: EngineDep) -> HTMLResponse:
+def scenario_page(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTMLResponse:
     """A run: totals, the table per gemeente, a balance chart, conflicts and downloads."""
     with engine.connect() as conn:
         run, spec = _run_and_spec(conn, run_id)
+        if run.status != "done":
+            return not_done_page(request, run)
         others = [
             r for r in scenarios.list_runs(conn, limit=50) if r.id != run_id and r.status == "done"
         ]
@@ -158,18 +174,21 @@ def _add_run_layers(
 
 @router.get("/kaart/scenario/{run_id}", response_class=HTMLResponse)
 def scenario_map(
-    run_id: int,
+    run_id: RunIdPath,
     request: Request,
     engine: EngineDep,
     settings: WebSettingsDep,
     planning: PlanningDep,
     vergelijk: Annotated[
-        int | None, Query(description="Id of a second run, shown side by side.")
+        int | None,
+        Query(ge=1, le=MAX_INT32, description="Id of a second run, shown side by side."),
     ] = None,
 ) -> HTMLResponse:
     """A run on the map: balance choropleth, allocated areas, milieuzones and conflicts."""
     with engine.connect() as conn:
         run, spec = _run_and_spec(conn, run_id)
+        if run.status != "done":
+            return not_done_page(request, run)
         gem = get_layer(
             conn,
             spec_layer(spec, "gemeenten", "gemeenten"),
@@ -188,6 +207,8 @@ def scenario_map(
             Legend().add_to(m)
             return HTMLResponse(render(m))
         other, other_spec = _run_and_spec(conn, vergelijk)
+        if other.status != "done":
+            return not_done_page(request, other)
         figure, left, right = side_by_side(
             request.app.state.basemap,
             bounds,

@@ -9,8 +9,16 @@ from fastapi import APIRouter, Query, Request, Response
 
 import scenarios
 from app.auth import require_province
-from app.dependencies import EngineDep, JsonBodyDep, PlanningDep, WriterDep
-from app.errors import ApiError
+from app.dependencies import (
+    MAX_INT32,
+    EngineDep,
+    JsonBodyDep,
+    PlanningDep,
+    RunIdPath,
+    VersionQuery,
+    WriterDep,
+)
+from app.openapi import problems, request_body
 
 router = APIRouter(tags=["scenarios"])
 TIFF = "image/tiff; application=geotiff"
@@ -79,16 +87,18 @@ def scenarios_index(engine: EngineDep) -> dict[str, Any]:
     return {"presets": scenarios.list_presets(), "specs": [s.as_dict() for s in specs]}
 
 
-@router.post("/api/scenarios", status_code=201, summary="Save a scenario spec")
+@router.post(
+    "/api/scenarios",
+    status_code=201,
+    summary="Save a scenario spec",
+    openapi_extra=request_body("ScenarioSpec"),
+)
 def create_spec(body: JsonBodyDep, engine: EngineDep, who: WriterDep) -> Response:
-    """Validate and store a spec (JSON); a new version when the name exists. 422 lists every problem."""
+    """Validate and store a spec (JSON); a new version when the name exists. 422 lists every
+    problem."""
     require_province(who, "save scenario specs")
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the body is not valid JSON: {exc}") from exc
     with engine.begin() as conn:
-        record = scenarios.save_spec(conn, data, created_by=who.label)
+        record = scenarios.save_spec(conn, body, created_by=who.label)
     doc = record.as_dict()
     return Response(
         json.dumps(doc, default=str),
@@ -99,9 +109,7 @@ def create_spec(body: JsonBodyDep, engine: EngineDep, who: WriterDep) -> Respons
 
 
 @router.get("/api/scenarios/{name}", summary="A saved spec or a preset")
-def get_spec(
-    name: str, engine: EngineDep, version: Annotated[int | None, Query(ge=1)] = None
-) -> dict[str, Any]:
+def get_spec(name: str, engine: EngineDep, version: VersionQuery = None) -> dict[str, Any]:
     """A saved spec (newest or ``version``), or a preset of that name."""
     with engine.connect() as conn:
         try:
@@ -123,9 +131,9 @@ def run_spec(
     request: Request,
     who: WriterDep,
     planning: PlanningDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
 ) -> Response:
-    """Run a spec (``name`` of a saved spec or preset); the run is stored and its result returned."""
+    """Run a spec (``name`` of a saved spec or preset); the run is stored, its result returned."""
     require_province(who, "run scenarios")
     ref = f"{name}@{version}" if version else name
     is_preset = version is None and name in {p["name"] for p in scenarios.list_presets()}
@@ -157,9 +165,11 @@ def runs_index(
     return {"runs": [_run_doc(request, r, with_result=False) for r in runs]}
 
 
-@router.get("/api/runs/compare", summary="Compare two runs")
+@router.get("/api/runs/compare", summary="Compare two runs", responses=problems(404))
 def compare(
-    engine: EngineDep, a: Annotated[int, Query(ge=1)], b: Annotated[int, Query(ge=1)]
+    engine: EngineDep,
+    a: Annotated[int, Query(ge=1, le=MAX_INT32)],
+    b: Annotated[int, Query(ge=1, le=MAX_INT32)],
 ) -> dict[str, Any]:
     """Differences B − A per gemeente and for the totals."""
     with engine.connect() as conn:
@@ -167,7 +177,7 @@ def compare(
 
 
 @router.get("/api/runs/{run_id}", summary="A run and its result", name="run_result")
-def run_result(run_id: int, engine: EngineDep, request: Request) -> Response:
+def run_result(run_id: RunIdPath, engine: EngineDep, request: Request) -> Response:
     """The run with its JSON result (totals, per gemeente, regions, milieuzonering, indicators)."""
     with engine.connect() as conn:
         run = scenarios.get_run(conn, run_id)
@@ -184,7 +194,7 @@ def run_result(run_id: int, engine: EngineDep, request: Request) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def run_csv(run_id: int, engine: EngineDep) -> Response:
+def run_csv(run_id: RunIdPath, engine: EngineDep) -> Response:
     """Gemeenten, regions and totals of a run as CSV."""
     with engine.connect() as conn:
         text = scenarios.run_table_csv(conn, run_id)
@@ -202,7 +212,7 @@ def run_csv(run_id: int, engine: EngineDep) -> Response:
     response_class=Response,
     responses={200: {"content": {"image/tiff": {}}}},
 )
-def run_raster(run_id: int, name: str, engine: EngineDep) -> Response:
+def run_raster(run_id: RunIdPath, name: str, engine: EngineDep) -> Response:
     """Suitability, allocation or constraints raster of a run."""
     with engine.connect() as conn:
         data = scenarios.get_run_raster(conn, run_id, name)
@@ -213,12 +223,13 @@ def run_raster(run_id: int, name: str, engine: EngineDep) -> Response:
     )
 
 
-@router.get("/api/indicators", summary="The Ruimte indicators")
+@router.get("/api/indicators", summary="The Ruimte indicators", responses=problems(404))
 def indicators(
     engine: EngineDep,
     planning: PlanningDep,
     spec: Annotated[str | None, Query(description="Spec or preset for the ruimtevraag.")] = None,
 ) -> dict[str, Any]:
-    """Landgebruik (thousands of ha), HMC-benutting and ruimtevraag vs beschikbare ruimte per gemeente."""
+    """Landgebruik (thousands of ha), HMC-benutting and ruimtevraag vs beschikbare ruimte per
+    gemeente."""
     with engine.connect() as conn:
         return scenarios.compute_indicators(conn, spec, planning.figure_defaults())

@@ -392,7 +392,7 @@ class StatcodeCoercer(Coercer):
             ):
                 return None, None, None
             s = _text(v).upper().replace(" ", "")
-            if s.isdigit() and len(s) <= 4:
+            if s.isascii() and s.isdigit() and len(s) <= 4:  # not "4¹7": int() cannot read it
                 s = f"GM{int(s):04d}"
             if _STATCODE_RE.match(s):
                 return s, None, None

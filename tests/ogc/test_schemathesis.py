@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import load_all_checks, negative_data_rejection, positive_data_acceptance
 
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 100
 load_all_checks()
 PATHS = r"^/(ogc|tiles|api/styles)"
 
