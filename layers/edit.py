@@ -15,14 +15,14 @@ inside their transaction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import shapely
 from sqlalchemy import Connection, func, insert, select, update
 
-from layers.access import Viewer, feature_visibility
+from layers.access import Viewer, feature_visibility, layer_visibility, sees_every_feature
 from layers.errors import LayerError, LayerNotFound
 from layers.models import STORAGE_SRID, Feature, Layer, LayerVersion
 from layers.store import orm_session
@@ -324,8 +324,15 @@ def feature_history(
     out_srid: int = 4326,
     decimals: int = 7,
 ) -> list[HistoryEntry]:
-    """Every state of feature ``fid``, oldest first, as ``viewer`` may see them."""
-    layer = conn.execute(select(Layer.id).where(Layer.name == name)).scalar()
+    """Every state of feature ``fid``, oldest first, as ``viewer`` may see them.
+
+    States ``viewer`` may not see (drafts) are left out, and so is every trace of them: a
+    visible state that a hidden one replaced reads as deleted then, and one that replaced a
+    hidden state as created.
+    """
+    layer = conn.execute(
+        select(Layer.id).where(Layer.name == name, layer_visibility(viewer))
+    ).scalar()
     if layer is None:
         raise LayerNotFound(f"no layer named {name!r}")
     made = LayerVersion.__table__.alias("made")
@@ -357,7 +364,7 @@ def feature_history(
     ).all()
     if not rows:
         raise LayerNotFound(f"layer {name!r} has no feature {fid}")
-    return [
+    entries = [
         HistoryEntry(
             version_from=r[0],
             version_to=r[1],
@@ -372,4 +379,20 @@ def feature_history(
             ended_by=r[10],
         )
         for r in rows
+    ]
+    if sees_every_feature(viewer):
+        return entries
+    starts = {e.version_from for e in entries}
+    ends = {e.version_to for e in entries}
+    return [
+        replace(
+            e,
+            change="create" if e.change == "update" and e.version_from not in ends else e.change,
+            ended_change=(
+                "delete"
+                if e.version_to is not None and e.version_to not in starts
+                else e.ended_change
+            ),
+        )
+        for e in entries
     ]
