@@ -18,6 +18,7 @@ from app.api import api_router
 from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
+from app.guards import RequestGuards
 from app.ratelimit import RateLimiter
 from app.session import SessionSigner
 from app.settings import (
@@ -69,6 +70,8 @@ def create_app(
     )
     app.state.planning = planning or get_planning_settings()
     register_error_handlers(app)
+    # URL length, Host / public URL, download limits (inside the security headers).
+    app.add_middleware(RequestGuards, web=app.state.web)
     app.middleware("http")(security_headers)
     app.include_router(api_router)
 

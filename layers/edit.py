@@ -23,9 +23,9 @@ import shapely
 from sqlalchemy import Connection, func, insert, select, update
 
 from layers.access import Viewer, feature_visibility, layer_visibility, sees_every_feature
-from layers.errors import LayerError, LayerNotFound
+from layers.errors import LayerError, LayerExists, LayerNotFound
 from layers.models import STORAGE_SRID, Feature, Layer, LayerVersion
-from layers.store import orm_session
+from layers.store import is_derived_name, orm_session
 
 
 class StaleFeature(LayerError):
@@ -59,6 +59,11 @@ def etag(fid: int, version_from: int) -> str:
 
 
 def _lock_layer(conn: Connection, name: str) -> Layer:
+    if is_derived_name(name):
+        raise LayerExists(
+            f"layer {name!r} is derived by a scenario run and cannot be edited (the run's results "
+            "must stay reproducible); change the inputs and run the scenario again"
+        )
     layer = (
         orm_session(conn)
         .execute(select(Layer).where(Layer.name == name).with_for_update())

@@ -139,6 +139,28 @@ def check_name(name: str) -> str:
     return name
 
 
+#: Layer names starting with this are the derived layers of scenario runs
+#: (``run-<id>-allocatie``, ``-milieuzones``, ``-conflicten``): reserved for the runs.
+DERIVED_PREFIX = "run-"
+
+
+def is_derived_name(name: str) -> bool:
+    """Whether ``name`` is reserved for a scenario run's derived layers."""
+    return name.startswith(DERIVED_PREFIX)
+
+
+def check_user_layer_name(name: str) -> str:
+    """:func:`check_name`, and refuse the names reserved for scenario runs (``run-*``)."""
+    check_name(name)
+    if is_derived_name(name):
+        raise LayerError(
+            f"layer name {name!r} is reserved: names starting with {DERIVED_PREFIX!r} are the "
+            "derived layers of scenario runs (run-<id>-allocatie, -milieuzones, -conflicten); "
+            "choose another --name"
+        )
+    return name
+
+
 def version_filter(version: int | None):  # noqa: ANN201 - SQLAlchemy clause
     """Rows valid at layer ``version`` (None: the current rows)."""
     if version is None:
