@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -181,7 +182,9 @@ def test_downloads_are_limited_per_client_and_in_total():
         after = await request("10.0.0.1")
         return third, busy, done, after
 
-    third, busy, done, after = asyncio.run(scenario())
+    # In a thread of its own: another test (Playwright's sync API) may leave a loop running here.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        third, busy, done, after = pool.submit(asyncio.run, scenario()).result()
     assert third[0] == 429 and int(third[1]["retry-after"]) >= 1
     assert "at most 2 downloads at a time per client" in json.loads(third[2])["detail"]
     assert busy[0] == 503 and int(busy[1]["retry-after"]) >= 1
