@@ -19,6 +19,7 @@ from app.auth import (
     require_editor,
 )
 from app.errors import ApiError
+from app.ratelimit import retry_after_s
 from app.request_json import parse_json
 from app.session import COOKIE as SESSION_COOKIE
 from app.settings import AuthSettings, PlanningSettings, WebSettings
@@ -210,12 +211,15 @@ def require_writer(request: Request, principal: PrincipalDep) -> Principal:
             exc.message,
             headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None,
         ) from exc
-    wait = request.app.state.rate_limiter.take(principal.token_id or 0)
+    limiter = request.app.state.rate_limiter
+    wait = limiter.take(principal.token_id or 0)
     if wait > 0:
+        seconds = retry_after_s(wait)
         raise ApiError(
             429,
-            f"too many writes; try again in {wait:.0f} s",
-            headers={"Retry-After": str(max(1, round(wait)))},
+            f"too many writes (at most {limiter.capacity:.0f} at once, then "
+            f"{limiter.per_second * 60:.0f} a minute); try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
         )
     return principal
 

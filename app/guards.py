@@ -1,74 +1,150 @@
-"""Requests refused before routing: NUL characters and invalid UTF-8 in the path or query.
+"""Request guards in front of every route (pure ASGI, so they cost no thread and see every byte).
 
-A NUL (``%00``) cannot be stored or compared by PostgreSQL, and bytes that are not UTF-8
-(``%ED%A0%80``, a lone surrogate) are silently replaced when decoded, so a layer name or a
-filter value would not be what the client sent. Both are refused with problem+json: 400
-for the path, 422 for the query string (400 under ``/ogc``, as OGC API – Features asks for
-invalid parameters).
+- **URL length**: a request whose path and query are longer than ``max_url_bytes`` gets 414
+  (uvicorn is started with a larger ``h11_max_incomplete_event_size``, :func:`server_options`,
+  so such a request line reaches the app instead of the connection being reset).
+- **Host**: links the service writes (``next``/``prev``, ``Location``, OGC ``links``) are built
+  from the request's URL. With ``public_url`` set, that URL's scheme and host replace what the
+  client sent; without it, the ``Host`` header must be one of ``allowed_hosts`` (400 otherwise),
+  so a forged ``Host`` never ends up in a link. ``/healthz`` and ``/readyz`` write no links and
+  are not checked (probes often use an address).
+- **Downloads**: at most ``downloads_per_client`` downloads (layer files, QGIS zips, rasters)
+  of one client run at once (429) and at most ``downloads_total`` in one worker process (503),
+  both with ``Retry-After``, so a few large downloads cannot starve the other requests. A client
+  is its bearer token or session cookie, else its address.
 """
 
 from __future__ import annotations
 
-import json
-from urllib.parse import unquote_to_bytes
+import hashlib
+import re
+from collections import Counter
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import PROBLEM_JSON
+from app.errors import problem
+from app.settings import WebSettings
+
+#: Seconds a client is asked to wait when the download limits are reached.
+DOWNLOAD_RETRY_AFTER_S = 5
+DOWNLOAD_PATHS = re.compile(
+    r"^/api/(layers/[^/]+/download|qgis/project\.zip|runs/[^/]+/(qgis\.zip|rasters/[^/]+|table\.csv))$"
+)
+UNCHECKED_HOST_PATHS = frozenset({"/healthz", "/readyz"})
+#: Bytes of request head (request line and headers) uvicorn's h11 parser accepts at least: the
+#: longest URL the service answers with 414 instead of a reset connection.
+MIN_REQUEST_HEAD_BYTES = 1 << 20
 
 
-def _problem_in(raw: bytes) -> str | None:
-    data = unquote_to_bytes(raw.replace(b"+", b" "))
-    if b"\x00" in data:
-        return "contains a NUL character (%00)"
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return (
-            f"is not valid UTF-8 after percent-decoding (byte {exc.start}); "
-            "lone surrogates and other invalid sequences are refused"
-        )
-    return None
+def server_options(web: WebSettings) -> dict[str, int]:
+    """uvicorn options that go with these guards (``ruimte serve`` and the tests' servers)."""
+    return {"h11_max_incomplete_event_size": max(MIN_REQUEST_HEAD_BYTES, 8 * web.max_url_bytes)}
 
 
-class RequestTextGuard:
-    """ASGI middleware: refuses a request whose path or query string is not clean text."""
+def host_name(host: str) -> str:
+    """The name part of a ``Host`` header value (no port; IPv6 without brackets), lower-case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
-    def __init__(self, app: ASGIApp):
+
+class RequestGuards:
+    """The ASGI middleware described in the module docstring."""
+
+    def __init__(self, app: ASGIApp, web: WebSettings):
         self.app = app
+        self.max_url_bytes = web.max_url_bytes
+        self.allowed = {host_name(h) for h in web.allowed_hosts}
+        self.any_host = "*" in web.allowed_hosts
+        self.public = urlsplit(web.public_url) if web.public_url else None
+        self.per_client = web.downloads_per_client
+        self.total = web.downloads_total
+        self.running: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check ``http`` requests; pass everything else through."""
-        if scope["type"] == "http":
-            raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "replace")
-            bad = _problem_in(raw_path)
-            status, where = 400, "path"
-            if bad is None:
-                bad = _problem_in(scope.get("query_string", b""))
-                where = "query string"
-                status = 400 if scope.get("path", "").startswith("/ogc") else 422
-            if bad is not None:
-                instance = scope.get("path") if where != "path" else None
-                await _send_problem(send, status, f"the {where} {bad}", instance)
-                return
+        """Check the request, then hand it on (or answer it with a problem)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("raw_path") or scope["path"].encode()
+        length = len(path) + (len(scope["query_string"]) + 1 if scope["query_string"] else 0)
+        if length > self.max_url_bytes:
+            await problem(
+                414,
+                f"the URL is {length} bytes long, over the limit of {self.max_url_bytes}; "
+                "send fewer or shorter parameters",
+                title="URI too long",
+            )(scope, receive, send)
+            return
+        refused = self._host(scope)
+        if refused:
+            await problem(400, refused, title="Bad request")(scope, receive, send)
+            return
+        if DOWNLOAD_PATHS.match(scope["path"]) and scope["method"] in ("GET", "HEAD"):
+            await self._download(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
+    def _host(self, scope: Scope) -> str | None:
+        """Apply the public URL, or check the Host header; the reason when refused."""
+        if self.public is not None:
+            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+            headers.append((b"host", self.public.netloc.encode()))
+            scope["headers"] = headers
+            scope["scheme"] = self.public.scheme
+            prefix = self.public.path.rstrip("/")
+            if prefix:
+                # ASGI paths include the root path; a proxy that strips the prefix gets it back.
+                scope["root_path"] = prefix
+                if not scope["path"].startswith(prefix + "/") and scope["path"] != prefix:
+                    scope["path"] = prefix + scope["path"]
+                    if scope.get("raw_path") is not None:
+                        scope["raw_path"] = prefix.encode() + scope["raw_path"]
+            return None
+        if self.any_host or scope["path"] in UNCHECKED_HOST_PATHS:
+            return None
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        if host_name(host) in self.allowed:
+            return None
+        return (
+            f"the Host header {host[:100]!r} is not one this service answers to; "
+            "allowed: " + ", ".join(sorted(self.allowed))
+        )
 
-async def _send_problem(send: Send, status: int, detail: str, instance: str | None) -> None:
-    title = "Bad request" if status == 400 else "Unprocessable content"
-    doc = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if instance:
-        doc["instance"] = instance
-    body = json.dumps(doc).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-content-type-options", b"nosniff"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    async def _download(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = _client_key(scope)
+        retry = {"Retry-After": str(DOWNLOAD_RETRY_AFTER_S)}
+        if self.running[client] >= self.per_client:
+            await problem(
+                429,
+                f"at most {self.per_client} downloads at a time per client; wait for one to finish "
+                f"or try again in {DOWNLOAD_RETRY_AFTER_S} s",
+                headers=retry,
+            )(scope, receive, send)
+            return
+        if sum(self.running.values()) >= self.total:
+            await problem(
+                503,
+                f"the service is busy with {self.total} downloads; "
+                f"try again in {DOWNLOAD_RETRY_AFTER_S} s",
+                headers=retry,
+            )(scope, receive, send)
+            return
+        self.running[client] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.running[client] -= 1
+            if self.running[client] <= 0:
+                del self.running[client]
+
+
+def _client_key(scope: Scope) -> str:
+    """Who asks: a hash of the bearer token or session cookie, else the client's address."""
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"cookie" and b"rc_sessie=" in value):
+            return "cred:" + hashlib.sha256(value).hexdigest()[:16]
+    client = scope.get("client")
+    return f"addr:{client[0] if client else 'unknown'}"

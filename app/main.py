@@ -18,7 +18,7 @@ from app.api import api_router
 from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
-from app.guards import RequestTextGuard
+from app.guards import RequestGuards
 from app.openapi import install_openapi
 from app.ratelimit import RateLimiter
 from app.session import SessionSigner
@@ -30,6 +30,7 @@ from app.settings import (
     get_planning_settings,
     get_web_settings,
 )
+from app.text_guard import RequestTextGuard
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("ruimte")
@@ -72,6 +73,8 @@ def create_app(
     )
     app.state.planning = planning or get_planning_settings()
     register_error_handlers(app)
+    # URL length, Host / public URL, download limits (inside the security headers).
+    app.add_middleware(RequestGuards, web=app.state.web)
     app.middleware("http")(security_headers)
     app.include_router(api_router)
     app.add_middleware(RequestTextGuard)

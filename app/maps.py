@@ -19,14 +19,13 @@ from branca.element import Figure
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from app.basemap import Basemap
 from app.settings import WebSettings
 from layers.access import PUBLIC, Viewer
 from layers.kinds import Kind, load_kinds
-from layers.models import Feature
-from layers.query import FeatureQuery, feature_stats, query_features
+from layers.query import FeatureQuery, feature_stats, query_features, union_outline
 from layers.store import LayerInfo
 from layers.styles import load_styles
 
@@ -295,23 +294,12 @@ def _whole_layer(q: FeatureQuery) -> bool:
 
 
 def province_outline(
-    conn: Connection, gemeenten: LayerInfo
-) -> tuple[str, tuple[float, float, float, float]]:
-    """The union of the gemeenten (CRS84 GeoJSON) and its lon/lat bounds."""
-    union = (
-        select(func.ST_Transform(func.ST_Union(Feature.geom), 4326).label("g"))
-        .where(Feature.layer_id == gemeenten.id, Feature.version_to.is_(None))
-        .subquery()
-    )
-    geojson, xmin, ymin, xmax, ymax = conn.execute(
-        select(
-            func.ST_AsGeoJSON(union.c.g, 6),
-            func.ST_XMin(union.c.g),
-            func.ST_YMin(union.c.g),
-            func.ST_XMax(union.c.g),
-            func.ST_YMax(union.c.g),
-        )
-    ).one()
+    conn: Connection, gemeenten: LayerInfo, viewer: Viewer = PUBLIC
+) -> tuple[str | None, tuple[float, float, float, float] | None]:
+    """The union of the gemeenten ``viewer`` may see (CRS84 GeoJSON) and its lon/lat bounds."""
+    geojson, bounds = union_outline(conn, gemeenten, viewer)
+    if geojson is None:
+        return None, None
     fc = json.dumps(
         {
             "type": "FeatureCollection",
@@ -324,7 +312,7 @@ def province_outline(
             ],
         }
     )
-    return fc, (xmin, ymin, xmax, ymax)
+    return fc, bounds
 
 
 def outline_layer(geojson: str) -> RuimteLayer:

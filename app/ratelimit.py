@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -26,3 +27,9 @@ class RateLimiter:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.per_second
+
+
+def retry_after_s(wait: float) -> int:
+    """Whole seconds to wait (at least 1), for both the ``Retry-After`` header and the message,
+    so a client is never told to try again in 0 s."""
+    return max(1, math.ceil(wait))

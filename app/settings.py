@@ -10,6 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -231,6 +232,18 @@ class WebSettings(BaseSettings):
     needs 6); deeper bodies get 422 before anything else looks at them."""
     max_vertices: int = 100_000
     """Most coordinates one geometry written through the API may have."""
+    public_url: str | None = None
+    """The service's public base URL (``https://host[:port][/prefix]``), e.g. behind a proxy:
+    links and ``Location`` headers are built on it whatever ``Host`` a client sends."""
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+    """Without ``public_url``: the ``Host`` names requests may carry (400 otherwise), so that
+    links built from the request's URL never name a forged host; ``*`` allows any."""
+    max_url_bytes: int = 8_192
+    """Longest path plus query string; longer URLs get 414."""
+    downloads_per_client: int = 2
+    """Downloads (layer files, QGIS zips, rasters, tables) one client may run at once (429)."""
+    downloads_total: int = 4
+    """Downloads one worker process runs at once (503 beyond)."""
 
     @model_validator(mode="after")
     def _check(self) -> WebSettings:
@@ -240,6 +253,21 @@ class WebSettings(BaseSettings):
             raise ValueError("max_json_depth must be between 8 and 500")
         if self.max_vertices < 4:
             raise ValueError("max_vertices must be at least 4 (the smallest polygon)")
+        if self.public_url is not None:
+            url = urlsplit(self.public_url)
+            if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+                raise ValueError(
+                    f"RUIMTE_WEB_PUBLIC_URL {self.public_url!r} must be http(s)://host[:port][/path]"
+                )
+        if not self.allowed_hosts:
+            raise ValueError("RUIMTE_WEB_ALLOWED_HOSTS must name at least one host (or '*')")
+        if self.max_url_bytes < 1_024:
+            raise ValueError("RUIMTE_WEB_MAX_URL_BYTES must be at least 1024")
+        if self.downloads_per_client < 1 or self.downloads_total < self.downloads_per_client:
+            raise ValueError(
+                "RUIMTE_WEB_DOWNLOADS_PER_CLIENT must be at least 1 and "
+                "RUIMTE_WEB_DOWNLOADS_TOTAL at least as large"
+            )
         return self
 
 

@@ -4,7 +4,9 @@ The public (and the ``viewer`` role) sees published layers and features that are
 drafts. A gemeente-editor sees those plus the drafts of their own gemeente. The province
 (provincie-editor) and admins see everything. API, OGC endpoints, tiles, exports and maps
 all read through :mod:`layers.query` and :mod:`layers.store` with a :class:`Viewer`, so
-the rule is applied in one place.
+the rule is applied in one place; ``app/`` never queries the ``features`` table itself (a test
+checks). Layer metadata follows the same rule: feature counts, extents, the versions list and
+version notes are those of what the reader may see (:func:`layers.store.get_layer`).
 """
 
 from __future__ import annotations
@@ -36,9 +38,14 @@ EVERYTHING = Viewer(see_all=True)
 NO_DRAFTS = Viewer(see_all=True, drafts=False)
 
 
+def sees_every_feature(viewer: Viewer | None) -> bool:
+    """Whether ``viewer`` sees every feature, drafts of every gemeente included (None: yes)."""
+    return viewer is None or (viewer.see_all and viewer.drafts)
+
+
 def feature_visibility(viewer: Viewer | None) -> ColumnElement:
     """SQL condition on ``features`` for what ``viewer`` may see (None: everything)."""
-    if viewer is None or (viewer.see_all and viewer.drafts):
+    if sees_every_feature(viewer):
         return true()
     if viewer.see_all:
         return Feature.draft.is_(False)

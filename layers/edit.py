@@ -15,17 +15,17 @@ inside their transaction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 import shapely
 from sqlalchemy import Connection, func, insert, select, update
 
-from layers.access import Viewer, feature_visibility
-from layers.errors import LayerError, LayerNotFound
+from layers.access import Viewer, feature_visibility, layer_visibility, sees_every_feature
+from layers.errors import LayerError, LayerExists, LayerNotFound
 from layers.models import STORAGE_SRID, Feature, Layer, LayerVersion
-from layers.store import orm_session
+from layers.store import is_derived_name, orm_session
 
 
 class StaleFeature(LayerError):
@@ -59,6 +59,11 @@ def etag(fid: int, version_from: int) -> str:
 
 
 def _lock_layer(conn: Connection, name: str) -> Layer:
+    if is_derived_name(name):
+        raise LayerExists(
+            f"layer {name!r} is derived by a scenario run and cannot be edited (the run's results "
+            "must stay reproducible); change the inputs and run the scenario again"
+        )
     layer = (
         orm_session(conn)
         .execute(select(Layer).where(Layer.name == name).with_for_update())
@@ -324,8 +329,15 @@ def feature_history(
     out_srid: int = 4326,
     decimals: int = 7,
 ) -> list[HistoryEntry]:
-    """Every state of feature ``fid``, oldest first, as ``viewer`` may see them."""
-    layer = conn.execute(select(Layer.id).where(Layer.name == name)).scalar()
+    """Every state of feature ``fid``, oldest first, as ``viewer`` may see them.
+
+    States ``viewer`` may not see (drafts) are left out, and so is every trace of them: a
+    visible state that a hidden one replaced reads as deleted then, and one that replaced a
+    hidden state as created.
+    """
+    layer = conn.execute(
+        select(Layer.id).where(Layer.name == name, layer_visibility(viewer))
+    ).scalar()
     if layer is None:
         raise LayerNotFound(f"no layer named {name!r}")
     made = LayerVersion.__table__.alias("made")
@@ -357,7 +369,7 @@ def feature_history(
     ).all()
     if not rows:
         raise LayerNotFound(f"layer {name!r} has no feature {fid}")
-    return [
+    entries = [
         HistoryEntry(
             version_from=r[0],
             version_to=r[1],
@@ -372,4 +384,20 @@ def feature_history(
             ended_by=r[10],
         )
         for r in rows
+    ]
+    if sees_every_feature(viewer):
+        return entries
+    starts = {e.version_from for e in entries}
+    ends = {e.version_to for e in entries}
+    return [
+        replace(
+            e,
+            change="create" if e.change == "update" and e.version_from not in ends else e.change,
+            ended_change=(
+                "delete"
+                if e.version_to is not None and e.version_to not in starts
+                else e.ended_change
+            ),
+        )
+        for e in entries
     ]

@@ -48,7 +48,7 @@ from layers.store import (
     LayerInfo,
     NewFeatures,
     Provenance,
-    check_name,
+    check_user_layer_name,
     get_layer,
     read_features,
     set_version_quality,
@@ -56,7 +56,7 @@ from layers.store import (
     version_fids,
 )
 from spatial.crs import CRSProblem, check_coordinates, crs_label, outside_box, parse_crs, reproject
-from spatial.geometry import check_geometries, family_of
+from spatial.geometry import check_geometries, drop_zm, family_of
 
 PARALLEL_CHECKS_FROM = 5_000
 """From this many features the geometry and attribute checks run side by side."""
@@ -230,6 +230,10 @@ def prepare(
                 )
             )
 
+    # Z and M go before the reprojection, which would drop them without a note.
+    geoms, zm_note = drop_zm(geoms)
+    if zm_note:
+        notes.append(zm_note)
     rd = np.asarray(geoms, dtype=object).copy()
     ok = ~implausible & ~_missing(geoms)
     if ok.any():
@@ -342,7 +346,7 @@ def import_file(
 ) -> ImportReport:
     """Read, check and store a file as a layer, all or nothing."""
     kind = load_kinds()[request.kind]
-    check_name(request.name)
+    check_user_layer_name(request.name)
     if progress:
         progress("read", 0, 1)
     source = read_source(request.path, request.source_layer, policy.max_bytes)

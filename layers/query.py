@@ -225,3 +225,67 @@ def feature_stats(
         int(vertices) * GEOJSON_BYTES_PER_VERTEX + int(props) + int(n) * GEOJSON_BYTES_PER_FEATURE
     )
     return int(n), size
+
+
+# -- gemeenten: names, extents and the province outline (pages, maps) ---------------------
+
+
+def gemeente_names(
+    conn: Connection, layer: LayerInfo, viewer: Viewer | None = PUBLIC
+) -> list[tuple[str, str]]:
+    """(statcode, naam) of the current gemeenten in ``layer`` that ``viewer`` may see, by naam."""
+    naam = Feature.properties["naam"].astext
+    rows = conn.execute(
+        select(Feature.gemeente, naam)
+        .where(Feature.layer_id == layer.id, version_filter(None), feature_visibility(viewer))
+        .order_by(naam)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def gemeente_extent(
+    conn: Connection, layer: LayerInfo, statcode: str, viewer: Viewer | None = PUBLIC
+) -> tuple[str, tuple[float, float, float, float]] | None:
+    """Naam and RD bbox of gemeente ``statcode`` in ``layer`` as ``viewer`` sees it (None: none)."""
+    row = conn.execute(
+        select(
+            Feature.properties["naam"].astext,
+            func.ST_XMin(Feature.geom),
+            func.ST_YMin(Feature.geom),
+            func.ST_XMax(Feature.geom),
+            func.ST_YMax(Feature.geom),
+        ).where(
+            Feature.layer_id == layer.id,
+            version_filter(None),
+            Feature.gemeente == statcode,
+            feature_visibility(viewer),
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0], (row[1], row[2], row[3], row[4])
+
+
+def union_outline(
+    conn: Connection, layer: LayerInfo, viewer: Viewer | None = PUBLIC, decimals: int = 6
+) -> tuple[str | None, tuple[float, float, float, float] | None]:
+    """The union of the features of ``layer`` (at its pinned version) that ``viewer`` may see,
+    as CRS84 GeoJSON geometry text, and its lon/lat bounds (None, None: no feature)."""
+    version = None if layer.version == layer.current_version else layer.version
+    union = (
+        select(func.ST_Transform(func.ST_Union(Feature.geom), 4326).label("g"))
+        .where(Feature.layer_id == layer.id, version_filter(version), feature_visibility(viewer))
+        .subquery()
+    )
+    geojson, xmin, ymin, xmax, ymax = conn.execute(
+        select(
+            func.ST_AsGeoJSON(union.c.g, decimals),
+            func.ST_XMin(union.c.g),
+            func.ST_YMin(union.c.g),
+            func.ST_XMax(union.c.g),
+            func.ST_YMax(union.c.g),
+        )
+    ).one()
+    if geojson is None:
+        return None, None
+    return geojson, (xmin, ymin, xmax, ymax)

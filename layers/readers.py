@@ -2,17 +2,23 @@
 
 GDAL (through pyogrio) reads the binary formats; CSV is parsed here so that an
 unreadable WKT value is reported per row instead of silently becoming an empty
-geometry. Zip archives are inspected before anything is unpacked: size, compression
-ratio (zip bombs) and member names.
+geometry. Zip archives are inspected before anything is unpacked (declared size, compression
+ratio, member names) and unpacked into a temporary directory counting the bytes that really
+come out, so an archive that lies about its size stops at the limit. CSV text may be UTF-8,
+UTF-16/32 (with or without a byte order mark) or Windows-1252; the encoding is noted.
 """
 
 from __future__ import annotations
 
+import codecs
+import copy
 import csv
 import io
 import re
+import tempfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,7 +258,7 @@ def _read_zip(path: Path, source_layer: str | None, max_bytes: int | None) -> So
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise UnreadableFile(f"{path.name}: not a readable zip archive ({exc})") from exc
-    with zf:
+    with zf, tempfile.TemporaryDirectory(prefix="ruimte-unzip-") as tmp:
         members = [i for i in zf.infolist() if not i.is_dir()]
         total = sum(i.file_size for i in members)
         _check_size(f"{path.name} (unzipped)", total, max_bytes)
@@ -274,32 +280,98 @@ def _read_zip(path: Path, source_layer: str | None, max_bytes: int | None) -> So
             and Path(i.filename).name != FIELDNAMES_FILE
             and not i.filename.startswith("__MACOSX")
         ]
-        renames = _fieldnames_mapping(zf, members)
         if not datasets:
             raise UnreadableFile(
                 f"{path.name}: the archive holds no .shp, .gpkg, .geojson, .fgb or .csv"
             )
         chosen = _choose_member(path.name, datasets, source_layer)
-        inner_suffix = Path(chosen).suffix.lower()
+        root = Path(tmp)
+        _unpack(zf, path.name, members, root, max_bytes, packed)
+        renames = _fieldnames_mapping(root, members)
+        inner = root / chosen
+        inner_suffix = inner.suffix.lower()
         if inner_suffix == ".csv":
-            prj_name = str(Path(chosen).with_suffix(".prj"))
-            prj = None
-            if prj_name in zf.namelist():
-                prj = CRS.from_wkt(zf.read(prj_name).decode("utf-8", "replace"))
-            source = _read_csv(zf.read(chosen), f"{path.name}/{chosen}", prj)
+            source = _read_csv(inner.read_bytes(), f"{path.name}/{chosen}", _sidecar_prj(inner))
         else:
             layer = source_layer if inner_suffix == ".gpkg" else None
-            source = _read_ogr(
-                f"/vsizip/{path.resolve()}/{chosen}",
-                FORMATS[inner_suffix],
-                layer,
-                f"{path.name}/{chosen}",
-            )
+            source = _read_ogr(str(inner), FORMATS[inner_suffix], layer, f"{path.name}/{chosen}")
     if renames:
         present = {short: long for short, long in renames.items() if short in source.frame.columns}
         source.frame = source.frame.rename(columns=present)
         source.notes.append(f"restored {len(present)} long field name(s) from {FIELDNAMES_FILE}")
     return source
+
+
+_UNPACK_CHUNK = 1 << 20
+
+
+def _unpack(
+    zf: zipfile.ZipFile,
+    archive: str,
+    members: list[zipfile.ZipInfo],
+    target: Path,
+    max_bytes: int | None,
+    packed: int,
+) -> None:
+    """Unpack ``members`` into ``target``, counting the bytes that really come out.
+
+    A member's header may lie about its size: each one is unpacked up to what is left of
+    ``max_bytes`` (not up to what its header says) and refused as soon as it goes over, so
+    neither memory nor disk fills up; a member that unpacks to another size than its header
+    says is refused as damaged or forged.
+    """
+    done = 0
+    for info in members:
+        declared = info.file_size
+        left = None if max_bytes is None else max_bytes - done
+        probe = copy.copy(info)
+        # zipfile stops at the size the header gives: let it read past that, to the limit.
+        probe.file_size = (left + 1) if left is not None else max(declared, 1) * MAX_ZIP_RATIO
+        # zipfile would check the CRC when it stops at that size, on a part of the data:
+        # the CRC is checked here instead, once the member is whole.
+        del probe.CRC
+        crc = 0
+        dest = target / info.filename
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        real = 0
+        try:
+            with zf.open(probe) as src, dest.open("wb") as out:
+                while chunk := src.read(_UNPACK_CHUNK):
+                    real += len(chunk)
+                    if real > 10_000_000 and real > MAX_ZIP_RATIO * max(info.compress_size, 1):
+                        raise FileTooLarge(
+                            f"{archive}: {info.filename} unpacks more than {MAX_ZIP_RATIO}× its "
+                            f"packed size (its header says {declared:,} bytes): refused as a "
+                            "possible zip bomb"
+                        )
+                    if left is not None and real > left:
+                        raise FileTooLarge(
+                            f"{archive}: {info.filename} unpacks to more than the limit of "
+                            f"{max_bytes / 1e6:.0f} MB (its header says {declared:,} bytes): "
+                            "refused (the archive is too large or lies about its size)"
+                        )
+                    crc = zlib.crc32(chunk, crc)
+                    out.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise UnreadableFile(
+                f"{archive}: {info.filename} cannot be unpacked ({_clean(exc)}): "
+                "a damaged or forged archive"
+            ) from exc
+        if real == declared and crc != info.CRC:
+            raise UnreadableFile(
+                f"{archive}: {info.filename} is damaged (its checksum does not match)"
+            )
+        if real != declared:
+            raise UnreadableFile(
+                f"{archive}: {info.filename} unpacks to {real:,} bytes but its header says "
+                f"{declared:,}: a damaged or forged archive, refused"
+            )
+        done += real
+    if done > 10_000_000 and done / max(packed, 1) > MAX_ZIP_RATIO:
+        raise FileTooLarge(
+            f"{archive} unpacks {done / packed:.0f}× its size ({done / 1e6:.0f} MB): "
+            "refused as a possible zip bomb"
+        )
 
 
 def _choose_member(archive: str, datasets: list[str], source_layer: str | None) -> str:
@@ -317,11 +389,11 @@ def _choose_member(archive: str, datasets: list[str], source_layer: str | None) 
     )
 
 
-def _fieldnames_mapping(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> dict[str, str]:
+def _fieldnames_mapping(root: Path, members: list[zipfile.ZipInfo]) -> dict[str, str]:
     """Shapefile field name → original long name, from an export's ``fieldnames.csv``."""
     for info in members:
         if Path(info.filename).name == FIELDNAMES_FILE:
-            text = zf.read(info).decode("utf-8", "replace")
+            text = (root / info.filename).read_bytes().decode("utf-8", "replace")
             rows = list(csv.DictReader(io.StringIO(text)))
             return {
                 r["shapefile_field"]: r["field"]
@@ -334,19 +406,59 @@ def _fieldnames_mapping(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> 
 # -- CSV -------------------------------------------------------------------------------
 
 
-def _decode(data: bytes, name: str) -> str:
-    for enc in ("utf-8-sig",):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            pass
+#: Byte order marks, longest first (the UTF-32 LE mark begins with the UTF-16 LE one).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_ENCODING_NAMES = {
+    "utf-32": "UTF-32",
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 (little-endian, no byte order mark)",
+    "utf-16-be": "UTF-16 (big-endian, no byte order mark)",
+    "utf-8": "UTF-8",
+    "cp1252": "Windows-1252",
+}
+
+
+def _sniff_encoding(data: bytes) -> str:
+    """The encoding of a text file: its byte order mark, else UTF-16 by the zero bytes of
+    ASCII text in it, else UTF-8 when it decodes as such, else Windows-1252."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return enc
+    head = data[:4096]
+    if len(head) >= 2 and head.count(0) * 4 >= len(head):
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        return "utf-16-be" if even > odd else "utf-16-le"
     try:
-        text = data.decode("cp1252")
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    """The text of a CSV and the name of its encoding (detected, see :func:`_sniff_encoding`)."""
+    enc = _sniff_encoding(data)
+    label = _ENCODING_NAMES[enc]
+    try:
+        text = data.decode(enc)
     except UnicodeDecodeError as exc:
         raise UnreadableFile(
-            f"{name}: the text is neither UTF-8 nor Windows-1252 ({exc.reason})"
+            f"{name}: the text looks like {label} but is not valid {label} ({exc.reason} at "
+            f"byte {exc.start}); save the file as UTF-8 (CSV UTF-8)"
         ) from exc
-    return text
+    if "\x00" in text:
+        raise UnreadableFile(
+            f"{name}: the text holds NUL characters when read as {label}: not a CSV text file "
+            "in a known encoding; save it as UTF-8 (CSV UTF-8)"
+        )
+    return text, label
 
 
 _NUMBER_RE = re.compile(r"^-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?$")
@@ -364,7 +476,7 @@ def _numeric_if_all(col: pd.Series) -> pd.Series:
 
 
 def _read_csv(data: bytes, name: str, prj: CRS | None) -> SourceData:
-    text = _decode(data, name)
+    text, encoding = _decode(data, name)
     if not text.strip():
         raise UnreadableFile(f"{name}: the file is empty")
     try:
@@ -377,7 +489,7 @@ def _read_csv(data: bytes, name: str, prj: CRS | None) -> SourceData:
     except (pd.errors.ParserError, ValueError) as exc:
         raise UnreadableFile(f"{name}: not a readable CSV ({_clean(exc)})") from exc
     lower = {c.lower().strip(): c for c in frame.columns}
-    notes: list[str] = []
+    notes: list[str] = [] if encoding == "UTF-8" else [f"text read as {encoding}"]
     problems: list[Problem] = []
     crs = prj
     wkt_col = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import struct
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,11 +22,11 @@ import numpy as np
 import pandas as pd
 import shapely
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from layers.access import Viewer, layer_visibility
+from layers.access import Viewer, feature_visibility, layer_visibility, sees_every_feature
 from layers.errors import LayerError, LayerExists, LayerNotFound
 from layers.models import STORAGE_SRID, Feature, Layer, LayerVersion, partition_name
 
@@ -51,6 +53,10 @@ class Provenance:
     synthetic: bool = False
     note: str | None = None
     created_by: str | None = None
+    change: str | None = None
+    """What made the version (import, new-version, create, update, delete, restore)."""
+    feature_fid: int | None = None
+    """The feature a single-feature edit changed."""
 
 
 @dataclass
@@ -133,6 +139,28 @@ def check_name(name: str) -> str:
     return name
 
 
+#: Layer names starting with this are the derived layers of scenario runs
+#: (``run-<id>-allocatie``, ``-milieuzones``, ``-conflicten``): reserved for the runs.
+DERIVED_PREFIX = "run-"
+
+
+def is_derived_name(name: str) -> bool:
+    """Whether ``name`` is reserved for a scenario run's derived layers."""
+    return name.startswith(DERIVED_PREFIX)
+
+
+def check_user_layer_name(name: str) -> str:
+    """:func:`check_name`, and refuse the names reserved for scenario runs (``run-*``)."""
+    check_name(name)
+    if is_derived_name(name):
+        raise LayerError(
+            f"layer name {name!r} is reserved: names starting with {DERIVED_PREFIX!r} are the "
+            "derived layers of scenario runs (run-<id>-allocatie, -milieuzones, -conflicten); "
+            "choose another --name"
+        )
+    return name
+
+
 def version_filter(version: int | None):  # noqa: ANN201 - SQLAlchemy clause
     """Rows valid at layer ``version`` (None: the current rows)."""
     if version is None:
@@ -172,6 +200,8 @@ def _info(layer: Layer, lv: LayerVersion, versions: Sequence[LayerVersion] = ())
             synthetic=lv.synthetic,
             note=lv.note,
             created_by=lv.created_by,
+            change=lv.change,
+            feature_fid=lv.feature_fid,
         ),
         created_at=layer.created_at,
         updated_at=layer.updated_at,
@@ -184,6 +214,7 @@ def _info(layer: Layer, lv: LayerVersion, versions: Sequence[LayerVersion] = ())
                 "feature_count": v.feature_count,
                 "source": v.source,
                 "synthetic": v.synthetic,
+                "feature_fid": v.feature_fid,
             }
             for v in versions
         ],
@@ -196,7 +227,10 @@ def orm_session(conn: Connection) -> Session:
 
 
 def list_layers(conn: Connection, viewer: Viewer | None = None) -> list[LayerInfo]:
-    """Every layer ``viewer`` may see (None: all) at its current version, by name."""
+    """Every layer ``viewer`` may see (None: all) at its current version, by name.
+
+    Feature counts and extents are those of what ``viewer`` may see (:func:`_for_viewer`).
+    """
     rows = (
         orm_session(conn)
         .execute(
@@ -212,7 +246,143 @@ def list_layers(conn: Connection, viewer: Viewer | None = None) -> list[LayerInf
         )
         .all()
     )
-    return [_info(layer, lv) for layer, lv in rows]
+    return [_for_viewer(conn, layer, _info(layer, lv), viewer) for layer, lv in rows]
+
+
+# -- what a reader may see of a layer's metadata -----------------------------------------
+
+
+@dataclass(frozen=True)
+class _HiddenRows:
+    """The feature rows of a layer that a viewer may not see, and the visible rows of the same
+    features (to tell which edits the viewer can see): ``(fid, version_from, version_to)``."""
+
+    hidden: tuple[tuple[int, int, int | None], ...]
+    visible: tuple[tuple[int, int, int | None], ...]
+    figures: dict[int, tuple[int, tuple[float, float, float, float] | None]] = field(
+        default_factory=dict
+    )
+    """Per layer version: (feature count, extent in RD) of what the viewer sees."""
+
+
+_HIDDEN_CACHE_SIZE = 1024
+_hidden_cache: OrderedDict[tuple, _HiddenRows] = OrderedDict()
+_hidden_lock = threading.Lock()
+
+
+def _hidden_rows(conn: Connection, layer: Layer, viewer: Viewer) -> _HiddenRows:
+    """The rows of ``layer`` that ``viewer`` may not see (every version), cached.
+
+    The key holds the layer's current version and ``updated_at`` (moved by every change, and
+    never the same in two transactions), so a cached entry is never stale.
+    """
+    key = (layer.id, layer.current_version, layer.updated_at, viewer)
+    with _hidden_lock:
+        found = _hidden_cache.get(key)
+        if found is not None:
+            _hidden_cache.move_to_end(key)
+            return found
+    hidden = conn.execute(
+        select(Feature.fid, Feature.version_from, Feature.version_to).where(
+            Feature.layer_id == layer.id,
+            Feature.draft.is_(True),
+            not_(feature_visibility(viewer)),
+        )
+    ).all()
+    visible = []
+    if hidden:
+        visible = conn.execute(
+            select(Feature.fid, Feature.version_from, Feature.version_to).where(
+                Feature.layer_id == layer.id,
+                Feature.fid.in_(sorted({r[0] for r in hidden})),
+                feature_visibility(viewer),
+            )
+        ).all()
+    found = _HiddenRows(tuple(map(tuple, hidden)), tuple(map(tuple, visible)))
+    with _hidden_lock:
+        _hidden_cache[key] = found
+        while len(_hidden_cache) > _HIDDEN_CACHE_SIZE:
+            _hidden_cache.popitem(last=False)
+    return found
+
+
+def _valid_at(row: tuple[int, int, int | None], version: int) -> bool:
+    return row[1] <= version and (row[2] is None or row[2] > version)
+
+
+def _figures(
+    conn: Connection, layer: Layer, version: int, viewer: Viewer, rows: _HiddenRows
+) -> tuple[int, tuple[float, float, float, float] | None]:
+    """Feature count and RD extent of layer ``version`` as ``viewer`` sees it."""
+    if version not in rows.figures:
+        ext = (
+            select(
+                func.count().label("n"),
+                func.ST_Extent(Feature.geom).label("e"),
+            )
+            .where(
+                Feature.layer_id == layer.id,
+                version_filter(None if version == layer.current_version else version),
+                feature_visibility(viewer),
+            )
+            .subquery()
+        )
+        n, *box = conn.execute(
+            select(
+                ext.c.n,
+                func.ST_XMin(ext.c.e),
+                func.ST_YMin(ext.c.e),
+                func.ST_XMax(ext.c.e),
+                func.ST_YMax(ext.c.e),
+            )
+        ).one()
+        rows.figures[version] = (int(n), None if box[0] is None else tuple(map(float, box)))
+    return rows.figures[version]
+
+
+def _visible_change(rows: _HiddenRows, fid: int | None, version: int, change: str) -> str | None:
+    """What the edit that made ``version`` is to the viewer: its ``change``, or create, update
+    or delete as the viewer sees it, or None when it changed nothing the viewer may see."""
+    if fid is None or not any(r[0] == fid and version in (r[1], r[2]) for r in rows.hidden):
+        return change
+    starts = any(r[0] == fid and r[1] == version for r in rows.visible)
+    ends = any(r[0] == fid and r[2] == version for r in rows.visible)
+    if starts and ends:
+        return change if change in ("update", "restore") else "update"
+    if starts:
+        return change if change in ("create", "restore") else "create"
+    if ends:
+        return "delete"
+    return None
+
+
+def _for_viewer(
+    conn: Connection, layer: Layer, info: LayerInfo, viewer: Viewer | None
+) -> LayerInfo:
+    """``info`` as ``viewer`` may see it: counts, extent, versions and version notes computed
+    for the features they may see, so that nothing of a draft shows (the public, viewers,
+    a gemeente-editor for other gemeenten' drafts). The catalogue's own figures count every
+    feature; they are kept when the viewer sees every feature or none is hidden."""
+    if sees_every_feature(viewer):
+        return info
+    rows = _hidden_rows(conn, layer, viewer)
+    if not rows.hidden:
+        return info
+    info.feature_count, info.bbox = _figures(conn, layer, info.version, viewer, rows)
+    lv_fid = info.provenance.feature_fid
+    change = _visible_change(rows, lv_fid, info.version, info.provenance.change or "")
+    if change != info.provenance.change:
+        by = info.provenance.created_by or "unknown"
+        info.provenance.note = None if change is None else f"{change} of feature {lv_fid} by {by}"
+    shown = []
+    for v in info.versions:
+        vchange = _visible_change(rows, v.get("feature_fid"), v["version"], v["change"])
+        if vchange is None:
+            continue
+        hidden_then = sum(1 for r in rows.hidden if _valid_at(r, v["version"]))
+        shown.append({**v, "change": vchange, "feature_count": v["feature_count"] - hidden_then})
+    info.versions = shown
+    return info
 
 
 def _layer_row(
@@ -261,7 +431,7 @@ def get_layer(
         raise LayerNotFound(
             f"layer {name!r} has no version {wanted}; versions: {', '.join(map(str, known))}"
         )
-    info = _info(layer, lv, versions if with_versions else ())
+    info = _for_viewer(conn, layer, _info(layer, lv, versions if with_versions else ()), viewer)
     if with_versions:
         info.quality = get_version_quality(conn, layer.id, lv.version)
         info.quality_read = True

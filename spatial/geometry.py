@@ -155,14 +155,9 @@ def check_geometries(
         )
     present = ~(missing | empty)
 
-    has_z = present & shapely.has_z(geoms)
-    has_m = present & _has_m(geoms)
-    if (has_z | has_m).any():
-        geoms[has_z | has_m] = shapely.force_2d(geoms[has_z | has_m])
-        dims = " and ".join(d for d, m in (("Z", has_z), ("M", has_m)) if m.any())
-        result.notes.append(
-            f"dropped {dims} values from {int((has_z | has_m).sum())} feature(s): storage is 2D"
-        )
+    geoms[present], note = drop_zm(geoms[present])
+    if note:
+        result.notes.append(note)
 
     coords, coord_index = shapely.get_coordinates(np.where(present, geoms, None), return_index=True)
     bad_coord = np.zeros(n, dtype=bool)
@@ -229,6 +224,27 @@ def is_valid(geoms: np.ndarray) -> np.ndarray:
         second = pool.submit(shapely.is_valid, geoms[half:])
         first = shapely.is_valid(geoms[:half])
         return np.concatenate([first, second.result()])
+
+
+def drop_zm(geometries: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """The geometries in 2D, and a note saying how many had Z and/or M values (None: none).
+
+    Run it before reprojecting: a reprojection would drop Z and M without a word.
+    """
+    geoms = np.asarray(geometries, dtype=object).copy()
+    if len(geoms) == 0:
+        return geoms, None
+    present = ~shapely.is_missing(geoms)
+    has_z = present & shapely.has_z(np.where(present, geoms, None))
+    has_m = present & _has_m(np.where(present, geoms, None))
+    if not (has_z | has_m).any():
+        return geoms, None
+    geoms[has_z | has_m] = shapely.force_2d(geoms[has_z | has_m])
+    dims = " and ".join(d for d, m in (("Z", has_z), ("M", has_m)) if m.any())
+    return (
+        geoms,
+        f"dropped {dims} values from {int((has_z | has_m).sum())} feature(s): storage is 2D",
+    )
 
 
 def _has_m(geoms: np.ndarray) -> np.ndarray:

@@ -55,6 +55,19 @@ def empty_data_tables(engine) -> None:
         conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
 
 
+#: Every database fixture depends on one of these (the shared test server, or a cluster of a
+#: module's own), so a test that uses them, directly or not, needs PostGIS.
+DB_FIXTURES = frozenset({"pg_server", "own_cluster"})
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that uses the database fixtures ``db``, so that ``-m "not db"`` runs the
+    fast subset that needs no PostGIS (no cluster is started for it)."""
+    for item in items:
+        if DB_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,8 +7,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from app.cli.common import engine, out
-from app.settings import get_database_settings, get_planning_settings, get_web_settings
+from app.cli.common import CliError, engine, out
+from app.settings import (
+    get_auth_settings,
+    get_database_settings,
+    get_planning_settings,
+    get_web_settings,
+)
 
 Host = Annotated[
     str | None, typer.Option(help="Address to listen on [env: RUIMTE_WEB_HOST, default 127.0.0.1].")
@@ -21,13 +26,33 @@ Workers = Annotated[
 ]
 
 
+def check_workers(workers: int) -> None:
+    """Several workers need one session secret: each would otherwise sign browser sessions with
+    a random secret of its own, and a signed-in user would be anonymous on most requests."""
+    if workers < 1:
+        raise CliError(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and not get_auth_settings().session_secret:
+        raise CliError(
+            f"{workers} workers need a shared session secret: set RUIMTE_AUTH_SESSION_SECRET "
+            "(at least 32 random characters, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`), or serve with "
+            "--workers 1"
+        )
+
+
+def _workers(workers: int | None) -> int:
+    return workers or get_web_settings().workers
+
+
 def _serve(host: str | None, port: int | None, workers: int | None = None) -> None:
     import uvicorn
 
+    from app.guards import server_options
     from app.main import create_app
 
     web = get_web_settings()
-    host, port, workers = host or web.host, port or web.port, workers or web.workers
+    host, port, workers = host or web.host, port or web.port, _workers(workers)
+    check_workers(workers)
     out.print(
         f"serving Ruimte Circulair at [bold]http://{host}:{port}/[/]  (map: /kaart, API docs: /api-docs)",
         highlight=False,
@@ -43,6 +68,7 @@ def _serve(host: str | None, port: int | None, workers: int | None = None) -> No
             workers=workers,
             log_level="info",
             timeout_graceful_shutdown=10,
+            **server_options(web),
         )
     else:
         uvicorn.run(
@@ -51,6 +77,7 @@ def _serve(host: str | None, port: int | None, workers: int | None = None) -> No
             port=port,
             log_level="info",
             timeout_graceful_shutdown=10,
+            **server_options(web),
         )
 
 
@@ -79,6 +106,7 @@ def register(cli: typer.Typer) -> None:
         from layers.demo import DemoOptions, load_demo_data
         from layers.store import list_layers
 
+        check_workers(_workers(workers))  # before any work: refused later is refused now
         url = database_url(start_local=not get_database_settings().database_url)
         migrate(url)
         eng = engine()

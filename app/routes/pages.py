@@ -23,9 +23,9 @@ from app.maps import (
     province_outline,
     render,
 )
+from layers.access import Viewer
 from layers.exporter import EXPORT_FORMATS
-from layers.models import Feature
-from layers.query import FeatureQuery
+from layers.query import FeatureQuery, gemeente_extent, gemeente_names
 from layers.store import LayerInfo, list_layers
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +78,7 @@ def kaart(
     with engine.connect() as conn:
         layers = _ordered(list_layers(conn, viewer))
         gem = _gemeenten_layer(layers)
-        outline, bounds = province_outline(conn, gem) if gem else (None, None)
+        outline, bounds = province_outline(conn, gem, viewer) if gem else (None, None)
         m = new_map(
             request.app.state.basemap, bounds, "Kaartlagen circulaire economie – provincie Utrecht"
         )
@@ -107,22 +107,12 @@ def kaart(
 
 
 def _gemeente(
-    conn: Connection, gem: LayerInfo, statcode: str
+    conn: Connection, gem: LayerInfo, statcode: str, viewer: Viewer
 ) -> tuple[str, tuple[float, float, float, float]]:
-    row = conn.execute(
-        select(
-            Feature.properties["naam"].astext,
-            func.ST_XMin(Feature.geom),
-            func.ST_YMin(Feature.geom),
-            func.ST_XMax(Feature.geom),
-            func.ST_YMax(Feature.geom),
-        ).where(
-            Feature.layer_id == gem.id, Feature.version_to.is_(None), Feature.gemeente == statcode
-        )
-    ).first()
-    if row is None:
+    found = gemeente_extent(conn, gem, statcode, viewer)
+    if found is None:
         raise ApiError(404, f"geen gemeente met code {statcode} in laag {gem.name!r}")
-    return row[0], (row[1], row[2], row[3], row[4])
+    return found
 
 
 def _lonlat_bounds(
@@ -151,7 +141,7 @@ def kaart_gemeente(
         gem = _gemeenten_layer(layers)
         if gem is None:
             raise ApiError(404, "er is geen laag met gemeenten")
-        naam, box = _gemeente(conn, gem, code)
+        naam, box = _gemeente(conn, gem, code, viewer)
         near = (box[0] - NEARBY_M, box[1] - NEARBY_M, box[2] + NEARBY_M, box[3] + NEARBY_M)
         m = new_map(
             request.app.state.basemap,
@@ -221,11 +211,7 @@ def index(request: Request, engine: EngineDep, viewer: ViewerDep) -> HTMLRespons
         gem = _gemeenten_layer(layers)
         gemeenten = []
         if gem:
-            gemeenten = conn.execute(
-                select(Feature.gemeente, Feature.properties["naam"].astext)
-                .where(Feature.layer_id == gem.id, Feature.version_to.is_(None))
-                .order_by(Feature.properties["naam"].astext)
-            ).all()
+            gemeenten = gemeente_names(conn, gem, viewer)
         runs = [scenarios.get_run(conn, r.id) for r in scenarios.list_runs(conn, limit=20)]
     return templates.TemplateResponse(
         request,

@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from app.guards import server_options
 from app.main import create_app
 from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.demo import DemoOptions, load_demo_data
@@ -66,8 +67,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Hosts of the test clients: Starlette's TestClient says ``testserver``, live servers 127.0.0.1.
+TEST_HOSTS = ("testserver", "127.0.0.1", "localhost")
+
+
 def web_settings(**kw) -> WebSettings:
-    return WebSettings(_env_file=None, basemap="none", **kw)
+    return WebSettings(_env_file=None, basemap="none", **{"allowed_hosts": TEST_HOSTS, **kw})
 
 
 def make_app(engine, **web):
@@ -112,7 +117,13 @@ class LiveServer:
     def __init__(self, app):
         self.port = _free_port()
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                **server_options(app.state.web),
+            )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
