@@ -180,3 +180,22 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "cbs_gemeenten_provincie_utrecht_2025.gpkg").exists():
         pytest.skip(f"real data not available: {SHARED_DATA} is absent (set RUIMTE_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian (never a downloaded browser), one for the whole run.
+
+    Session-wide and defined here, so that every test package shares it: a second
+    ``sync_playwright()`` while the first is open fails ("Sync API inside the asyncio loop").
+    """
+    from playwright.sync_api import sync_playwright
+
+    from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run scripts/bootstrap (Debian package chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

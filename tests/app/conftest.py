@@ -152,19 +152,6 @@ def live_server(demo_engine):
         yield server
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Chromium from Debian (never a downloaded browser)."""
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: run scripts/bootstrap (Debian package chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 class PageWatch:
     """A page that records console errors and every request that leaves 127.0.0.1."""
 

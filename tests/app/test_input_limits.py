@@ -264,11 +264,6 @@ def test_a_failed_run_has_a_page_and_no_zip(client, failed_run):
 # -- the attribute side (layers/kinds coercion) surfaces as 422 naming the field ------------------
 
 
-@pytest.mark.xfail(
-    reason="the attribute checks themselves are H-B's (issue 10/11.3, layers/kinds coercion); "
-    "until they land, objects and over-long text are still stored",
-    strict=False,
-)
 @pytest.mark.parametrize(
     ("value", "field"),
     [({"x": 1}, "naam"), ([1, 2], "doel"), ("x" * 5_000_000, "naam")],

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 
 import scenarios
 from scenarios.values import UnknownValues
-from tests.app.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, make_app
+from tests.app.conftest import LiveServer, make_app
 from tests.conftest import drop_database
 from tests.scenarios.conftest import DemoDatabase, _database
 
@@ -216,18 +216,6 @@ def test_run_stores_its_own_report(runs):
     assert {t["naam"] for t in quality["terreinen"]["bruto_area"]["terreinen"]} == OVER_TOLERANCE
     assert quality["terreinen"]["borders"]["count"] == 3
     assert quality["not_counted"] == [] and quality["unknown_values"] == []
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: run scripts/bootstrap (Debian package chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_scenario_page_lists_the_report_as_text(ibis, runs, browser):
