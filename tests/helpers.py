@@ -75,3 +75,16 @@ def table_counts(engine: Engine) -> dict[str, int]:
             text("SELECT count(*) FROM pg_class WHERE relname ~ '^features_l[0-9]+$'")
         ).scalar_one()
         return counts
+
+
+# A small reservering in the city of Utrecht (GM0344), as GeoJSON in CRS84.
+RESERVERING_FEATURE = {
+    "type": "Feature",
+    "properties": {"naam": "Link", "gemeente": "GM0344", "doel": "opslag", "status": "zacht"},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [
+            [[5.10, 52.08], [5.102, 52.08], [5.102, 52.081], [5.10, 52.081], [5.10, 52.08]]
+        ],
+    },
+}

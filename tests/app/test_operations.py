@@ -19,18 +19,10 @@ from fastapi.testclient import TestClient
 from app.guards import RequestGuards
 from app.ratelimit import retry_after_s
 from tests.app.conftest import LiveServer, auth, make_app, web_settings
+from tests.helpers import RESERVERING_FEATURE
 
 RES = "/api/layers/reserveringen"
-FEATURE = {
-    "type": "Feature",
-    "properties": {"naam": "Link", "gemeente": "GM0344", "doel": "opslag", "status": "zacht"},
-    "geometry": {
-        "type": "Polygon",
-        "coordinates": [
-            [[5.10, 52.08], [5.102, 52.08], [5.102, 52.081], [5.10, 52.081], [5.10, 52.08]]
-        ],
-    },
-}
+FEATURE = RESERVERING_FEATURE
 
 
 # -- several workers need one session secret --------------------------------------------------

@@ -8,17 +8,9 @@ import pytest
 
 from layers.errors import LayerError
 from layers.importer import ImportPolicy, ImportRequest, import_file
+from tests.helpers import RESERVERING_FEATURE
 
-FEATURE = {
-    "type": "Feature",
-    "properties": {"naam": "Link", "gemeente": "GM0344", "doel": "opslag", "status": "zacht"},
-    "geometry": {
-        "type": "Polygon",
-        "coordinates": [
-            [[5.10, 52.08], [5.102, 52.08], [5.102, 52.081], [5.10, 52.081], [5.10, 52.08]]
-        ],
-    },
-}
+FEATURE = RESERVERING_FEATURE
 
 
 def test_run_names_are_reserved_for_scenario_runs(db, ruimte, tmp_path):
