@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import xstatic.pkg.leaflet as xleaflet
-from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -18,7 +17,7 @@ from app.api import api_router
 from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
-from app.guards import RequestGuards
+from app.guards import RequestGuards, security_headers
 from app.openapi import install_openapi
 from app.ratelimit import RateLimiter
 from app.session import SessionSigner
@@ -82,42 +81,30 @@ def create_app(
 
     @app.get("/api-docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        """Swagger UI served from this app (no CDN)."""
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title="Ruimte Circulair – API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/favicon.ico",
-        )
+        """Swagger UI served from this app (no CDN, no inline script)."""
+        return HTMLResponse(SWAGGER_PAGE)
 
     app.mount("/static/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 
-#: Headers on every HTML page: no sniffing, no framing, no foreign scripts or connections.
-#: Inline scripts stay allowed: Folium writes the map set-up inline.
-HTML_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob: https://service.pdok.nl; connect-src 'self'; frame-ancestors 'none'; "
-        "base-uri 'self'; form-action 'self'"
-    ),
-}
-
-
-async def security_headers(request: Request, call_next):  # noqa: ANN201 - Starlette middleware
-    """Security headers on HTML responses; nosniff on everything."""
-    response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.headers.get("content-type", "").startswith("text/html"):
-        for key, value in HTML_SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-    return response
+#: The Swagger UI page: its set-up is a file (static/swagger-init.js), so the CSP needs no nonce.
+SWAGGER_PAGE = """<!DOCTYPE html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<title>Ruimte Circulair – API</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script>
+</body>
+</html>
+"""
 
 
 def _version() -> str:

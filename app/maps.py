@@ -11,11 +11,12 @@ the QGIS styles of exported GeoPackages are made from.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 import folium
-from branca.element import Figure
+from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
@@ -52,20 +53,90 @@ TOOLTIP_FIELD = {
 }
 
 
-class RuimteLayer(JSCSSMixin, Layer):
-    """A kaartlaag drawn by ``RuimteMap.layer`` (embedded data, vector tiles or bbox loading)."""
+def json_for_html(payload: Any) -> str:
+    """``payload`` (an object or JSON text) as JSON text that is inert inside an HTML element.
+
+    ``<``, ``>`` and ``&`` can only occur inside JSON strings, where ``\\u003c`` etc. mean
+    the same to ``JSON.parse``; so no value can close the element or start markup.
+    U+2028/2029 are escaped too (line terminators in older JavaScript).
+    """
+    text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    return _JSON_HTML_RE.sub(lambda m: _JSON_HTML_ESCAPES[m.group()], text)
+
+
+_JSON_HTML_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_JSON_HTML_RE = re.compile("[<>&\u2028\u2029]")
+
+
+class RawElement(Element):
+    """Markup output exactly as given.
+
+    branca compiles the output of every macro as a new Jinja template, so data inside a
+    macro's output would be evaluated on the server (``{{ 7*7 }}`` in a name became 49).
+    Data therefore never passes through a macro: it goes into the page as a RawElement.
+    """
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """The text itself, never a template."""
+        return self.text
+
+
+class DataMixin(folium.MacroElement):
+    """An element whose data reaches the page as a ``<script type="application/json">`` block.
+
+    The element's script reads it with ``RuimteMap.data(id)``; the block's id is
+    ``<element name>-data``.
+    """
+
+    payload_text: str = "null"
+
+    def set_payload(self, payload: Any) -> None:
+        """The data (an object or JSON text) for the page script."""
+        self.payload_text = json_for_html(payload)
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the data block to the page body, then render as usual."""
+        block = (
+            f'<script type="application/json" id="{self.get_name()}-data">'
+            f"{self.payload_text}</script>"
+        )
+        self.get_root().html.add_child(RawElement(block), name=f"{self.get_name()}-data")
+        super().render(**kwargs)
+
+
+def _data_script(call: str) -> Template:
+    """A macro template ending the call opened by ``call`` with the element's data block.
+
+    ``call`` is code up to the last argument, e.g. ``"RuimteMap.legend(map, "``.
+    """
+    return Template(
+        "{% macro script(this, kwargs) %}"
+        + call
+        + 'RuimteMap.data("{{ this.get_name() }}-data"));'
+        + "{% endmacro %}"
+    )
+
+
+class RuimteLayer(DataMixin, JSCSSMixin, Layer):
+    """A kaartlaag drawn by ``RuimteMap.layer`` (embedded data, vector tiles or bbox loading).
+
+    Its options and features reach the page as a JSON data block that the page script
+    parses; nothing of the data is ever part of the script itself.
+    """
 
     default_js = VECTORGRID_JS + RUIMTE_JS
     default_css = RUIMTE_CSS
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = RuimteMap.layer(
-                Object.assign({{ this.options_json }}, {data: {{ this.data_json }}})
-            );
-        {% endmacro %}
-        """
-    )
+    _template = _data_script("var {{ this.get_name() }} = RuimteMap.layer(")
 
     def __init__(
         self,
@@ -82,27 +153,62 @@ class RuimteLayer(JSCSSMixin, Layer):
                 **options,
                 "styleDef": styles.get(options.get("styleKey") or "", styles["default"]),
             }
-        self.options_json = json.dumps(options, ensure_ascii=False)
-        self.data_json = data_json or "null"
+        self.options = options
+        options_json = json.dumps(options, ensure_ascii=False)
+        self.set_payload('{"options": ' + options_json + ', "data": ' + (data_json or "null") + "}")
 
 
-class Legend(JSCSSMixin, folium.MacroElement):
+class Legend(DataMixin, JSCSSMixin):
     """A legend of the layers currently on the map."""
 
     default_js = RUIMTE_JS
     default_css = RUIMTE_CSS
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            RuimteMap.legend({{ this._parent.get_name() }}, {{ this.title|tojson }});
-        {% endmacro %}
-        """
-    )
+    _template = _data_script("RuimteMap.legend({{ this._parent.get_name() }}, ")
 
     def __init__(self, title: str = "Legenda"):
         super().__init__()
         self._name = "Legend"
-        self.title = title
+        self.set_payload({"title": title})
+
+
+class LayerControl(DataMixin, JSCSSMixin):
+    """The layer control: base maps and the map's kaartlagen, named in DOM text.
+
+    Replaces ``folium.LayerControl``: Leaflet's control writes layer names as HTML, and
+    folium passes them through a template, so a layer title could inject markup or code.
+    Add it after the layers.
+    """
+
+    default_js = RUIMTE_JS
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "RuimteMap.layerControl({{ this._parent.get_name() }}, "
+        "[{{ this.base_names | join(', ') }}], [{{ this.overlay_names | join(', ') }}], "
+        'RuimteMap.data("{{ this.get_name() }}-data"));'
+        "{% endmacro %}"
+    )
+
+    def __init__(self, collapsed: bool = False, position: str = "topright"):
+        super().__init__()
+        self._name = "LayerControl"
+        self.collapsed, self.position = collapsed, position
+        self.base_names: list[str] = []
+        self.overlay_names: list[str] = []
+
+    def render(self, **kwargs: Any) -> None:
+        """Collect the parent map's layers (their JS variable names), then render."""
+        layers = [c for c in self._parent._children.values() if isinstance(c, Layer) and c.control]
+        bases = [c for c in layers if not c.overlay]
+        self.base_names = [c.get_name() for c in bases]
+        self.overlay_names = [c.get_name() for c in layers if c.overlay]
+        self.set_payload(
+            {
+                "collapsed": self.collapsed,
+                "position": self.position,
+                "baseTitles": [c.layer_name for c in bases],
+            }
+        )
+        super().render(**kwargs)
 
 
 class MetricScale(folium.MacroElement):
@@ -121,30 +227,17 @@ class MetricScale(folium.MacroElement):
         self._name = "MetricScale"
 
 
-class Title(JSCSSMixin, folium.MacroElement):
+class Title(DataMixin, JSCSSMixin):
     """A title box in the top-left corner of the map."""
 
+    default_js = RUIMTE_JS
     default_css = RUIMTE_CSS
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            (function () {
-                var ctl = L.control({position: "topleft"});
-                ctl.onAdd = function () {
-                    var d = L.DomUtil.create("div", "rc-title");
-                    d.textContent = {{ this.text|tojson }};
-                    return d;
-                };
-                ctl.addTo({{ this._parent.get_name() }});
-            })();
-        {% endmacro %}
-        """
-    )
+    _template = _data_script("RuimteMap.title({{ this._parent.get_name() }}, ")
 
     def __init__(self, text: str):
         super().__init__()
         self._name = "Title"
-        self.text = text
+        self.set_payload({"text": text})
 
 
 class Fullscreen(JSCSSMixin, folium.MacroElement):
@@ -174,9 +267,50 @@ def offline(element: JSCSSMixin) -> JSCSSMixin:
     return element
 
 
+class Page(Figure):
+    """The HTML page around one or more maps: Dutch, title escaped, one script with a nonce.
+
+    The Content-Security-Policy allows only scripts from this app and the one inline script
+    carrying the request's nonce (``render``), so markup that slipped into a page could not
+    run. Data blocks are ``application/json`` and never executed.
+    """
+
+    _template = Template(
+        "<!DOCTYPE html>\n"
+        '<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
+        "{% if this.title %}<title>{{ this.title | e }}</title>{% endif %}\n"
+        "{{ this.header.render(**kwargs) }}\n"
+        "</head>\n<body>\n"
+        "{{ this.html.render(**kwargs) }}\n"
+        '<script nonce="{{ this.nonce }}">\n{{ this.script.render(**kwargs) }}\n</script>\n'
+        "</body>\n</html>\n"
+    )
+    nonce = ""
+
+
+class SafeMap(folium.Map):
+    """A folium map without folium's inline header script.
+
+    That script only sets Leaflet's ``L_NO_TOUCH`` and ``L_DISABLE_3D`` switches to their
+    defaults; leaving it out keeps the page's one nonce'd inline script the only one.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        """Render as folium does, then drop the inline script from this map's header."""
+        super().render(**kwargs)
+        header = self.get_root().header
+        name = self.get_name()
+        if name in header._children:
+            text = header._children[name].render()
+            header._children[name] = RawElement(_INLINE_SCRIPT_RE.sub("", text))
+
+
+_INLINE_SCRIPT_RE = re.compile(r"<script>.*?</script>", re.DOTALL)
+
+
 def leaflet_map(**options: Any) -> folium.Map:
     """A folium map with Leaflet served by the app, no tiles yet and a metric scale bar."""
-    m = offline(folium.Map(location=[52.09, 5.2], zoom_start=10, tiles=None, **options))
+    m = offline(SafeMap(location=[52.09, 5.2], zoom_start=10, tiles=None, **options))
     MetricScale().add_to(m)
     return m
 
@@ -186,7 +320,7 @@ def new_map(
 ) -> folium.Map:
     """An empty offline map fitted to ``bounds`` (lon/lat) with basemap, title, scale bar."""
     m = leaflet_map()
-    m.add_to(Figure(title=title))
+    m.add_to(Page(title=title))
     add_basemap(m, basemap)
     if bounds:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
@@ -327,9 +461,13 @@ def outline_layer(geojson: str) -> RuimteLayer:
     return RuimteLayer(opts, geojson, show=True, control=False)
 
 
-def render(m: folium.Map) -> str:
-    """The map as a complete HTML page."""
-    return m.get_root().render()
+def render(element: folium.Map | Page, nonce: str) -> str:
+    """The page holding ``element`` as HTML; its inline script carries ``nonce`` (the CSP's)."""
+    page = element.get_root()
+    if not isinstance(page, Page):
+        raise TypeError("maps are rendered in a Page (new_map or side_by_side)")
+    page.nonce = nonce
+    return page.render()
 
 
 class SyncMaps(JSCSSMixin, folium.MacroElement):
@@ -356,9 +494,9 @@ def side_by_side(
     bounds: tuple[float, float, float, float] | None,
     titles: tuple[str, str],
     page_title: str,
-) -> tuple[Figure, folium.Map, folium.Map]:
+) -> tuple[Page, folium.Map, folium.Map]:
     """Two synchronised maps, left and right, in one page."""
-    figure = Figure(title=page_title)
+    figure = Page(title=page_title)
     maps = []
     for i, title in enumerate(titles):
         m = leaflet_map(

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Annotated
 
-import folium
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
 
 import scenarios
 from app.dependencies import EngineDep, PlanningDep, ViewerDep, WebSettingsDep
 from app.errors import ApiError
+from app.guards import csp_nonce
 from app.maps import (
     EmbedBudget,
+    LayerControl,
     Legend,
     kaartlaag,
     new_map,
@@ -101,9 +103,9 @@ def kaart(
         }
         for info in layers:
             built[info.name].add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    LayerControl(collapsed=False, position="topright").add_to(m)
     Legend().add_to(m)
-    return HTMLResponse(render(m))
+    return HTMLResponse(render(m, csp_nonce(request)))
 
 
 def _gemeente(
@@ -123,6 +125,14 @@ def _lonlat_bounds(
         select(func.ST_XMin(env), func.ST_YMin(env), func.ST_XMax(env), func.ST_YMax(env))
     ).one()
     return (r[0], r[1], r[2], r[3])
+
+
+@router.get("/kaart/gemeente")
+def kaart_gemeente_choice(
+    statcode: Annotated[str, Query(pattern=r"^[A-Za-z]{2}[0-9]{4}$", description="CBS code.")],
+) -> RedirectResponse:
+    """The index's gemeente choice (a plain form, no script): on to that gemeente's map."""
+    return RedirectResponse(f"/kaart/gemeente/{statcode.upper()}", status_code=303)
 
 
 @router.get("/kaart/gemeente/{statcode}", response_class=HTMLResponse)
@@ -192,9 +202,9 @@ def kaart_gemeente(
                     title="HMC-bedrijventerreinen (binnen 5 km)",
                     hmcThreshold=threshold,
                 ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    LayerControl(collapsed=False).add_to(m)
     Legend().add_to(m)
-    return HTMLResponse(render(m))
+    return HTMLResponse(render(m, csp_nonce(request)))
 
 
 @router.get("/favicon.ico")

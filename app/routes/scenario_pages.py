@@ -15,8 +15,10 @@ from sqlalchemy import Connection
 import scenarios
 from app.charts import balance_bars
 from app.dependencies import MAX_INT32, EngineDep, PlanningDep, RunIdPath, WebSettingsDep
+from app.guards import csp_nonce
 from app.maps import (
     EmbedBudget,
+    LayerControl,
     Legend,
     RuimteLayer,
     kaartlaag,
@@ -203,9 +205,9 @@ def scenario_map(
             _add_run_layers(
                 conn, m, run, spec, settings, planning, EmbedBudget(settings.embed_max_bytes)
             )
-            folium.LayerControl(collapsed=False).add_to(m)
+            LayerControl(collapsed=False).add_to(m)
             Legend().add_to(m)
-            return HTMLResponse(render(m))
+            return HTMLResponse(render(m, csp_nonce(request)))
         other, other_spec = _run_and_spec(conn, vergelijk)
         if other.status != "done":
             return not_done_page(request, other)
@@ -220,6 +222,6 @@ def scenario_map(
             _add_run_layers(
                 conn, m, r, s, settings, planning, EmbedBudget(settings.embed_max_bytes // 2)
             )
-            folium.LayerControl(collapsed=True).add_to(m)
+            LayerControl(collapsed=True).add_to(m)
             Legend().add_to(m)
-    return HTMLResponse(figure.render())
+    return HTMLResponse(render(figure, csp_nonce(request)))

@@ -116,35 +116,50 @@
     return String(v);
   }
 
-  function escapeHtml(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
+  /* DOM helpers: data from the server only ever becomes text nodes, never HTML. */
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    return node;
   }
 
-  function popupHtml(feature, o) {
+  /* The JSON data block of a map element (<script type="application/json" id=...>). */
+  function data(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function popupContent(feature, o) {
     var p = feature.properties || {};
-    var rows = [];
+    var box = el("div");
+    box.appendChild(el("div", "rc-popup-title", o.title));
+    var table = el("table", "rc-popup");
     var fields = o.fields || Object.keys(p);
     fields.forEach(function (field) {
-      if (!(field in p)) { return; }
-      var label = (o.labels || {})[field] || field;
-      rows.push("<tr><th>" + escapeHtml(label) + "</th><td>" + escapeHtml(formatValue(p[field], field, o)) + "</td></tr>");
+      if (!Object.prototype.hasOwnProperty.call(p, field)) { return; }
+      var tr = el("tr");
+      tr.appendChild(el("th", null, (o.labels || {})[field] || field));
+      tr.appendChild(el("td", null, formatValue(p[field], field, o)));
+      table.appendChild(tr);
     });
-    var head = "<div class=\"rc-popup-title\">" + escapeHtml(o.title) + "</div>";
-    return head + "<table class=\"rc-popup\">" + rows.join("") + "</table>";
+    box.appendChild(table);
+    return box;
   }
 
-  function makeLayer(o) {
+  /* A kaartlaag from its data block: {options, data}. */
+  function makeLayer(payload) {
+    var o = payload.options;
+    o.data = payload.data;
     if (o.tiles && L.vectorGrid) { return tileLayer(o); }
     var styleFn = styleFunction(o);
     var layer = L.geoJSON(null, {
       style: styleFn,
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, styleFn(f)); },
       onEachFeature: function (f, lyr) {
-        lyr.bindPopup(function () { return popupHtml(f, o); }, { maxWidth: 360 });
+        lyr.bindPopup(function () { return popupContent(f, o); }, { maxWidth: 360 });
         if (o.tooltipField && f.properties && f.properties[o.tooltipField]) {
-          lyr.bindTooltip(String(f.properties[o.tooltipField]), { sticky: true });
+          lyr.bindTooltip(function () { return el("span", null, f.properties[o.tooltipField]); }, { sticky: true });
         }
       }
     });
@@ -187,7 +202,7 @@
     };
     layer.on("click", function (e) {
       var props = (e.layer && e.layer.properties) || {};
-      L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(popupHtml({ properties: props }, o)).openOn(layer._map);
+      L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(popupContent({ properties: props }, o)).openOn(layer._map);
     });
     layer.on("load", function () { layer.fire("rc:loaded", {}); });
     layer.rcOptions = o;
@@ -245,13 +260,14 @@
     var st = map._rcStatus;
     if (text) { st.msgs[o.name] = text; } else { delete st.msgs[o.name]; }
     var all = Object.keys(st.msgs).map(function (k) { return st.msgs[k]; });
-    var el = st.ctl.getContainer();
-    el.innerHTML = all.map(escapeHtml).join("<br>");
-    el.style.display = all.length ? "block" : "none";
+    var box = st.ctl.getContainer();
+    box.textContent = "";
+    all.forEach(function (msg) { box.appendChild(el("div", null, msg)); });
+    box.style.display = all.length ? "block" : "none";
   }
 
   /* A legend listing the entries of the layers that are on the map. */
-  function legend(map, title) {
+  function legend(map, opts) {
     var ctl = L.control({ position: "bottomright" });
     ctl.onAdd = function () {
       var div = L.DomUtil.create("div", "rc-legend");
@@ -260,21 +276,55 @@
     };
     ctl.addTo(map);
     function update() {
-      var html = "<div class=\"rc-legend-title\">" + escapeHtml(title || "Legenda") + "</div>";
+      var box = ctl.getContainer();
+      box.textContent = "";
+      box.appendChild(el("div", "rc-legend-title", (opts && opts.title) || "Legenda"));
       map.eachLayer(function (lyr) {
         var o = lyr.rcOptions;
         if (!o || o.legend === false) { return; }
-        html += "<div class=\"rc-legend-layer\">" + escapeHtml(o.title) + "</div>";
+        box.appendChild(el("div", "rc-legend-layer", o.title));
         legendEntries(o).forEach(function (e) {
-          html += "<div class=\"rc-legend-row\"><span class=\"rc-swatch rc-" + e[2] + "\" style=\"background:" + e[1] + ";border-color:" + e[1] + "\"></span>" + escapeHtml(e[0]) + "</div>";
+          var row = el("div", "rc-legend-row");
+          var swatch = el("span", "rc-swatch rc-" + (e[2] === "line" || e[2] === "point" ? e[2] : "area"));
+          swatch.style.backgroundColor = e[1];
+          swatch.style.borderColor = e[1];
+          row.appendChild(swatch);
+          row.appendChild(document.createTextNode(e[0]));
+          box.appendChild(row);
         });
       });
-      ctl.getContainer().innerHTML = html;
     }
     map.on("layeradd layerremove", function () { window.setTimeout(update, 0); });
     update();
     return ctl;
   }
 
-  window.RuimteMap = { layer: makeLayer, legend: legend, balanceColor: balanceColor, symbolFor: symbolFor, leafletStyle: leafletStyle };
+  /* The map's title box (top left). */
+  function title(map, opts) {
+    var ctl = L.control({ position: "topleft" });
+    ctl.onAdd = function () { return el("div", "rc-title", opts.text); };
+    ctl.addTo(map);
+    return ctl;
+  }
+
+  /* Leaflet's layer control writes layer names as HTML: this one names them in text nodes. */
+  var TextLayers = L.Control.Layers.extend({
+    _addItem: function (obj) {
+      var label = L.Control.Layers.prototype._addItem.call(this, { layer: obj.layer, name: "", overlay: obj.overlay });
+      var spans = label.getElementsByTagName("span");
+      spans[spans.length - 1].textContent = " " + obj.name;
+      return label;
+    }
+  });
+
+  /* The layer control: base maps (titles from the data block) and the kaartlagen (their titles). */
+  function layerControl(map, bases, overlays, opts) {
+    var ctl = new TextLayers(null, null, { collapsed: !!opts.collapsed, position: opts.position || "topright" });
+    bases.forEach(function (lyr, i) { ctl.addBaseLayer(lyr, opts.baseTitles[i]); });
+    overlays.forEach(function (lyr) { ctl.addOverlay(lyr, (lyr.rcOptions && lyr.rcOptions.title) || ""); });
+    ctl.addTo(map);
+    return ctl;
+  }
+
+  window.RuimteMap = { data: data, layer: makeLayer, legend: legend, title: title, layerControl: layerControl, balanceColor: balanceColor, symbolFor: symbolFor, leafletStyle: leafletStyle };
 })();
