@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.routes import (
+    beheer,
     health,
     layers,
     ogc,
@@ -22,6 +23,7 @@ api_router.include_router(health.router)
 api_router.include_router(layers.router)
 api_router.include_router(pages.router)
 api_router.include_router(session.router)
+api_router.include_router(beheer.router)
 api_router.include_router(scenarios.router)
 api_router.include_router(scenario_pages.router)
 api_router.include_router(ogc.router)

@@ -39,8 +39,24 @@ class FeatureBody(BaseModel):
     )
     id: int | str | None = None
     bbox: list[float] | None = None
-    draft: StrictBool = Field(
-        default=False, description="A concept: seen only by its gemeente and the province."
+    draft: StrictBool | None = Field(
+        default=None,
+        description="A concept: seen only by its gemeente and the province. A gemeente-editor's "
+        "writes are always concepts (only the province adopts); for the province it defaults "
+        "to false (adopted).",
+    )
+
+
+class WorkflowBody(BaseModel):
+    """A workflow action on a feature (``layers/data/workflow.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Annotated[str, Field(min_length=1, max_length=40)] = Field(
+        description="indienen (submit), vaststellen (adopt) or terugsturen (return)."
+    )
+    reason: Annotated[str, Field(max_length=MAX_DESCRIPTION)] | None = Field(
+        default=None, description="Why the feature is returned (required for terugsturen)."
     )
 
 

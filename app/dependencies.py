@@ -22,6 +22,7 @@ from app.errors import ApiError
 from app.ratelimit import retry_after_s
 from app.request_json import parse_json
 from app.session import COOKIE as SESSION_COOKIE
+from app.session import WRITE_PREFIX
 from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.access import Viewer
 
@@ -176,7 +177,11 @@ def get_principal(
         raise ApiError(401, "use a bearer token: Authorization: Bearer …", headers=challenge)
     token = authorization[7:].strip()
     with engine.begin() as conn:
-        principal = principal_for_token(conn, token) if token else None
+        if token.startswith(WRITE_PREFIX):
+            token_id = request.app.state.sessions.write_token_id(token)
+            principal = principal_for_token_id(conn, token_id) if token_id is not None else None
+        else:
+            principal = principal_for_token(conn, token) if token else None
     if principal is None:
         raise ApiError(
             401, "the bearer token is not valid (unknown, expired or revoked)", headers=challenge

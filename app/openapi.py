@@ -25,7 +25,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from app.bodies import FeatureBody, LayerPatch
+from app.bodies import FeatureBody, LayerPatch, WorkflowBody
 from app.errors import _TITLES, PROBLEM_JSON
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -49,7 +49,11 @@ SCENARIO_SPEC_SCHEMA: dict[str, Any] = {
     "type": "object",
 }
 #: Models of request bodies by the name routes give in ``openapi_extra["x-request-model"]``.
-REQUEST_MODELS: dict[str, type[BaseModel]] = {"FeatureBody": FeatureBody, "LayerPatch": LayerPatch}
+REQUEST_MODELS: dict[str, type[BaseModel]] = {
+    "FeatureBody": FeatureBody,
+    "LayerPatch": LayerPatch,
+    "WorkflowBody": WorkflowBody,
+}
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 NO_DATABASE = {"/healthz"}
 

@@ -2,9 +2,12 @@
 
 Logging in means pasting one's token once (``/inloggen``); the cookie then carries the token's
 id, an expiry and an HMAC-SHA256 signature, never the token itself. Revoking the token ends the
-session. A session only *reads*: every write still needs the bearer token in a header, so a
-forged cross-site request cannot change anything (CSRF-safe); the cookie is also HttpOnly and
-SameSite=Strict, and the log-in form checks the Origin of the request.
+session. A session only *reads*. For writes from the map pages, the page asks
+``/api/session/write-token`` (with the cookie) for a short-lived **write token**
+(``rcw1.<token id>.<expiry>.<signature>``) and sends it as a bearer header; a forged
+cross-site request carries no such header and cannot read one (no CORS), so it cannot change
+anything (CSRF-safe). The cookie is also HttpOnly and SameSite=Strict, and the log-in form
+checks the Origin of the request.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import secrets
 import time
 
 COOKIE = "rc_sessie"
+WRITE_PREFIX = "rcw1."
 
 
 class SessionSigner:
@@ -44,6 +48,22 @@ class SessionSigner:
         token_id, expires, mac = value.split(".")
         payload = f"{token_id}.{expires}"
         if not hmac.compare_digest(mac, self._mac(payload)):
+            return None
+        if not (token_id.isdigit() and expires.isdigit()) or int(expires) < time.time():
+            return None
+        return int(token_id)
+
+    def sign_write(self, token_id: int, max_age_s: int) -> str:
+        """A write token for ``token_id``, valid ``max_age_s`` seconds (bearer header only)."""
+        payload = f"{token_id}.{int(time.time()) + max_age_s}"
+        return f"{WRITE_PREFIX}{payload}.{self._mac('write.' + payload)}"
+
+    def write_token_id(self, value: str) -> int | None:
+        """The token id of a valid, unexpired write token; None otherwise."""
+        if not value.startswith(WRITE_PREFIX) or value.count(".") != 3:
+            return None
+        token_id, expires, mac = value[len(WRITE_PREFIX) :].split(".")
+        if not hmac.compare_digest(mac, self._mac(f"write.{token_id}.{expires}")):
             return None
         if not (token_id.isdigit() and expires.isdigit()) or int(expires) < time.time():
             return None

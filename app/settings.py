@@ -286,6 +286,8 @@ class AuthSettings(BaseSettings):
     """Signs browser session cookies. Unset: a random secret per process (sessions end on a
     restart and do not work across several workers); set it for production."""
     session_hours: float = 8.0
+    write_token_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    """How long a write token for the map pages (from a browser session) stays valid."""
     gemeenten_layer: str = "gemeenten"
     """The layer (kind gemeenten) whose statcodes are the gemeenten that exist, and whose
     borders a gemeente-editor's features must lie within."""

@@ -51,6 +51,18 @@ class CurrentFeature:
     version_from: int
     gemeente: str | None
     draft: bool
+    workflow: str = "vastgesteld"
+    proposal_for: int | None = None
+    workflow_reason: str | None = None
+
+
+#: The workflow state every adopted (public) feature is in; all others are drafts.
+ADOPTED = "vastgesteld"
+
+
+def workflow_state(draft: bool, workflow: str | None) -> str:
+    """The state a write stores: ``workflow`` when given, else concept for a draft."""
+    return workflow or ("concept" if draft else ADOPTED)
 
 
 def etag(fid: int, version_from: int) -> str:
@@ -78,13 +90,19 @@ def _lock_layer(conn: Connection, name: str) -> Layer:
 def current_feature(conn: Connection, layer_id: int, fid: int, name: str) -> CurrentFeature:
     """The current row of ``fid`` (:class:`LayerNotFound` when it has none)."""
     row = conn.execute(
-        select(Feature.fid, Feature.version_from, Feature.gemeente, Feature.draft).where(
-            Feature.layer_id == layer_id, Feature.fid == fid, Feature.version_to.is_(None)
-        )
+        select(
+            Feature.fid,
+            Feature.version_from,
+            Feature.gemeente,
+            Feature.draft,
+            Feature.workflow,
+            Feature.proposal_for,
+            Feature.workflow_reason,
+        ).where(Feature.layer_id == layer_id, Feature.fid == fid, Feature.version_to.is_(None))
     ).first()
     if row is None:
         raise LayerNotFound(f"layer {name!r} has no feature {fid}")
-    return CurrentFeature(row.fid, row.version_from, row.gemeente, row.draft)
+    return CurrentFeature(*row)
 
 
 def _check_expected(current: CurrentFeature, expected: str | None) -> None:
@@ -178,15 +196,20 @@ def _insert(
     geometry: shapely.Geometry,
     attributes: dict[str, Any],
     gemeente: str | None,
-    draft: bool,
+    workflow: str,
     by: str | None,
     fid: int | None = None,
+    reason: str | None = None,
+    proposal_for: int | None = None,
 ) -> int:
     values: dict[str, Any] = {
         "layer_id": layer_id,
         "version_from": version,
         "gemeente": gemeente,
-        "draft": draft,
+        "draft": workflow != ADOPTED,
+        "workflow": workflow,
+        "workflow_reason": reason,
+        "proposal_for": proposal_for,
         "geom": func.ST_GeomFromWKB(shapely.to_wkb(geometry), STORAGE_SRID),
         "properties": json.loads(json.dumps(attributes, default=str)),
         "created_by": by,
@@ -204,13 +227,22 @@ def create_feature(
     gemeente: str | None = None,
     *,
     draft: bool = False,
+    workflow: str | None = None,
+    proposal_for: int | None = None,
     by: str | None = None,
 ) -> EditResult:
-    """Add a checked feature (EPSG:28992) to layer ``name`` as a new layer version."""
+    """Add a checked feature (EPSG:28992) to layer ``name`` as a new layer version.
+
+    ``workflow`` is its state (default: concept for a draft, else vastgesteld);
+    ``proposal_for`` the adopted feature it is to replace once adopted.
+    """
     layer = _lock_layer(conn, name)
     fid = conn.execute(select(func.nextval("feature_fid_seq"))).scalar_one()
     version = _new_version(conn, layer, "create", by, fid, +1, tuple(geometry.bounds))
-    _insert(conn, layer.id, version, geometry, attributes, gemeente, draft, by, fid=fid)
+    state = workflow_state(draft, workflow)
+    _insert(
+        conn, layer.id, version, geometry, attributes, gemeente, state, by, fid, None, proposal_for
+    )
     return EditResult(fid=fid, version=version)
 
 
@@ -223,15 +255,22 @@ def replace_feature(
     gemeente: str | None = None,
     *,
     draft: bool = False,
+    workflow: str | None = None,
     by: str | None = None,
     expected: str | None = None,
 ) -> EditResult:
-    """Replace feature ``fid`` as a new layer version; :class:`StaleFeature` if ``expected`` is stale."""
+    """Replace feature ``fid`` as a new layer version; :class:`StaleFeature` if ``expected`` is stale.
+
+    A concept that proposes a change of an adopted feature stays that proposal.
+    """
     layer = _lock_layer(conn, name)
-    _check_expected(current_feature(conn, layer.id, fid, name), expected)
+    current = current_feature(conn, layer.id, fid, name)
+    _check_expected(current, expected)
     version = _new_version(conn, layer, "update", by, fid, 0, tuple(geometry.bounds))
     _close(conn, layer.id, fid, version)
-    _insert(conn, layer.id, version, geometry, attributes, gemeente, draft, by, fid=fid)
+    state = workflow_state(draft, workflow)
+    proposal = current.proposal_for if state != ADOPTED else None
+    _insert(conn, layer.id, version, geometry, attributes, gemeente, state, by, fid, None, proposal)
     return EditResult(fid=fid, version=version)
 
 
@@ -254,14 +293,22 @@ def restore_feature(
     *,
     by: str | None = None,
     expected: str | None = None,
+    workflow: str | None = None,
 ) -> EditResult:
     """Make feature ``fid`` again exactly what it was at layer version ``at_version``.
 
-    Works for a deleted feature too (it comes back with the same ``fid``).
+    Works for a deleted feature too (it comes back with the same ``fid``). ``workflow``
+    overrides the restored state's workflow state (a gemeente-editor's restore is a concept).
     """
     layer = _lock_layer(conn, name)
     old = conn.execute(
-        select(Feature.geom, Feature.properties, Feature.gemeente, Feature.draft).where(
+        select(
+            Feature.geom,
+            Feature.properties,
+            Feature.gemeente,
+            Feature.workflow,
+            Feature.proposal_for,
+        ).where(
             Feature.layer_id == layer.id,
             Feature.fid == fid,
             Feature.version_from <= at_version,
@@ -289,13 +336,16 @@ def restore_feature(
     version = _new_version(conn, layer, "restore", by, fid, 0 if current else +1, tuple(bounds))
     if current is not None:
         _close(conn, layer.id, fid, version)
+    state = workflow or old.workflow
     conn.execute(
         insert(Feature).values(
             fid=fid,
             layer_id=layer.id,
             version_from=version,
             gemeente=old.gemeente,
-            draft=old.draft,
+            draft=state != ADOPTED,
+            workflow=state,
+            proposal_for=old.proposal_for if state != ADOPTED else None,
             geom=old.geom,
             properties=old.properties,
             created_by=by,
@@ -316,6 +366,8 @@ class HistoryEntry:
     ended_by: str | None
     ended_change: str | None
     draft: bool
+    workflow: str
+    workflow_reason: str | None
     gemeente: str | None
     geometry_geojson: str
     properties: dict[str, Any]
@@ -356,6 +408,8 @@ def feature_history(
             made.c.change,
             ended.c.change.label("ended_change"),
             ended.c.created_by.label("ended_by"),
+            Feature.workflow,
+            Feature.workflow_reason,
         )
         .select_from(Feature)
         .outerjoin(
@@ -382,6 +436,8 @@ def feature_history(
             change=r[8] or "import",
             ended_change=r[9],
             ended_by=r[10],
+            workflow=r[11],
+            workflow_reason=r[12],
         )
         for r in rows
     ]

@@ -155,6 +155,14 @@ class Feature(Base):
     gemeente: Mapped[str | None] = mapped_column(String(6))
     draft: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     """A draft (concept) is seen only by its gemeente and the province."""
+    workflow: Mapped[str] = mapped_column(String(16), server_default=text("'vastgesteld'"))
+    """The feature's state in the workflow (``layers/data/workflow.yaml``): ``vastgesteld``
+    (adopted, public) or a draft state (``concept``, ``ingediend``, ``teruggestuurd``);
+    ``draft`` is true exactly when it is not vastgesteld."""
+    workflow_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the province sent the feature back (``teruggestuurd``)."""
+    proposal_for: Mapped[int | None] = mapped_column(BigInteger)
+    """The adopted feature (fid) this concept replaces once it is adopted."""
     geom = mapped_column(
         Geometry(geometry_type="GEOMETRY", srid=STORAGE_SRID, spatial_index=True), nullable=False
     )

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from starlette.background import BackgroundTask
 
 from app.auth import AuthError, Principal, check_feature_edit, require_province
-from app.bodies import FeatureBody, LayerPatch, count_positions, parse_body
+from app.bodies import FeatureBody, LayerPatch, WorkflowBody, count_positions, parse_body
 from app.dependencies import (
     CRS84_URI,
     MAX_INT32,
@@ -39,6 +39,8 @@ from app.errors import ApiError
 from app.openapi import problems, request_body
 from app.settings import AuthSettings, import_policy
 from layers.edit import (
+    ADOPTED,
+    CurrentFeature,
     EditResult,
     create_feature,
     current_feature,
@@ -54,6 +56,7 @@ from layers.kinds import Kind, load_kinds
 from layers.ownership import load_gemeenten, outside_gemeente
 from layers.query import FeatureQuery, query_features
 from layers.store import LayerInfo, get_layer, list_layers, set_layer_meta
+from layers.workflow import load_workflow, open_proposal, transition, write_state
 from spatial.crs import RD_NEW, parse_crs
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
@@ -264,7 +267,14 @@ def layer_feature(
         current = current_feature(conn, info.id, fid, name)
     body = page.features_json.strip()[1:-1]
     if current.draft:
-        body = body[:-1] + ', "draft": true}'
+        members = {
+            "draft": True,
+            "workflow": current.workflow,
+            "workflow_label": load_workflow().label(current.workflow),
+            "workflow_reason": current.workflow_reason,
+            "proposal_for": current.proposal_for,
+        }
+        body = body[:-1] + ", " + json.dumps(members)[1:]
     return Response(
         body,
         media_type=GEOJSON,
@@ -284,7 +294,7 @@ class CheckedFeature:
     geometry: shapely.Geometry
     attributes: dict[str, Any]
     gemeente: str | None
-    draft: bool
+    draft: bool | None
 
 
 def checked_feature(
@@ -480,7 +490,7 @@ def create(
             feat.geometry,
             feat.attributes,
             feat.gemeente,
-            draft=feat.draft,
+            workflow=_write_state(who, feat.draft),
             by=who.label,
         )
     return _edit_response(result, name, request, 201)
@@ -513,6 +523,30 @@ def replace(
         _check_ownership(conn, who, kind, feat.gemeente, None, auth)
         _authorize(who, info, {before, feat.gemeente}, auth)
         _check_ownership(conn, who, kind, feat.gemeente, feat.geometry, auth)
+        expected = _if_match(request)
+        current = current_feature(conn, info.id, fid, name)
+        state = _write_state(who, feat.draft)
+        if state != ADOPTED and current.workflow == ADOPTED and who.role == "gemeente-editor":
+            # An adopted feature stays as it is (public, read by scenario runs) until the
+            # province adopts the change: the change is a concept of its own that proposes it.
+            _proposal_allowed(conn, info, fid, current, expected)
+            result = create_feature(
+                conn,
+                name,
+                feat.geometry,
+                feat.attributes,
+                feat.gemeente,
+                workflow=state,
+                proposal_for=fid,
+                by=who.label,
+            )
+            return _edit_response(result, name, request, 201)
+        if state == ADOPTED and current.proposal_for is not None:
+            raise ApiError(
+                409,
+                f"feature {fid} proposes a change of feature {current.proposal_for}: adopt it "
+                "with the workflow action vaststellen, or send draft: true to change the concept",
+            )
         result = replace_feature(
             conn,
             name,
@@ -520,9 +554,9 @@ def replace(
             feat.geometry,
             feat.attributes,
             feat.gemeente,
-            draft=feat.draft,
+            workflow=state,
             by=who.label,
-            expected=_if_match(request),
+            expected=expected,
         )
     return _edit_response(result, name, request, 200)
 
@@ -545,6 +579,7 @@ def delete(
     with engine.begin() as conn:
         info, _kind, before = _editable(conn, name, fid, who)
         _authorize(who, info, {before}, auth)
+        _adopted_stays(who, current_feature(conn, info.id, fid, name), "delete")
         delete_feature(conn, name, fid, by=who.label, expected=_if_match(request))
     return Response(status_code=204)
 
@@ -577,6 +612,9 @@ def history(
                 "ended_by": e.ended_by,
                 "ended_change": e.ended_change,
                 "draft": e.draft,
+                "workflow": e.workflow,
+                "workflow_label": load_workflow().label(e.workflow),
+                "workflow_reason": e.workflow_reason,
                 "feature": {
                     "type": "Feature",
                     "id": fid,
@@ -632,8 +670,95 @@ def restore(
         geometry = shapely.from_geojson(then.geometry_geojson)
         _check_ownership(conn, who, kind, then.gemeente, geometry, auth)
         expected = _if_match(request) if now else None
-        result = restore_feature(conn, name, fid, version, by=who.label, expected=expected)
+        if now is not None:
+            _adopted_stays(who, current_feature(conn, info.id, fid, name), "restore")
+        result = restore_feature(
+            conn,
+            name,
+            fid,
+            version,
+            by=who.label,
+            expected=expected,
+            workflow=write_state(who.role, then.draft) if who.role == "gemeente-editor" else None,
+        )
     return _edit_response(result, name, request, 200)
+
+
+@router.post(
+    "/{name}/features/{fid}/workflow",
+    summary="Submit, adopt or return a feature (If-Match required)",
+    openapi_extra=request_body("WorkflowBody"),
+    responses=problems(412, 428),
+)
+def workflow_action(
+    name: str,
+    fid: FidPath,
+    body: JsonBodyDep,
+    engine: EngineDep,
+    request: Request,
+    who: WriterDep,
+    auth: AuthSettingsDep,
+) -> Response:
+    """``indienen`` (a gemeente submits a concept), ``vaststellen`` (the province adopts it: then
+    it is public and scenario runs read it) or ``terugsturen`` (the province returns it, with a
+    reason); the actions, states and roles are in ``layers/data/workflow.yaml``."""
+    action = parse_body(WorkflowBody, body, 'send {"action": …, "reason": …}')
+    with engine.begin() as conn:
+        info, _kind, before = _editable(conn, name, fid, who)
+        _authorize(who, info, {before}, auth)
+        result = transition(
+            conn,
+            name,
+            fid,
+            action.action,
+            role=who.role,
+            by=who.label,
+            reason=action.reason,
+            expected=_if_match(request),
+        )
+    return _edit_response(result, name, request, 200)
+
+
+def _write_state(who: Principal, draft: bool | None) -> str:
+    """The workflow state a create or replace by ``who`` stores (403 for a gemeente-editor
+    who asks to adopt)."""
+    if who.role == "gemeente-editor" and draft is False:
+        raise ApiError(
+            403,
+            f"{who.name} saves concepts: only the province adopts (vaststellen); "
+            "leave draft out or send draft: true, then submit it (indienen)",
+            errors=[{"field": "draft", "message": "a gemeente-editor cannot adopt"}],
+        )
+    return write_state(who.role, bool(draft))
+
+
+def _adopted_stays(who: Principal, current: CurrentFeature, what: str) -> None:
+    """A gemeente-editor does not change an adopted feature in place (403)."""
+    if who.role == "gemeente-editor" and current.workflow == ADOPTED:
+        raise ApiError(
+            403,
+            f"feature {current.fid} is adopted (vastgesteld): a gemeente-editor cannot {what} it; "
+            "save a changed version (PUT) as a proposal, or ask the province",
+        )
+
+
+def _proposal_allowed(
+    conn: Connection, info: LayerInfo, fid: int, current: CurrentFeature, expected: str
+) -> None:
+    """A proposal for ``fid`` starts from its current state (412 when stale) and is the only
+    open one (409 naming the other)."""
+    if expected.strip() not in ("*", etag(fid, current.version_from)):
+        raise ApiError(
+            412,
+            f"feature {fid} has changed since it was read (now "
+            f"{etag(fid, current.version_from)}, If-Match {expected}); read it again",
+        )
+    other = open_proposal(conn, info.id, fid)
+    if other is not None:
+        raise ApiError(
+            409,
+            f"feature {fid} already has a proposed change, feature {other}: change that one",
+        )
 
 
 @router.get("/{name}/download", summary="Download a layer as a file", response_class=FileResponse)

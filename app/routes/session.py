@@ -7,11 +7,11 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.auth import principal_for_token
-from app.dependencies import EngineDep, PrincipalDep
+from app.dependencies import AuthSettingsDep, EngineDep, PrincipalDep
 from app.errors import ApiError
 from app.session import COOKIE
 
@@ -68,6 +68,25 @@ def login(
         path="/",
     )
     return response
+
+
+@router.get("/api/session/write-token")
+def write_token(request: Request, principal: PrincipalDep, auth: AuthSettingsDep) -> Response:
+    """A short-lived write token for the signed-in editor's map page (see app.session)."""
+    if not principal.via_session:
+        raise ApiError(401, "sign in at /inloggen first: write tokens are for browser sessions")
+    if principal.role not in ("gemeente-editor", "provincie-editor", "admin"):
+        raise ApiError(403, f"{principal.name} is a {principal.role} and does not edit")
+    seconds = int(auth.write_token_minutes * 60)
+    token = request.app.state.sessions.sign_write(principal.token_id, seconds)
+    body = {
+        "token": token,
+        "expires_in": seconds,
+        "user": principal.name,
+        "role": principal.role,
+        "gemeente": principal.gemeente,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/uitloggen")

@@ -99,27 +99,27 @@ def scene(client, demo_engine):
     )
     assert made.status_code == 201, made.text
     draft = made.json()
-    # An adopted reservering that becomes a draft (public: deleted) and is adopted again
-    # (public: created anew).
+    # An adopted reservering that the province makes a draft (public: deleted) and adopts
+    # again (public: created anew); a gemeente-editor's writes are always concepts.
     x, y = 136_000.0, 455_000.0
     adopted = client.post(
         f"{RES}/features?crs=EPSG:28992",
         json=reservering("Eerst vastgesteld", square(x, y), draft=False),
-        headers=auth("utrecht"),
+        headers=auth("provincie"),
     ).json()
     fid = adopted["id"]
-    tag = client.get(f"{RES}/features/{fid}", headers=auth("utrecht")).headers["etag"]
+    tag = client.get(f"{RES}/features/{fid}", headers=auth("provincie")).headers["etag"]
     to_draft = client.put(
         f"{RES}/features/{fid}?crs=EPSG:28992",
         json=reservering("Geheim concept", square(x, y), draft=True),
-        headers=auth("utrecht") | {"If-Match": tag},
+        headers=auth("provincie") | {"If-Match": tag},
     )
     assert to_draft.status_code == 200, to_draft.text
     tag = to_draft.headers["etag"]
     back = client.put(
         f"{RES}/features/{fid}?crs=EPSG:28992",
         json=reservering("Weer vastgesteld", square(x, y), draft=False),
-        headers=auth("utrecht") | {"If-Match": tag},
+        headers=auth("provincie") | {"If-Match": tag},
     )
     assert back.status_code == 200, back.text
     return {
@@ -183,7 +183,7 @@ def test_version_notes_and_versions_list_say_nothing_of_drafts(client, scene, ro
     assert pinned.json()["feature_count"] == scene["before"][role]["feature_count"]
     assert pinned.json()["bbox"] == scene["before"][role]["bbox"]
     hidden = client.get(f"{RES}?version={scene['hidden_version']}", headers=h).json()
-    assert hidden["provenance"]["note"] == f"delete of feature {toggled} by utrecht (GM0344)"
+    assert hidden["provenance"]["note"] == f"delete of feature {toggled} by provincie"
 
 
 def test_the_province_reads_every_version_note(client, scene):

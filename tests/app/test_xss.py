@@ -2,7 +2,8 @@
 every page, in headless Chromium; no dialog opens, no injected element or handler exists, no
 template is evaluated on the server, and the pages run under a CSP without 'unsafe-inline'.
 
-Write paths: the features API (create and replace, as a gemeente-editor), layer metadata
+Write paths: the features API (create and replace as a gemeente-editor, submitted and adopted
+through the workflow), layer metadata
 (PATCH, as the province), a gemeente's name (replace, as the province), a file import through
 the CLI (names, an extra column, the layer's title and description), and a scenario spec's title
 with a run of it.
@@ -85,13 +86,23 @@ def hostile(demo_engine, database_url, tmp_path_factory):
             ids.setdefault("reserveringen", []).append(resp.json()["id"])
         # Replace the first with other payloads (If-Match from its ETag).
         first = ids["reserveringen"][0]
-        etag = c.get(f"{url}/{first}").headers["etag"]
+        etag = c.get(f"{url}/{first}", headers=auth("utrecht")).headers["etag"]
         resp = c.put(
             f"{url}/{first}",
             json=_reservering(payload(3), payload(5), payload(6)),
             headers=auth("utrecht") | {"If-Match": etag},
         )
         assert resp.status_code == 200, resp.text
+        # The gemeente submits its concepts, the province adopts them: now they are public.
+        for fid in ids["reserveringen"]:
+            for who, action in (("utrecht", "indienen"), ("provincie", "vaststellen")):
+                etag = c.get(f"{url}/{fid}", headers=auth(who)).headers["etag"]
+                resp = c.post(
+                    f"{url}/{fid}/workflow",
+                    json={"action": action},
+                    headers=auth(who) | {"If-Match": etag},
+                )
+                assert resp.status_code == 200, resp.text
         # Layer metadata, as the province.
         for name, i in (("reserveringen", 0), ("bedrijventerreinen", 2), ("gemeenten", 5)):
             resp = c.patch(

@@ -1,0 +1,88 @@
+"""The province's worklist: features gemeenten submitted (``ingediend``), to adopt or return.
+
+``GET /api/worklist`` (JSON) and the page ``/beheer``: each item with its differences from the
+adopted state it would replace, on a map, with buttons that take the workflow actions through
+the features API (``static/beheer.js``, with a write token from the browser session).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from app.auth import AuthError, Principal, require_province
+from app.dependencies import AuthSettingsDep, EngineDep, PrincipalDep
+from app.errors import ApiError
+from app.maps import json_for_html
+from app.openapi import problems
+from layers.errors import LayerError
+from layers.kinds import load_kinds
+from layers.ownership import load_gemeenten
+from layers.workflow import load_workflow, worklist
+
+router = APIRouter()
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+
+def _province(who: Principal) -> None:
+    try:
+        require_province(who, "read the worklist")
+    except AuthError as exc:
+        raise ApiError(exc.status, exc.message) from exc
+
+
+def _items(engine, auth) -> list[dict[str, Any]]:  # noqa: ANN001 - engine and settings
+    kinds = load_kinds()
+    with engine.connect() as conn:
+        items = [i.as_dict() for i in worklist(conn)]
+        try:
+            names = load_gemeenten(conn, auth.gemeenten_layer).names
+        except LayerError:
+            names = {}
+    for item in items:
+        labels = kinds[item["kind"]].field_labels() if item["kind"] in kinds else {}
+        item["gemeente_naam"] = names.get(item["gemeente"] or "")
+        for change in item["changes"]:
+            change["label"] = labels.get(change["field"], change["field"])
+    return items
+
+
+@router.get(
+    "/api/worklist",
+    tags=["layers"],
+    summary="Features submitted by gemeenten, waiting for the province",
+    responses=problems(403),
+)
+def api_worklist(engine: EngineDep, who: PrincipalDep, auth: AuthSettingsDep) -> dict[str, Any]:
+    """Every feature in state ``ingediend`` with its differences from the adopted state it
+    would replace (the province only)."""
+    if who.anonymous:
+        raise ApiError(401, "the worklist is for the province: send its bearer token")
+    _province(who)
+    return {"items": _items(engine, auth)}
+
+
+@router.get("/beheer", response_class=HTMLResponse, include_in_schema=False)
+def beheer(
+    request: Request, engine: EngineDep, who: PrincipalDep, auth: AuthSettingsDep
+) -> Response:
+    """The worklist page (the province, signed in)."""
+    if who.anonymous:
+        return RedirectResponse("/inloggen?next=/beheer", status_code=303)
+    _province(who)
+    items = _items(engine, auth)
+    wf = load_workflow()
+    return templates.TemplateResponse(
+        request,
+        "beheer.html",
+        {
+            "items": items,
+            "principal": who,
+            "actions": {k: a.label for k, a in wf.actions.items()},
+            "data": json_for_html({"items": items}),
+        },
+    )
