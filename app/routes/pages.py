@@ -12,7 +12,15 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
 
 import scenarios
-from app.dependencies import EngineDep, PlanningDep, ViewerDep, WebSettingsDep
+from app.dependencies import (
+    AuthSettingsDep,
+    EngineDep,
+    PlanningDep,
+    PrincipalDep,
+    ViewerDep,
+    WebSettingsDep,
+)
+from app.editing import Editor, may_edit
 from app.errors import ApiError
 from app.guards import csp_nonce
 from app.maps import (
@@ -27,6 +35,7 @@ from app.maps import (
 )
 from layers.access import Viewer
 from layers.exporter import EXPORT_FORMATS
+from layers.kinds import load_kinds
 from layers.query import FeatureQuery, gemeente_extent, gemeente_names
 from layers.store import LayerInfo, list_layers
 
@@ -143,8 +152,11 @@ def kaart_gemeente(
     settings: WebSettingsDep,
     planning: PlanningDep,
     viewer: ViewerDep,
+    who: PrincipalDep,
+    auth: AuthSettingsDep,
 ) -> HTMLResponse:
-    """One gemeente's reserveringen with strategische locaties and HMC terreinen nearby."""
+    """One gemeente's reserveringen with strategische locaties and HMC terreinen nearby; with
+    the editing tools for the gemeente's editors and the province (signed in)."""
     code = statcode.upper()
     with engine.connect() as conn:
         layers = _ordered(list_layers(conn, viewer))
@@ -204,6 +216,10 @@ def kaart_gemeente(
                 ).add_to(m)
     LayerControl(collapsed=False).add_to(m)
     Legend().add_to(m)
+    if may_edit(who, code):
+        kinds = load_kinds()
+        editable = [(i, kinds[i.kind]) for i in layers if i.kind in auth.gemeente_kinds]
+        Editor(who, code, naam, editable).add_to(m)
     return HTMLResponse(render(m, csp_nonce(request)))
 
 

@@ -15,6 +15,8 @@
   "use strict";
 
   var nf = new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 2 });
+  /* Every GeoJSON kaartlaag made on the page (the editor finds its layers here). */
+  var REGISTRY = [];
 
   /* Styles come from layers/data/styles.yaml (the same definitions as the QGIS styles),
    * passed per layer as o.styleDef: a base symbol, optionally classified by a field
@@ -164,6 +166,7 @@
       }
     });
     layer.rcOptions = o;
+    REGISTRY.push(layer);
     if (o.data) {
       layer.addData(o.data);
     } else if (o.url) {
@@ -326,5 +329,5 @@
     return ctl;
   }
 
-  window.RuimteMap = { data: data, layer: makeLayer, legend: legend, title: title, layerControl: layerControl, balanceColor: balanceColor, symbolFor: symbolFor, leafletStyle: leafletStyle };
+  window.RuimteMap = { layers: REGISTRY, data: data, layer: makeLayer, legend: legend, title: title, layerControl: layerControl, balanceColor: balanceColor, symbolFor: symbolFor, leafletStyle: leafletStyle };
 })();

@@ -105,6 +105,8 @@ class FieldSpec(_Model):
     """Enum: other wording (any case) → code."""
     pattern: str | None = None
     max_length: int | None = Field(default=None, ge=1)
+    help: str | None = None
+    """A Dutch help text for the field (the browser's attribute form shows it)."""
 
     @model_validator(mode="before")
     @classmethod
