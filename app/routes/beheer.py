@@ -7,8 +7,10 @@ the features API (``static/beheer.js``, with a write token from the browser sess
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -44,11 +46,27 @@ def _items(engine, auth) -> list[dict[str, Any]]:  # noqa: ANN001 - engine and s
         except LayerError:
             names = {}
     for item in items:
-        labels = kinds[item["kind"]].field_labels() if item["kind"] in kinds else {}
+        kind = kinds.get(item["kind"])
+        labels = kind.field_labels() if kind else {}
         item["gemeente_naam"] = names.get(item["gemeente"] or "")
+        item["submitted_local"] = _local(item["submitted_at"])
         for change in item["changes"]:
             change["label"] = labels.get(change["field"], change["field"])
+            spec = kind.fields.get(change["field"]) if kind else None
+            for side in ("before", "after"):
+                value = change[side]
+                change[f"{side}_text"] = (
+                    (spec.values or {}).get(str(value), value) if spec and spec.values else value
+                )
     return items
+
+
+def _local(iso: str | None) -> str:
+    """A time as Dutch planners read it: local time (Europe/Amsterdam), ``2-12-2026 18:05``."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Amsterdam"))
+    return f"{moment.day}-{moment.month}-{moment.year} {moment:%H:%M}"
 
 
 @router.get(
