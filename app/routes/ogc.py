@@ -1,4 +1,6 @@
-"""OGC API – Features at ``/ogc``: Part 1 (Core, GeoJSON, HTML) and Part 2 (CRS by reference).
+"""OGC API – Features at ``/ogc``: Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0), Part 2 (CRS by
+reference) and Part 3 (queryables, CQL2 ``filter``), with ``sortby``, ``properties``,
+``skipGeometry`` and CSV / GeoJSON text sequence output.
 
 One collection per layer the caller may see. Items come from :func:`layers.query.query_features`
 (GeoJSON made by PostGIS), so the API, the maps, the tiles and this service apply one
@@ -12,6 +14,8 @@ Conformance classes are declared here, beside the code that implements them.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -23,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from shapely.geometry import shape
 from sqlalchemy import Connection
 
 from app.dependencies import (
@@ -46,32 +51,71 @@ from app.ogc_models import (
     LandingPage,
     Problem,
 )
+from app.ogc_openapi import OPENAPI_30, openapi_document, property_schema
 from app.reads import read_connection
 from layers.access import Viewer
 from layers.collections import current_layer, lonlat_bbox, temporal_extent
+from layers.cql import FILTER_LANGS, parse_filter, parse_instant, queryable_types
 from layers.kinds import Kind, load_kinds
 from layers.query import FeatureQuery, count_features, query_features
 from layers.store import LayerInfo, list_layers
 
 GEOJSON = "application/geo+json"
+GEOJSON_SEQ = "application/geo+json-seq"
+CSV = "text/csv"
 JSON = "application/json"
+SCHEMA_JSON = "application/schema+json"
 HTML = "text/html"
-OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.1"
+OPENAPI_JSON = OPENAPI_30
+REL_QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 
 # -- conformance: Part 1 (core, GeoJSON, HTML) -------------------------------------------
 CONF_CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 CONF_GEOJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
 CONF_HTML = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html"
+CONF_OAS30 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
 # -- conformance: Part 2 (crs and bbox-crs parameters, Content-Crs, storageCrs) ----------
 CONF_CRS = "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"
-CONFORMANCE = [CONF_CORE, CONF_GEOJSON, CONF_HTML, CONF_CRS]
+# -- conformance: Part 3 (queryables, property=value, filter) and CQL2 (layers/cql.py) ----
+_F3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf"
+_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf"
+CONF_FILTERING = [
+    f"{_F3}/queryables",
+    f"{_F3}/queryables-query-parameters",
+    f"{_F3}/filter",
+    f"{_F3}/features-filter",
+    f"{_CQL2}/cql2-text",
+    f"{_CQL2}/cql2-json",
+    f"{_CQL2}/basic-cql2",
+    f"{_CQL2}/advanced-comparison-operators",
+    f"{_CQL2}/case-insensitive-comparison",
+    f"{_CQL2}/basic-spatial-functions",
+    f"{_CQL2}/basic-spatial-functions-plus",
+    f"{_CQL2}/property-property",
+]
+CONFORMANCE = [CONF_CORE, CONF_OAS30, CONF_GEOJSON, CONF_HTML, CONF_CRS, *CONF_FILTERING]
 
 #: The CRSs offered for every collection (Part 2): CRS84 first, the default.
 SUPPORTED_CRS_URIS = [CRS84_URI, RD_URI, ETRS89_URI, WGS84_URI]
 #: Query parameters of ``items`` that are not property filters.
-ITEMS_PARAMS = {"f", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime"}
+ITEMS_PARAMS = {
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "datetime",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+    "skipGeometry",
+}
 LIMIT_DEFAULT = 10
 LIMIT_MAX = 10_000
+"""Largest page; a larger ``limit`` is clamped to it (``RUIMTE_WEB_PAGE_MAX`` when set)."""
 COUNT_MAX = 10_000
 """Largest ``numberMatched`` that is counted; above it the count is left out."""
 
@@ -121,6 +165,14 @@ FormatParam = Annotated[
     str | None,
     Query(pattern="^(json|html)$", description="json (default) or html; else from Accept."),
 ]
+ItemsFormatParam = Annotated[
+    str | None,
+    Query(
+        pattern="^(json|html|csv|geojsonseq)$",
+        description="json (GeoJSON, default), html, csv or geojsonseq (RFC 8142); "
+        "else from Accept.",
+    ),
+]
 
 
 def wants_html(request: Request, f: str | None) -> bool:
@@ -147,6 +199,13 @@ def _html(request: Request, template: str, **context: Any) -> HTMLResponse:
 
 
 @router.get(
+    "/",
+    summary="Landing page",
+    response_model=LandingPage,
+    responses={200: {"content": {HTML: {}}}},
+    include_in_schema=False,
+)
+@router.get(
     "", summary="Landing page", response_model=LandingPage, responses={200: {"content": {HTML: {}}}}
 )
 def landing(request: Request, f: FormatParam = None) -> Response:
@@ -167,10 +226,10 @@ def landing(request: Request, f: FormatParam = None) -> Response:
                 "title": "deze pagina als HTML",
             },
             {
-                "href": f"{root}/openapi.json",
+                "href": f"{base}/api",
                 "rel": "service-desc",
                 "type": OPENAPI_JSON,
-                "title": "API-beschrijving (OpenAPI)",
+                "title": "API-beschrijving (OpenAPI 3.0)",
             },
             {
                 "href": f"{root}/api-docs",
@@ -244,6 +303,12 @@ def collection_doc(conn: Connection, info: LayerInfo, base: str, viewer: Viewer)
                 "rel": "items",
                 "type": HTML,
                 "title": "objecten (HTML)",
+            },
+            {
+                "href": f"{href}/queryables",
+                "rel": REL_QUERYABLES,
+                "type": SCHEMA_JSON,
+                "title": "eigenschappen om op te filteren (JSON Schema)",
             },
             {
                 "href": f"{base.removesuffix('/ogc')}/api/layers/{info.name}/download?format=gpkg",
@@ -345,11 +410,93 @@ def collection_by_id(
     return _json(doc)
 
 
+def queryables_doc(info: LayerInfo, kind: Kind, href: str) -> dict[str, Any]:
+    """The queryables of a layer as JSON Schema (Part 3): every field of its kind, its kept
+    extra fields and the geometry, with Dutch titles, types, formats and enum values."""
+    props: dict[str, Any] = {
+        "geometry": {
+            "title": "Geometrie",
+            "format": _GEOMETRY_FORMATS.get(kind.geometry, "geometry-any"),
+            "x-ogc-role": "primary-geometry",
+        }
+    }
+    for name, ftype in queryable_types(kind, info.extra_fields).items():
+        spec = kind.fields.get(name)
+        entry: dict[str, Any] = {"title": spec.label if spec else name}
+        entry.update(property_schema(ftype, spec))
+        props[name] = entry
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": href,
+        "type": "object",
+        "title": info.title,
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+_GEOMETRY_FORMATS = {
+    "polygon": "geometry-multipolygon",
+    "point": "geometry-point",
+    "line": "geometry-multilinestring",
+}
+
+
+@router.get(
+    "/collections/{collectionId}/queryables",
+    summary="The properties a filter may use (JSON Schema)",
+    response_class=Response,
+    responses={200: {"content": {SCHEMA_JSON: {"schema": {"type": "object"}}}}, **ERRORS},
+    name="ogc_queryables",
+)
+def queryables(
+    collectionId: str,  # noqa: N803
+    request: Request,
+    engine: EngineDep,
+    viewer: ViewerDep,
+    f: FormatParam = None,
+) -> Response:
+    """Property names, titles and types for ``filter``, ``sortby`` and ``name=value``."""
+    with read_connection(engine) as conn:
+        info, kind = _layer(conn, collectionId, viewer)
+    href = f"{_base(request)}/collections/{info.name}/queryables"
+    return _json(queryables_doc(info, kind, href), SCHEMA_JSON)
+
+
+@router.get(
+    "/api",
+    summary="The OGC API as an OpenAPI 3.0 document",
+    response_class=Response,
+    responses={200: {"content": {OPENAPI_JSON: {"schema": {"type": "object"}}}}},
+    name="ogc_api",
+)
+def api_definition(
+    request: Request, engine: EngineDep, viewer: ViewerDep, f: FormatParam = None
+) -> Response:
+    """OpenAPI 3.0 of ``/ogc``, with a path per collection listing its queryable properties
+    as query parameters (GDAL then sends ``-where`` filters to the server)."""
+    with read_connection(engine) as conn:
+        layers = [(info, load_kinds()[info.kind]) for info in list_layers(conn, viewer)]
+    doc = openapi_document(
+        _base(request),
+        version=request.app.version,
+        collections=[
+            (info.name, info.title, queryable_types(kind, info.extra_fields), kind)
+            for info, kind in layers
+        ],
+        conformance=CONFORMANCE,
+        page_max=page_max(request),
+        filter_langs=FILTER_LANGS,
+    )
+    return _json(doc, OPENAPI_JSON)
+
+
 # -- items -------------------------------------------------------------------------------
 
 
 def parse_datetime(value: str | None) -> tuple[date | None, date | None] | None:
-    """An RFC 3339 instant or interval (``a/b``, ``../b``, ``a/..``) as a closed date interval."""
+    """An RFC 3339 instant or interval (``a/b``, ``../b``, ``a/..``, open ends also empty) as a
+    closed date interval. Dates may carry a trailing ``T`` (GDAL writes ``2030-01-01T``)."""
     if value is None or value.strip() == "":
         return None
 
@@ -358,9 +505,7 @@ def parse_datetime(value: str | None) -> tuple[date | None, date | None] | None:
         if text in ("", ".."):
             return None
         try:
-            if len(text) == 10:
-                return date.fromisoformat(text)
-            return datetime.fromisoformat(text.replace("z", "Z")).astimezone(UTC).date()
+            return parse_instant(text)
         except ValueError as exc:
             raise ApiError(
                 400, f"datetime {value!r} is not an RFC 3339 date, date-time or interval"
@@ -436,6 +581,64 @@ def _collection_text(head: dict[str, Any], features_json: str) -> str:
     return text[:-1] + ', "features": ' + features_json + "}"
 
 
+def items_format(request: Request, f: str | None) -> str:
+    """json, html, csv or geojsonseq: from ``f``, else from the Accept header."""
+    if f:
+        return f
+    accept = request.headers.get("accept", "")
+    if GEOJSON_SEQ in accept:
+        return "geojsonseq"
+    if CSV in accept and "json" not in accept:
+        return "csv"
+    return "html" if wants_html(request, None) else "json"
+
+
+def parse_sortby(value: str | None) -> tuple[tuple[str, bool], ...]:
+    """``sortby=naam,-bruto_ha`` (``+``/``-`` prefix; also ``naam:desc``) → (name, descending)."""
+    if value is None or value.strip() == "":
+        return ()
+    out = []
+    for part in value.split(","):
+        part = part.strip()
+        descending = False
+        if part[:1] in "+-" and part:
+            descending, part = part[0] == "-", part[1:].strip()
+        elif ":" in part:
+            part, _, way = part.partition(":")
+            if way.strip().lower() not in ("asc", "desc", "a", "d"):
+                raise ApiError(400, f"sortby: direction {way!r} is not asc or desc")
+            descending = way.strip().lower() in ("desc", "d")
+        if not part:
+            raise ApiError(400, f"sortby {value!r} names no property")
+        out.append((part, descending))
+    if len(out) > 10:
+        raise ApiError(400, "sortby takes at most 10 properties")
+    return tuple(out)
+
+
+def parse_properties(value: str | None) -> tuple[str, ...] | None:
+    """``properties=naam,status`` → the names (empty: no properties; absent: all)."""
+    if value is None:
+        return None
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
+def parse_bool(value: str | None, name: str) -> bool:
+    """``true``/``false`` (also 1/0) of a boolean query parameter; 400 otherwise."""
+    if value is None or value == "":
+        return False
+    truth = value.strip().lower()
+    if truth not in ("true", "false", "1", "0"):
+        raise ApiError(400, f"{name} must be true or false; got {value!r}")
+    return truth in ("true", "1")
+
+
+def page_max(request: Request) -> int:
+    """The largest page: ``RUIMTE_WEB_PAGE_MAX`` (the clamp of ``limit``)."""
+    web = getattr(request.app.state, "web", None)
+    return int(getattr(web, "page_max", LIMIT_MAX))
+
+
 @router.get(
     "/collections/{collectionId}/items",
     summary="Features of a collection",
@@ -446,6 +649,8 @@ def _collection_text(head: dict[str, Any], features_json: str) -> str:
             "content": {
                 GEOJSON: {"schema": {"$ref": "#/components/schemas/FeatureCollection"}},
                 HTML: {},
+                CSV: {"schema": {"type": "string"}},
+                GEOJSON_SEQ: {"schema": {"type": "string"}},
             }
         },
         **ERRORS,
@@ -458,7 +663,8 @@ def items(
     engine: EngineDep,
     viewer: ViewerDep,
     limit: Annotated[
-        int, Query(ge=1, le=LIMIT_MAX, description="Features per page.")
+        int,
+        Query(ge=1, le=2**31 - 1, description="Features per page; above the maximum, the maximum."),
     ] = LIMIT_DEFAULT,
     offset: Annotated[
         int, Query(ge=0, le=10_000_000, description="Features to skip (the next links set it).")
@@ -481,18 +687,53 @@ def items(
         Query(
             alias="datetime",
             description="Date or interval (a/b, ../b, a/..) on the validity period "
-            "(layers with time).",
+            "(layers with time; on others every feature matches).",
         ),
     ] = None,
-    f: FormatParam = None,
+    filter_: Annotated[
+        str | None,
+        Query(alias="filter", description="A CQL2 filter (text or JSON, see filter-lang)."),
+    ] = None,
+    filter_lang: Annotated[
+        str | None,
+        Query(
+            alias="filter-lang",
+            pattern="^(" + "|".join(FILTER_LANGS) + ")$",
+            description="cql2-text (default) or cql2-json.",
+        ),
+    ] = None,
+    filter_crs: Annotated[
+        str | None,
+        Query(alias="filter-crs", description="CRS of the geometries in filter (default CRS84)."),
+    ] = None,
+    sortby: Annotated[
+        str | None,
+        Query(description="Properties to sort by, comma-separated; a leading - sorts descending."),
+    ] = None,
+    properties: Annotated[
+        str | None, Query(description="Only these properties, comma-separated.")
+    ] = None,
+    skip_geometry: Annotated[
+        str | None,
+        Query(alias="skipGeometry", description="true: features without geometry."),
+    ] = None,
+    f: ItemsFormatParam = None,
 ) -> Response:
-    """A page of features, filtered by bbox, datetime and property values (``?status=hard``)."""
+    """A page of features, filtered by bbox, datetime, property values (``?status=hard``) and
+    CQL2 (``filter``)."""
     out = parse_output_crs(crs)
     box_crs = parse_output_crs(bbox_crs, "bbox-crs")
     box = parse_bbox(bbox, box_crs)
     interval = parse_datetime(datetime_)
+    fcrs = parse_output_crs(filter_crs, "filter-crs")
+    if fcrs.latlon:
+        raise ApiError(400, "filter-crs: give geometries in CRS84 (lon/lat) or EPSG:28992")
+    tree = parse_filter(filter_, filter_lang) if filter_ is not None else None
+    if filter_ is None and filter_lang is not None:
+        raise ApiError(400, "filter-lang without a filter")
     filters = {k: v for k, v in request.query_params.items() if k not in ITEMS_PARAMS}
-    html = wants_html(request, f)
+    fmt = items_format(request, f)
+    limit = min(limit, page_max(request))
     with read_connection(engine) as conn:
         info, kind = _layer(conn, collectionId, viewer)
         q = FeatureQuery(
@@ -505,6 +746,11 @@ def items(
             latlon=out.latlon,
             decimals=out.decimals,
             interval=interval,
+            cql=json.dumps(tree) if tree is not None else None,
+            filter_srid=fcrs.srid,
+            sortby=parse_sortby(sortby),
+            properties=parse_properties(properties),
+            skip_geometry=parse_bool(skip_geometry, "skipGeometry"),
             viewer=viewer,
         )
         page = query_features(conn, info, kind, q)
@@ -518,7 +764,7 @@ def items(
         head["numberMatched"] = matched
     head["numberReturned"] = page.number_returned
     head["links"] = items_links(request, href, offset, limit, page.number_returned, matched)
-    if html:
+    if fmt == "html":
         return _html(
             request,
             "ogc_items.html",
@@ -529,9 +775,64 @@ def items(
             crs=out,
             collection_href=href,
         )
-    return Response(
-        _collection_text(head, page.features_json), media_type=GEOJSON, headers=_crs_header(out)
-    )
+    headers = _crs_header(out)
+    if fmt in ("csv", "geojsonseq"):
+        nxt = next((link["href"] for link in head["links"] if link["rel"] == "next"), None)
+        if nxt:
+            headers["Link"] = f'<{nxt}>; rel="next"'
+        if matched is not None:
+            headers["OGC-NumberMatched"] = str(matched)
+        headers["OGC-NumberReturned"] = str(page.number_returned)
+        features = json.loads(page.features_json)
+        if fmt == "csv":
+            names = list(q.properties) if q.properties is not None else None
+            if names is None:
+                names = list(queryable_types(kind, info.extra_fields))
+            body = features_csv(features, names, with_geometry=not q.skip_geometry)
+            return Response(body, media_type=f"{CSV}; charset=utf-8", headers=headers)
+        return Response(features_seq(features), media_type=GEOJSON_SEQ, headers=headers)
+    return Response(_collection_text(head, page.features_json), media_type=GEOJSON, headers=headers)
+
+
+def features_csv(features: list[dict[str, Any]], names: list[str], with_geometry: bool) -> str:
+    """Features as CSV: ``id``, the properties, and the geometry as WKT (column ``wkt``)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(["id", *names, *(["wkt"] if with_geometry else [])])
+    for feat in features:
+        props = feat.get("properties") or {}
+        row: list[Any] = [feat["id"]]
+        for name in names:
+            value = props.get(name)
+            row.append("" if value is None else _csv_value(value))
+        if with_geometry:
+            geom = feat.get("geometry")
+            row.append(shape(geom).wkt if geom else "")
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    # A cell that a spreadsheet would run as a formula is quoted with a leading apostrophe.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def features_seq(features: list[dict[str, Any]]) -> str:
+    """Features as a GeoJSON text sequence (RFC 8142): RS, the feature, LF."""
+    return "".join("\x1e" + json.dumps(f, ensure_ascii=False) + "\n" for f in features)
 
 
 def _crs_header(out: OutputCrs) -> dict[str, str]:
