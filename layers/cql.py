@@ -99,14 +99,15 @@ def _depth_of_text(text: str) -> int:
     return deepest
 
 
-def _depth_of_json(value: Any, depth: int = 0) -> int:
-    if depth > MAX_DEPTH:
-        return depth
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests arrays and objects more than ``limit`` levels deep."""
+    if limit < 0:
+        return True
     if isinstance(value, dict):
-        return max((_depth_of_json(v, depth + 1) for v in value.values()), default=depth + 1)
+        return any(_too_deep(v, limit - 1) for v in value.values())
     if isinstance(value, list):
-        return max((_depth_of_json(v, depth + 1) for v in value), default=depth + 1)
-    return depth
+        return any(_too_deep(v, limit - 1) for v in value)
+    return False
 
 
 def parse_filter(text: str, lang: str | None) -> dict[str, Any]:
@@ -128,7 +129,7 @@ def parse_filter(text: str, lang: str | None) -> dict[str, Any]:
                 doc = json.loads(text)
             except (ValueError, RecursionError) as exc:
                 raise FilterError("filter is not valid JSON (filter-lang cql2-json)") from exc
-            if _depth_of_json(doc) > MAX_DEPTH:
+            if _too_deep(doc, 2 * MAX_DEPTH):
                 raise FilterError(f"filter is nested more than {MAX_DEPTH} levels deep")
             expr = cql2.parse_json(text)
         tree = expr.to_json()
@@ -138,7 +139,7 @@ def parse_filter(text: str, lang: str | None) -> dict[str, Any]:
         first = str(exc).strip().splitlines()
         where = " ".join(line.strip() for line in first if line.strip())[:300]
         raise FilterError(f"filter is not valid {lang}: {where}") from exc
-    if _depth_of_json(tree) > 2 * MAX_DEPTH:
+    if _too_deep(tree, 2 * MAX_DEPTH):
         raise FilterError(f"filter is nested more than {MAX_DEPTH} levels deep")
     return tree
 
@@ -184,6 +185,11 @@ class _Translator:
 
     def literal(self, node: Any) -> Any:
         """A plain literal: text, number, boolean, date or timestamp (as date)."""
+        if isinstance(node, dict) and "op" in node:
+            raise FilterError(
+                f"filter operator {node['op']!r} is not supported as a value "
+                "(no functions or arithmetic; compare a property with a literal or a property)"
+            )
         if isinstance(node, bool | int | float | str) or node is None:
             return node
         if isinstance(node, dict) and set(node) == {"date"}:
@@ -195,6 +201,9 @@ class _Translator:
     def operand(self, node: Any, other: Any) -> tuple[ColumnElement, ColumnElement]:
         """A property and a literal (either order) as typed SQL expressions, side by side."""
         left, right = self.property_name(node), self.property_name(other)
+        for side in (node, other):
+            if isinstance(side, dict) and "op" in side:
+                self.literal(side)
         if left is not None and right is not None:
             lt, rt = self.field_type(left), self.field_type(right)
             return self.column(left, lt, None), self.column(right, rt, None)

@@ -332,12 +332,16 @@ def test_unpublished_layers_are_hidden_and_the_catalogue_cache_follows_changes(o
         for path in (
             "/ogc/collections/water",
             "/ogc/collections/water/items",
+            "/ogc/collections/water/items?f=csv",
+            "/ogc/collections/water/queryables",
             "/tiles/water/10/525/337.mvt",
         ):
             assert ogc_client.get(path).status_code == 404, path
+            assert ogc_client.head(path).status_code == 404, path
         assert "water" not in {
             c["id"] for c in ogc_client.get("/ogc/collections").json()["collections"]
         }
+        assert "/collections/water/items" not in ogc_client.get("/ogc/api").json()["paths"]
     finally:
         with ogc_db.engine.begin() as conn:
             set_layer_meta(conn, "water", published=True, title="Water (weer zichtbaar)")
