@@ -106,9 +106,9 @@ def _bbox_filter(q: FeatureQuery) -> ColumnElement | None:
     env = func.ST_MakeEnvelope(*q.bbox, q.bbox_srid)
     if q.bbox_srid != STORAGE_SRID:
         # Densify before transforming so the box's curved edges in RD are followed.
-        env = func.ST_Transform(
-            func.ST_Segmentize(env, (q.bbox[2] - q.bbox[0]) / 16 or 1e-6), STORAGE_SRID
-        )
+        # 16 segments along the longer side (a box that is a line must not become millions).
+        step = max(q.bbox[2] - q.bbox[0], q.bbox[3] - q.bbox[1]) / 16 or 1e-6
+        env = func.ST_Transform(func.ST_Segmentize(env, step), STORAGE_SRID)
     return and_(Feature.geom.op("&&")(env), func.ST_Intersects(Feature.geom, env))
 
 

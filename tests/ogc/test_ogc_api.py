@@ -349,3 +349,11 @@ def test_unpublished_layers_are_hidden_and_the_catalogue_cache_follows_changes(o
         ogc_client.get("/ogc/collections/water/items?f=html").text.count("Water (weer zichtbaar)")
         >= 1
     )
+
+
+@pytest.mark.parametrize("bbox", ["0,0,0,50.6", "5.1,51.9,5.1,52.2", "5.1,52.1,5.1,52.1"])
+def test_a_bbox_that_is_a_line_or_a_point_is_no_server_error(ogc_client, bbox):
+    """Found by schemathesis on the per-collection paths: a zero-width box was segmentized
+    into millions of pieces (PostgreSQL: invalid memory alloc request)."""
+    resp = ogc_client.get("/ogc/collections/reserveringen/items", params={"bbox": bbox})
+    assert resp.status_code == 200, resp.text
