@@ -51,7 +51,7 @@ def current_layer(conn: Connection, name: str, viewer: Viewer | None) -> LayerIn
         )
     ).first()
     if row is None:
-        raise LayerNotFound(f"no layer named {name!r}")
+        raise LayerNotFound(f"no layer named {name!r}", layer_name=name)
     # The viewer is part of the key: counts and extent are those of what they may see.
     key = (name, row.id, row.current_version, row.updated_at, viewer)
     with _cache_lock:
