@@ -8,6 +8,7 @@ from app.routes import (
     health,
     layers,
     ogc,
+    ogc_transactions,
     pages,
     qgis,
     scenario_pages,
@@ -25,6 +26,7 @@ api_router.include_router(session.router)
 api_router.include_router(scenarios.router)
 api_router.include_router(scenario_pages.router)
 api_router.include_router(ogc.router)
+api_router.include_router(ogc_transactions.router)
 api_router.include_router(tiles.router)
 api_router.include_router(styles.router)
 api_router.include_router(qgis.router)

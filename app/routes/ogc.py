@@ -56,6 +56,7 @@ from app.reads import read_connection
 from layers.access import Viewer
 from layers.collections import current_layer, lonlat_bbox, temporal_extent
 from layers.cql import FILTER_LANGS, parse_filter, parse_instant, queryable_types
+from layers.edit import current_feature, etag
 from layers.kinds import Kind, load_kinds
 from layers.query import FeatureQuery, count_features, query_features
 from layers.store import LayerInfo, list_layers
@@ -93,7 +94,17 @@ CONF_FILTERING = [
     f"{_CQL2}/basic-spatial-functions-plus",
     f"{_CQL2}/property-property",
 ]
-CONFORMANCE = [CONF_CORE, CONF_OAS30, CONF_GEOJSON, CONF_HTML, CONF_CRS, *CONF_FILTERING]
+# -- conformance: Part 4 (app/routes/ogc_transactions.py: the REST API's writes) -----------
+CONF_CRD = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete"
+CONFORMANCE = [
+    CONF_CORE,
+    CONF_OAS30,
+    CONF_GEOJSON,
+    CONF_HTML,
+    CONF_CRS,
+    *CONF_FILTERING,
+    CONF_CRD,
+]
 
 #: The CRSs offered for every collection (Part 2): CRS84 first, the default.
 SUPPORTED_CRS_URIS = [CRS84_URI, RD_URI, ETRS89_URI, WGS84_URI]
@@ -880,7 +891,12 @@ def item(
                 viewer=viewer,
             )
             page = query_features(conn, info, kind, q)
-    if page is None or page.number_returned == 0:
+        current = (
+            current_feature(conn, info.id, fid, info.name)
+            if page is not None and page.number_returned
+            else None
+        )
+    if page is None or current is None:
         raise ApiError(404, f"collection {collectionId!r} has no feature {featureId!r}")
     feature = json.loads(page.features_json)[0]
     href = f"{_base(request)}/collections/{info.name}"
@@ -906,4 +922,6 @@ def item(
             crs=out,
             collection_href=href,
         )
-    return _json(feature, GEOJSON, _crs_header(out))
+    # The ETag to send back as If-Match to replace or delete it (Part 4), as in the REST API.
+    headers = {**_crs_header(out), "ETag": etag(fid, current.version_from)}
+    return _json(feature, GEOJSON, headers)
