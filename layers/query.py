@@ -76,6 +76,8 @@ class FeatureQuery:
     """Only these properties in the output (None: all)."""
     skip_geometry: bool = False
     """``geometry`` is null in the output."""
+    family: str | None = None
+    """Only geometries of this family (point, line, polygon): one part of a mixed layer."""
     viewer: Viewer | None = PUBLIC
     """Who reads: drafts and unpublished layers are left out unless they may see them."""
 
@@ -157,7 +159,13 @@ def _where(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> list[ColumnElement]
         clauses.extend(_interval_clauses(kind, q.interval))
     if q.cql is not None:
         clauses.append(filter_clause(json.loads(q.cql), kind, layer.extra_fields, q.filter_srid))
+    if q.family is not None:
+        clauses.append(func.ST_Dimension(Feature.geom) == FAMILY_DIMENSIONS[q.family])
     return clauses
+
+
+#: ``ST_Dimension`` of each geometry family.
+FAMILY_DIMENSIONS = {"point": 0, "line": 1, "polygon": 2}
 
 
 def _interval_clauses(kind: Kind, interval: tuple[date | None, date | None]) -> list[ColumnElement]:

@@ -54,10 +54,16 @@ from app.ogc_models import (
 from app.ogc_openapi import OPENAPI_30, openapi_document, property_schema
 from app.reads import read_connection
 from layers.access import Viewer
-from layers.collections import current_layer, lonlat_bbox, temporal_extent
+from layers.collections import (
+    CollectionRef,
+    collections_of,
+    lonlat_bbox,
+    resolve_collection,
+    temporal_extent,
+)
 from layers.cql import FILTER_LANGS, parse_filter, parse_instant, queryable_types
 from layers.edit import current_feature, etag
-from layers.kinds import Kind, load_kinds
+from layers.kinds import Kind
 from layers.query import FeatureQuery, count_features, query_features
 from layers.store import LayerInfo, list_layers
 
@@ -284,24 +290,27 @@ def conformance(request: Request, f: FormatParam = None) -> Response:
 # -- collections ---------------------------------------------------------------------------
 
 
-def collection_doc(conn: Connection, info: LayerInfo, base: str, viewer: Viewer) -> dict[str, Any]:
-    """The collection document of a layer (extent in CRS84, storage CRS, links)."""
-    kind = load_kinds()[info.kind]
-    href = f"{base}/collections/{info.name}"
+def collection_doc(
+    conn: Connection, ref: CollectionRef, base: str, viewer: Viewer
+) -> dict[str, Any]:
+    """The collection document of a layer or of one geometry type of a mixed layer (extent in
+    CRS84, storage CRS, links)."""
+    info, kind = ref.info, ref.kind
+    href = f"{base}/collections/{ref.id}"
     doc: dict[str, Any] = {
-        "id": info.name,
-        "title": info.title,
+        "id": ref.id,
+        "title": ref.title,
         "description": info.description or kind.title,
         "itemType": "feature",
         "crs": SUPPORTED_CRS_URIS,
         "storageCrs": RD_URI,
         "links": [
-            {"href": href, "rel": "self", "type": JSON, "title": info.title},
+            {"href": href, "rel": "self", "type": JSON, "title": ref.title},
             {
                 "href": f"{href}?f=html",
                 "rel": "alternate",
                 "type": HTML,
-                "title": f"{info.title} (HTML)",
+                "title": f"{ref.title} (HTML)",
             },
             {
                 "href": f"{href}/items",
@@ -351,7 +360,12 @@ def collection_doc(conn: Connection, info: LayerInfo, base: str, viewer: Viewer)
     if info.bbox:
         extent["spatial"] = {"bbox": [list(lonlat_bbox(tuple(info.bbox)))], "crs": CRS84_URI}
         doc["storageCrsBbox"] = [list(info.bbox)]
-    times = temporal_extent(conn, info, kind, FeatureQuery(viewer=viewer))
+    if ref.family is not None:
+        doc["description"] = (
+            f"{doc['description']} Alleen de {kind.part_name(ref.family)} "
+            f"({ref.family}); de laag {info.name} heeft meer geometrietypen."
+        )
+    times = temporal_extent(conn, info, kind, FeatureQuery(viewer=viewer, family=ref.family))
     if times is not None:
         extent["temporal"] = {
             "interval": [list(times)],
@@ -374,7 +388,11 @@ def collections(
     """Every layer the caller may see, with its extent and supported CRSs."""
     base = _base(request)
     with read_connection(engine) as conn:
-        docs = [collection_doc(conn, info, base, viewer) for info in list_layers(conn, viewer)]
+        docs = [
+            collection_doc(conn, ref, base, viewer)
+            for info in list_layers(conn, viewer)
+            for ref in collections_of(conn, info, viewer)
+        ]
     doc = {
         "links": [
             {"href": f"{base}/collections", "rel": "self", "type": JSON, "title": "collecties"},
@@ -393,9 +411,8 @@ def collections(
     return _json(doc)
 
 
-def _layer(conn: Connection, collection_id: str, viewer: Viewer) -> tuple[LayerInfo, Kind]:
-    info = current_layer(conn, collection_id, viewer)
-    return info, load_kinds()[info.kind]
+def _collection(conn: Connection, collection_id: str, viewer: Viewer) -> CollectionRef:
+    return resolve_collection(conn, collection_id, viewer)
 
 
 @router.get(
@@ -414,20 +431,20 @@ def collection_by_id(
 ) -> Response:
     """One layer: title, description, extent (CRS84 and temporal), CRSs, links."""
     with read_connection(engine) as conn:
-        info, _ = _layer(conn, collectionId, viewer)
-        doc = collection_doc(conn, info, _base(request), viewer)
+        doc = collection_doc(conn, _collection(conn, collectionId, viewer), _base(request), viewer)
     if wants_html(request, f):
         return _html(request, "ogc_collection.html", doc=doc)
     return _json(doc)
 
 
-def queryables_doc(info: LayerInfo, kind: Kind, href: str) -> dict[str, Any]:
+def queryables_doc(ref: CollectionRef, href: str) -> dict[str, Any]:
     """The queryables of a layer as JSON Schema (Part 3): every field of its kind, its kept
     extra fields and the geometry, with Dutch titles, types, formats and enum values."""
+    info, kind = ref.info, ref.kind
     props: dict[str, Any] = {
         "geometry": {
             "title": "Geometrie",
-            "format": _GEOMETRY_FORMATS.get(kind.geometry, "geometry-any"),
+            "format": _GEOMETRY_FORMATS.get(ref.family or kind.geometry, "geometry-any"),
             "x-ogc-role": "primary-geometry",
         }
     }
@@ -440,7 +457,7 @@ def queryables_doc(info: LayerInfo, kind: Kind, href: str) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": href,
         "type": "object",
-        "title": info.title,
+        "title": ref.title,
         "properties": props,
         "additionalProperties": False,
     }
@@ -469,9 +486,9 @@ def queryables(
 ) -> Response:
     """Property names, titles and types for ``filter``, ``sortby`` and ``name=value``."""
     with read_connection(engine) as conn:
-        info, kind = _layer(conn, collectionId, viewer)
-    href = f"{_base(request)}/collections/{info.name}/queryables"
-    return _json(queryables_doc(info, kind, href), SCHEMA_JSON)
+        ref = _collection(conn, collectionId, viewer)
+    href = f"{_base(request)}/collections/{ref.id}/queryables"
+    return _json(queryables_doc(ref, href), SCHEMA_JSON)
 
 
 @router.get(
@@ -487,13 +504,15 @@ def api_definition(
     """OpenAPI 3.0 of ``/ogc``, with a path per collection listing its queryable properties
     as query parameters (GDAL then sends ``-where`` filters to the server)."""
     with read_connection(engine) as conn:
-        layers = [(info, load_kinds()[info.kind]) for info in list_layers(conn, viewer)]
+        refs = [
+            ref for info in list_layers(conn, viewer) for ref in collections_of(conn, info, viewer)
+        ]
     doc = openapi_document(
         _base(request),
         version=request.app.version,
         collections=[
-            (info.name, info.title, queryable_types(kind, info.extra_fields), kind)
-            for info, kind in layers
+            (ref.id, ref.title, queryable_types(ref.kind, ref.info.extra_fields), ref.kind)
+            for ref in refs
         ],
         conformance=CONFORMANCE,
         page_max=page_max(request),
@@ -746,7 +765,8 @@ def items(
     fmt = items_format(request, f)
     limit = min(limit, page_max(request))
     with read_connection(engine) as conn:
-        info, kind = _layer(conn, collectionId, viewer)
+        ref = _collection(conn, collectionId, viewer)
+        info, kind = ref.info, ref.kind
         q = FeatureQuery(
             bbox=box,
             bbox_srid=box_crs.srid,
@@ -762,11 +782,12 @@ def items(
             sortby=parse_sortby(sortby),
             properties=parse_properties(properties),
             skip_geometry=parse_bool(skip_geometry, "skipGeometry"),
+            family=ref.family,
             viewer=viewer,
         )
         page = query_features(conn, info, kind, q)
         matched = number_matched(conn, info, kind, q, page.number_returned)
-    href = f"{_base(request)}/collections/{info.name}"
+    href = f"{_base(request)}/collections/{ref.id}"
     head: dict[str, Any] = {
         "type": "FeatureCollection",
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -876,7 +897,8 @@ def item(
     """One feature by its stable id (``fid``)."""
     out = parse_output_crs(crs)
     with read_connection(engine) as conn:
-        info, kind = _layer(conn, collectionId, viewer)
+        ref = _collection(conn, collectionId, viewer)
+        info, kind = ref.info, ref.kind
         # ASCII digits only: str.isdigit() is true for '4¹7', which int() cannot read.
         ok = featureId.isascii() and featureId.isdigit() and len(featureId) < 19
         fid = int(featureId) if ok and int(featureId) > 0 else None
@@ -888,6 +910,7 @@ def item(
                 out_srid=out.srid,
                 latlon=out.latlon,
                 decimals=out.decimals,
+                family=ref.family,
                 viewer=viewer,
             )
             page = query_features(conn, info, kind, q)
@@ -899,7 +922,7 @@ def item(
     if page is None or current is None:
         raise ApiError(404, f"collection {collectionId!r} has no feature {featureId!r}")
     feature = json.loads(page.features_json)[0]
-    href = f"{_base(request)}/collections/{info.name}"
+    href = f"{_base(request)}/collections/{ref.id}"
     self_url = request.url.remove_query_params("f")
     feature["links"] = [
         {"href": str(self_url), "rel": "self", "type": GEOJSON, "title": "dit object"},

@@ -193,3 +193,28 @@ def test_gdal_page_size_above_the_maximum_completes(ogc_server, ogc_db, tmp_path
     with ogc_db.engine.connect() as conn:
         fids = read_features(conn, "vestigingen").fids
     assert len(pyogrio.read_dataframe(out)) == len(fids) > 3000
+
+
+@pytest.mark.parametrize(
+    ("collection", "family"),
+    [
+        ("hoofdstructuur-knooppunten", "Point"),
+        ("hoofdstructuur-verbindingen", "LineString"),
+        ("hoofdstructuur-deelgebieden", "Polygon"),
+    ],
+)
+def test_hoofdstructuur_collections_copy_to_geopackage_without_warnings(
+    ogc_server, tmp_path, collection, family
+):
+    """Acceptance: one geometry type per collection, so GDAL types the layer right and the
+    GeoPackage write says nothing about mismatched geometry types."""
+    out = tmp_path / f"{collection}.gpkg"
+    proc = subprocess.run(
+        ["ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{ogc_server.url}/ogc", collection],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    info = pyogrio.read_info(out)
+    assert info["geometry_type"].replace("Multi", "") == family and info["features"] > 0

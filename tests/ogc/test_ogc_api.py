@@ -357,3 +357,44 @@ def test_a_bbox_that_is_a_line_or_a_point_is_no_server_error(ogc_client, bbox):
     into millions of pieces (PostgreSQL: invalid memory alloc request)."""
     resp = ogc_client.get("/ogc/collections/reserveringen/items", params={"bbox": bbox})
     assert resp.status_code == 200, resp.text
+
+
+PARTS = {
+    "hoofdstructuur-knooppunten": {"Point", "MultiPoint"},
+    "hoofdstructuur-verbindingen": {"LineString", "MultiLineString"},
+    "hoofdstructuur-deelgebieden": {"Polygon", "MultiPolygon"},
+}
+
+
+def test_a_mixed_layer_is_offered_as_one_collection_per_geometry_type(ogc_client, ogc_db):
+    ids = [c["id"] for c in ogc_client.get("/ogc/collections").json()["collections"]]
+    assert set(PARTS) <= set(ids) and "hoofdstructuur" not in ids
+    with ogc_db.engine.connect() as conn:
+        ff = read_features(conn, "hoofdstructuur")
+    types = dict(zip(ff.fids.tolist(), shapely.get_type_id(ff.geometries).tolist(), strict=True))
+    seen: set[int] = set()
+    for cid, allowed in PARTS.items():
+        meta = ogc_client.get(f"/ogc/collections/{cid}").json()
+        assert meta["id"] == cid and meta["title"].endswith(" – " + cid.split("-")[1])
+        doc = ogc_client.get(f"/ogc/collections/{cid}/items?limit=1000").json()
+        got = {f["geometry"]["type"] for f in doc["features"]}
+        assert got and got <= allowed, (cid, got)
+        seen |= {f["id"] for f in doc["features"]}
+        one = doc["features"][0]["id"]
+        assert ogc_client.get(f"/ogc/collections/{cid}/items/{one}").status_code == 200
+        q = ogc_client.get(f"/ogc/collections/{cid}/queryables").json()
+        assert q["properties"]["geometry"]["format"].startswith("geometry-")
+    assert seen == set(types)  # the parts hold every feature, each once
+    # the whole layer stays addressable, and a feature is not found in another part
+    assert ogc_client.get("/ogc/collections/hoofdstructuur/items?limit=1").status_code == 200
+    point = next(
+        iter(ogc_client.get("/ogc/collections/hoofdstructuur-knooppunten/items").json()["features"])
+    )["id"]
+    assert (
+        ogc_client.get(f"/ogc/collections/hoofdstructuur-verbindingen/items/{point}").status_code
+        == 404
+    )
+    assert ogc_client.get("/ogc/collections/hoofdstructuur-nope").status_code == 404
+    assert ogc_client.get("/ogc/collections/gemeenten-vlakken").status_code == 404
+    api = ogc_client.get("/ogc/api").json()
+    assert all(f"/collections/{cid}/items" in api["paths"] for cid in PARTS)
