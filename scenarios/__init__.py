@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from layers.errors import did_you_mean
+from layers.errors import did_you_mean as _did_you_mean
 from scenarios import store as _store
 from scenarios.errors import RasterNotFound, RunNotFound, ScenarioError, SpecError, SpecNotFound
 from scenarios.presets import preset_data as _preset_data
@@ -99,7 +99,7 @@ def load_preset(name: str) -> ScenarioSpec:
             [
                 {
                     "loc": ["preset"],
-                    "msg": f"unknown preset {name!r}{did_you_mean(name, _preset_names())}; "
+                    "msg": f"unknown preset {name!r}{_did_you_mean(name, _preset_names())}; "
                     f"known presets: {', '.join(_preset_names())}",
                 }
             ]
