@@ -219,6 +219,7 @@ def _statement(
         tuple(sorted(q.at_least.items())),
         q.gemeente,
         q.interval,
+        q.family,
         q.viewer,
     )
     with _statements_lock:

@@ -102,6 +102,16 @@ CONF_FILTERING = [
 ]
 # -- conformance: Part 4 (app/routes/ogc_transactions.py: the REST API's writes) -----------
 CONF_CRD = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete"
+# -- conformance: OGC API – Tiles and the tile matrix sets (app/routes/ogc_tiles.py) ---------
+_T = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf"
+CONF_TILES = [
+    f"{_T}/core",
+    f"{_T}/tileset",
+    f"{_T}/tilesets-list",
+    f"{_T}/geodata-tilesets",
+    f"{_T}/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+]
 CONFORMANCE = [
     CONF_CORE,
     CONF_OAS30,
@@ -110,6 +120,7 @@ CONFORMANCE = [
     CONF_CRS,
     *CONF_FILTERING,
     CONF_CRD,
+    *CONF_TILES,
 ]
 
 #: The CRSs offered for every collection (Part 2): CRS84 first, the default.
@@ -266,6 +277,18 @@ def landing(request: Request, f: FormatParam = None) -> Response:
                 "type": JSON,
                 "title": "collecties (kaartlagen)",
             },
+            {
+                "href": f"{base}/tileMatrixSets",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                "type": JSON,
+                "title": "tegelschema's (WebMercatorQuad, NetherlandsRDNewQuad)",
+            },
+            {
+                "href": f"{base}/styles",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/styles",
+                "type": JSON,
+                "title": "kaartstijlen (MapLibre)",
+            },
         ],
     }
     if wants_html(request, f):
@@ -323,6 +346,18 @@ def collection_doc(
                 "rel": "items",
                 "type": HTML,
                 "title": "objecten (HTML)",
+            },
+            {
+                "href": f"{href}/tiles",
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                "type": JSON,
+                "title": "vectortegelsets (WebMercatorQuad, NetherlandsRDNewQuad)",
+            },
+            {
+                "href": f"{base}/styles/{ref.id}",
+                "rel": "stylesheet",
+                "type": "application/vnd.mapbox.style+json",
+                "title": "kaartstijl (MapLibre)",
             },
             {
                 "href": f"{href}/queryables",
