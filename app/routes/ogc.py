@@ -843,10 +843,8 @@ def items(
             collection_href=href,
         )
     headers = _crs_header(out)
+    headers["Link"] = link_header(request, head["links"], fmt)
     if fmt in ("csv", "geojsonseq"):
-        nxt = next((link["href"] for link in head["links"] if link["rel"] == "next"), None)
-        if nxt:
-            headers["Link"] = f'<{nxt}>; rel="next"'
         if matched is not None:
             headers["OGC-NumberMatched"] = str(matched)
         headers["OGC-NumberReturned"] = str(page.number_returned)
@@ -859,6 +857,30 @@ def items(
             return Response(body, media_type=f"{CSV}; charset=utf-8", headers=headers)
         return Response(features_seq(features), media_type=GEOJSON_SEQ, headers=headers)
     return Response(_collection_text(head, page.features_json), media_type=GEOJSON, headers=headers)
+
+
+_FORMAT_TYPES = {"json": GEOJSON, "csv": CSV, "geojsonseq": GEOJSON_SEQ, "html": HTML}
+
+
+def link_header(request: Request, links: list[dict[str, str]], fmt: str) -> str:
+    """The page's links as an HTTP Link header (RFC 8288): self in this format, the other
+    formats as alternates, and the paging links (commas in URLs percent-encoded)."""
+    url = request.url.remove_query_params("f")
+    out = []
+    for other, media in _FORMAT_TYPES.items():
+        href = str(url if other == "json" else url.include_query_params(f=other))
+        rel = "self" if other == fmt else "alternate"
+        out.append((href, rel, media))
+    for link in links:
+        if link["rel"] in ("next", "prev"):
+            href = link["href"] if fmt == "json" else link["href"] + f"&f={fmt}"
+            out.append((href, link["rel"], _FORMAT_TYPES[fmt]))
+        elif link["rel"] == "collection":
+            out.append((link["href"], "collection", JSON))
+            out.append((link["href"] + "/queryables", REL_QUERYABLES, SCHEMA_JSON))
+    return ", ".join(
+        f'<{href.replace(",", "%2C")}>; rel="{rel}"; type="{media}"' for href, rel, media in out
+    )
 
 
 def features_csv(features: list[dict[str, Any]], names: list[str], with_geometry: bool) -> str:

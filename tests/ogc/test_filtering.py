@@ -364,3 +364,13 @@ def test_geojson_text_sequence_output(ogc_client):
         headers={"Accept": "application/geo+json-seq"},
     )
     assert by_accept.headers["content-type"] == "application/geo+json-seq"
+
+
+def test_items_carry_their_links_in_a_link_header_too(ogc_client):
+    resp = ogc_client.get("/ogc/collections/bedrijventerreinen/items?limit=5&bbox=4,51,6,53")
+    header = resp.headers["link"]
+    assert 'rel="self"; type="application/geo+json"' in header
+    assert 'rel="alternate"; type="text/csv"' in header and 'rel="next"' in header
+    assert "/collections/bedrijventerreinen/queryables>; " in header
+    assert 'rel="http://www.opengis.net/def/rel/ogc/1.0/queryables"' in header
+    assert "bbox=4%2C51%2C6%2C53" in header  # no bare commas inside the URLs
