@@ -382,6 +382,12 @@ class _Translator:
                 box = [box[0], box[1], box[3], box[4]]
             if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box):
                 raise FilterError("BBOX takes numbers")
+            if self.filter_srid in (4326, 4258) and not (
+                -180 <= box[0] <= box[2] <= 180 and -90 <= box[1] <= box[3] <= 90
+            ):
+                raise FilterError("BBOX in the filter is not in degrees (filter-crs) or min > max")
+            if not (box[0] <= box[2] and box[1] <= box[3]):
+                raise FilterError("BBOX in the filter has a minimum larger than its maximum")
             env = func.ST_MakeEnvelope(*(self.bind(float(v), Float) for v in box), self.filter_srid)
         elif (
             isinstance(node, dict)
@@ -396,7 +402,7 @@ class _Translator:
         else:
             raise FilterError(f"S_INTERSECTS needs a geometry (WKT or BBOX): {_describe(node)}")
         if self.filter_srid != STORAGE_SRID:
-            env = func.ST_Transform(env, STORAGE_SRID)
+            env = to_storage(env, self.filter_srid)
         return env
 
     def check_geometry(self, geojson: str) -> None:
@@ -409,6 +415,10 @@ class _Translator:
             raise FilterError(f"the geometry in the filter is not valid: {exc}") from exc
         if geom.is_empty:
             raise FilterError("the geometry in the filter is empty")
+        if not geom.is_valid:
+            raise FilterError(
+                f"the geometry in the filter is not valid: {shapely.is_valid_reason(geom)}"
+            )
         if self.filter_srid in (4326, 4258):
             minx, miny, maxx, maxy = geom.bounds
             if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
@@ -454,6 +464,21 @@ class _Translator:
             parts += [col >= lo_b] if lo_b is not None else []
             parts += [col <= hi_b] if hi_b is not None else []
         return and_(*parts)
+
+
+#: Where RD New coordinates mean something (lon/lat, around EPSG:28992's area of use): a
+#: filter geometry in degrees is cut to it before it is transformed, so that a box around
+#: the world does not turn into nonsense (or an error) in RD.
+RD_AREA_DEGREES = (2.0, 49.5, 8.5, 55.0)
+
+
+def to_storage(geom: ColumnElement, srid: int) -> ColumnElement:
+    """A filter geometry in ``srid`` (CRS84/EPSG:4258 axis order x/y) in RD New: cut to
+    where RD is defined, densified so that its edges follow their curve, transformed."""
+    if srid in (4326, 4258):
+        area = func.ST_MakeEnvelope(*RD_AREA_DEGREES, srid)
+        geom = func.ST_Segmentize(func.ST_Intersection(geom, area), 0.01)
+    return func.ST_Transform(geom, STORAGE_SRID)
 
 
 def _interval(node: Any) -> tuple[date | None, date | None]:

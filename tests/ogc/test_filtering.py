@@ -260,6 +260,12 @@ def test_filter_combines_with_bbox_datetime_and_property_parameters(ogc_client, 
         ({"filter": "bruto_ha = 'veel'"}, "bruto_ha is a number"),
         ({"filter": "naam = naam AND geometry = 1"}, "geometry"),
         ({"filter": "S_INTERSECTS(geometry, POINT(150000 450000))"}, "degrees"),
+        ({"filter": "S_INTERSECTS(geometry, BBOX(0, 0, 1000, 1000))"}, "degrees"),
+        (
+            {"filter": "S_INTERSECTS(geometry, POLYGON((5 52, 5.1 52.1, 5.1 52, 5 52.1, 5 52)))"},
+            "Self-intersection",
+        ),
+        ({"filter": "S_INTERSECTS(geometry, POLYGON EMPTY)"}, "empty"),
         ({"filter": "{not json", "filter-lang": "cql2-json"}, "not valid JSON"),
         ({"filter": "naam = 'x'", "filter-lang": "xml"}, "filter-lang"),
         ({"filter-lang": "cql2-text"}, "filter-lang without a filter"),
@@ -374,3 +380,18 @@ def test_items_carry_their_links_in_a_link_header_too(ogc_client):
     assert "/collections/bedrijventerreinen/queryables>; " in header
     assert 'rel="http://www.opengis.net/def/rel/ogc/1.0/queryables"' in header
     assert "bbox=4%2C51%2C6%2C53" in header  # no bare commas inside the URLs
+
+
+@pytest.mark.parametrize(
+    "world",
+    [
+        "S_INTERSECTS(geometry, BBOX(-180, -90, 180, 90))",
+        "S_INTERSECTS(geometry, POLYGON((-180 -90, 180 -90, 180 90, -180 90, -180 -90)))",
+    ],
+)
+def test_a_filter_geometry_around_the_world_selects_everything(ogc_client, frames, world):
+    """A geometry in degrees is cut to where RD New is defined before it is transformed (the
+    corners of the world have no RD coordinates)."""
+    assert _ids(ogc_client, "bedrijventerreinen", {"filter": world}) == set(
+        frames["bedrijventerreinen"].fid
+    )
