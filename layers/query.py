@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
+    false,
     func,
     literal,
     null,
@@ -33,7 +34,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 from layers.access import PUBLIC, Viewer, feature_visibility
-from layers.cql import FilterError, filter_clause, queryable_types
+from layers.cql import RD_AREA_DEGREES, FilterError, filter_clause, queryable_types
 from layers.errors import LayerError
 from layers.kinds import Kind
 from layers.models import STORAGE_SRID, Feature
@@ -105,11 +106,19 @@ def _geom_expr(q: FeatureQuery) -> ColumnElement:
 def _bbox_filter(q: FeatureQuery) -> ColumnElement | None:
     if q.bbox is None:
         return None
-    env = func.ST_MakeEnvelope(*q.bbox, q.bbox_srid)
+    box = q.bbox
+    if q.bbox_srid in (4326, 4258):
+        # Cut to where RD New is defined first: a box around the world must hold every
+        # feature, not turn into nonsense in RD.
+        a = RD_AREA_DEGREES
+        box = (max(box[0], a[0]), max(box[1], a[1]), min(box[2], a[2]), min(box[3], a[3]))
+        if box[0] > box[2] or box[1] > box[3]:
+            return false()
+    env = func.ST_MakeEnvelope(*box, q.bbox_srid)
     if q.bbox_srid != STORAGE_SRID:
         # Densify before transforming so the box's curved edges in RD are followed.
         # 16 segments along the longer side (a box that is a line must not become millions).
-        step = max(q.bbox[2] - q.bbox[0], q.bbox[3] - q.bbox[1]) / 16 or 1e-6
+        step = max(box[2] - box[0], box[3] - box[1]) / 16 or 1e-6
         env = func.ST_Transform(func.ST_Segmentize(env, step), STORAGE_SRID)
     return and_(Feature.geom.op("&&")(env), func.ST_Intersects(Feature.geom, env))
 

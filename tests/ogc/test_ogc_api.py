@@ -398,3 +398,11 @@ def test_a_mixed_layer_is_offered_as_one_collection_per_geometry_type(ogc_client
     assert ogc_client.get("/ogc/collections/gemeenten-vlakken").status_code == 404
     api = ogc_client.get("/ogc/api").json()
     assert all(f"/collections/{cid}/items" in api["paths"] for cid in PARTS)
+
+
+@pytest.mark.parametrize("bbox", ["-180,-90,180,90", "-10,40,20,60", "4,51,6,53"])
+def test_a_bbox_around_the_province_or_the_world_holds_every_feature(ogc_client, bbox):
+    """The world's corners have no RD coordinates: the box is cut to where RD New is defined
+    before it is transformed (a world box matched nothing before)."""
+    doc = ogc_client.get("/ogc/collections/bedrijventerreinen/items", params={"bbox": bbox}).json()
+    assert doc["numberMatched"] == 300
