@@ -339,6 +339,161 @@ def _items_parameters() -> list[dict[str, Any]]:
     return [_ref("parameters", p) for p in ITEMS_PARAMETERS]
 
 
+_WRITE_ERRORS = {
+    "400": "The body is not JSON, or a parameter is invalid.",
+    "401": "No valid bearer token.",
+    "403": "The caller's role may not edit this feature (or not there).",
+    "404": "No such collection or feature.",
+    "409": "The layer cannot be edited (derived by a scenario run).",
+    "413": "The body is too large.",
+    "415": "The body is not JSON.",
+    "422": "The feature fails the checks; errors lists every problem.",
+    "429": "Too many writes; Retry-After says when to try again.",
+}
+
+
+def _write_op(
+    summary: str, op_id: str, ok: dict[str, Any], params: list, body: bool, if_match: bool
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200" if not ok.get("_code") else ok.pop("_code"): ok}
+    for code, text in _WRITE_ERRORS.items():
+        responses[code] = _error(text)
+    if if_match:
+        responses["412"] = _error("If-Match does not match the feature's current ETag.")
+        responses["428"] = _error("If-Match is required.")
+        params = [
+            *params,
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": True,
+                "description": "The ETag of the feature as read.",
+                "schema": {"type": "string"},
+            },
+        ]
+    op: dict[str, Any] = {
+        "summary": summary,
+        "operationId": op_id,
+        "tags": ["OGC API – Features – Part 4"],
+        "parameters": params,
+        "responses": responses,
+        "security": [{"bearer": []}],
+    }
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {
+                GEOJSON: {"schema": _ref("schemas", "featureGeoJSON")},
+                JSON: {"schema": _ref("schemas", "featureGeoJSON")},
+            },
+        }
+    return op
+
+
+def _add_writes(paths: dict[str, Any], cid: dict[str, str], fid: dict[str, str]) -> None:
+    """Part 4: create on the items path, replace and delete on an item."""
+    created = {
+        "_code": "201",
+        "description": "Created; Location names the new feature, ETag its state.",
+        "content": {JSON: {"schema": {"type": "object"}}},
+    }
+    replaced = {
+        "description": "Replaced; ETag is its new state.",
+        "content": {JSON: {"schema": {"type": "object"}}},
+    }
+    paths["/collections/{collectionId}/items"]["post"] = _write_op(
+        "Create a feature", "createFeature", created, [cid], True, False
+    )
+    item = paths["/collections/{collectionId}/items/{featureId}"]
+    item["put"] = _write_op("Replace a feature", "replaceFeature", replaced, [cid, fid], True, True)
+    item["delete"] = _write_op(
+        "Delete a feature",
+        "deleteFeature",
+        {"_code": "204", "description": "Deleted (the history keeps it)."},
+        [cid, fid],
+        False,
+        True,
+    )
+
+
+def _add_tiles_and_styles(
+    paths: dict[str, Any], cid: dict[str, str], f: dict[str, str], not_found: Sequence[str]
+) -> None:
+    """OGC API – Tiles (tile matrix sets, tilesets, tiles) and the MapLibre styles."""
+    tms = {
+        "name": "tileMatrixSetId",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": ["WebMercatorQuad", "NetherlandsRDNewQuad"]},
+    }
+    index = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in ("tileMatrix", "tileRow", "tileCol")
+    ]
+    obj = {"type": "object"}
+    paths["/tileMatrixSets"] = _op(
+        "The tile matrix sets", "getTileMatrixSetsList", _doc("Tiling schemes.", JSON, obj), [f]
+    )
+    paths["/tileMatrixSets/{tileMatrixSetId}"] = _op(
+        "A tile matrix set",
+        "getTileMatrixSet",
+        _doc("OGC TMS 2.0 JSON.", JSON, obj),
+        [tms],
+        not_found,
+    )
+    paths["/collections/{collectionId}/tiles"] = _op(
+        "The tilesets of a collection",
+        "getCollectionTilesets",
+        _doc("Tilesets.", JSON, obj),
+        [cid],
+        not_found,
+    )
+    paths["/collections/{collectionId}/tiles/{tileMatrixSetId}"] = _op(
+        "A tileset",
+        "getCollectionTileset",
+        _doc("Tileset metadata.", JSON, obj),
+        [cid, tms],
+        not_found,
+    )
+    paths["/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson"] = _op(
+        "TileJSON of a tileset",
+        "getCollectionTileJSON",
+        {
+            "description": "TileJSON 3.0",
+            "content": {"application/vnd.mapbox.tile+json": {"schema": obj}},
+        },
+        [cid, tms],
+        not_found,
+    )
+    paths[
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
+    ] = _op(
+        "A vector tile",
+        "getCollectionTile",
+        {
+            "description": "A Mapbox Vector Tile.",
+            "content": {
+                "application/vnd.mapbox-vector-tile": {
+                    "schema": {"type": "string", "format": "binary"}
+                }
+            },
+        },
+        [cid, tms, *index],
+        not_found,
+    )
+    paths["/styles"] = _op("The map styles", "getStyles", _doc("Styles.", JSON, obj), [])
+    paths["/styles/{styleId}"] = _op(
+        "A MapLibre style",
+        "getStyle",
+        {
+            "description": "MapLibre style",
+            "content": {"application/vnd.mapbox.style+json": {"schema": obj}},
+        },
+        [{"name": "styleId", "in": "path", "required": True, "schema": {"type": "string"}}],
+        not_found,
+    )
+
+
 def openapi_document(
     base: str,
     *,
@@ -415,6 +570,8 @@ def openapi_document(
             not_found,
         ),
     }
+    _add_writes(paths, cid, fid)
+    _add_tiles_and_styles(paths, cid, f, not_found)
     for name, title, types, kind in collections:
         params = list(_items_parameters())
         for prop, ftype in types.items():
@@ -449,5 +606,6 @@ def openapi_document(
             "parameters": _parameters(page_max, filter_langs),
             "schemas": _SCHEMAS,
             "responses": _RESPONSES,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
