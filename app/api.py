@@ -9,6 +9,8 @@ from app.routes import (
     health,
     layers,
     ogc,
+    ogc_tiles,
+    ogc_transactions,
     pages,
     qgis,
     scenario_pages,
@@ -27,6 +29,8 @@ api_router.include_router(beheer.router)
 api_router.include_router(scenarios.router)
 api_router.include_router(scenario_pages.router)
 api_router.include_router(ogc.router)
+api_router.include_router(ogc_transactions.router)
+api_router.include_router(ogc_tiles.router)
 api_router.include_router(tiles.router)
 api_router.include_router(styles.router)
 api_router.include_router(qgis.router)

@@ -18,6 +18,7 @@ from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
 from app.guards import RequestGuards, security_headers
+from app.http_extras import install_http_extras
 from app.openapi import install_openapi
 from app.ratelimit import RateLimiter
 from app.session import SessionSigner
@@ -77,6 +78,7 @@ def create_app(
     app.middleware("http")(security_headers)
     app.include_router(api_router)
     app.add_middleware(RequestTextGuard)
+    install_http_extras(app)  # HEAD on every GET; CORS when RUIMTE_WEB_CORS_ORIGINS is set
     install_openapi(app)
 
     @app.get("/api-docs", include_in_schema=False)

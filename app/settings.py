@@ -244,6 +244,10 @@ class WebSettings(BaseSettings):
     """Downloads (layer files, QGIS zips, rasters, tables) one client may run at once (429)."""
     downloads_total: int = 4
     """Downloads one worker process runs at once (503 beyond)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins (``https://host[:port]``) whose pages may call the API and load tiles and
+    styles from the browser (CORS); ``*`` allows any. Empty (default): no CORS headers, and
+    preflight requests get 405."""
 
     @model_validator(mode="after")
     def _check(self) -> WebSettings:
@@ -263,6 +267,19 @@ class WebSettings(BaseSettings):
             raise ValueError("RUIMTE_WEB_ALLOWED_HOSTS must name at least one host (or '*')")
         if self.max_url_bytes < 1_024:
             raise ValueError("RUIMTE_WEB_MAX_URL_BYTES must be at least 1024")
+        for origin in self.cors_origins:
+            parts = urlsplit(origin)
+            if origin != "*" and (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path not in ("",)
+                or parts.query
+                or parts.fragment
+            ):
+                raise ValueError(
+                    f"RUIMTE_WEB_CORS_ORIGINS: {origin!r} is not an origin "
+                    "(scheme://host[:port], no path) or '*'"
+                )
         if self.downloads_per_client < 1 or self.downloads_total < self.downloads_per_client:
             raise ValueError(
                 "RUIMTE_WEB_DOWNLOADS_PER_CLIENT must be at least 1 and "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -18,9 +19,9 @@ from sqlalchemy import Connection, Date, cast, func, select
 
 from layers.access import Viewer, layer_visibility
 from layers.errors import LayerNotFound
-from layers.kinds import Kind
+from layers.kinds import Kind, load_kinds
 from layers.models import Feature, Layer
-from layers.query import FeatureQuery, _where
+from layers.query import FAMILY_DIMENSIONS, FeatureQuery, _where
 from layers.store import LayerInfo, get_layer
 
 _CACHE_SIZE = 256
@@ -51,7 +52,7 @@ def current_layer(conn: Connection, name: str, viewer: Viewer | None) -> LayerIn
         )
     ).first()
     if row is None:
-        raise LayerNotFound(f"no layer named {name!r}")
+        raise LayerNotFound(f"no layer named {name!r}", layer_name=name)
     # The viewer is part of the key: counts and extent are those of what they may see.
     key = (name, row.id, row.current_version, row.updated_at, viewer)
     with _cache_lock:
@@ -124,3 +125,86 @@ def temporal_extent(
     lo = None if row[2] or row[0] is None else row[0].isoformat()
     hi = None if row[3] or row[1] is None else row[1].isoformat()
     return (lo, hi)
+
+
+# -- collections of one geometry type -------------------------------------------------------
+
+#: Kinds whose layers may mix geometry families.
+MIXED_KINDS = ("any", "point_or_polygon")
+_families: dict[tuple, tuple[str, ...]] = {}
+
+
+@dataclass(frozen=True)
+class CollectionRef:
+    """A feature collection: a whole layer, or the part of a mixed layer of one geometry family
+    (``hoofdstructuur-knooppunten``), for clients that need one geometry type per collection."""
+
+    id: str
+    info: LayerInfo
+    kind: Kind
+    family: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The layer's title, with the part's name for a part."""
+        if self.family is None:
+            return self.info.title
+        return f"{self.info.title} – {self.kind.part_name(self.family)}"
+
+
+def geometry_families(
+    conn: Connection, info: LayerInfo, kind: Kind, viewer: Viewer | None
+) -> tuple[str, ...]:
+    """The geometry families in the layer as ``viewer`` sees it (polygon, line, point order).
+
+    Kinds of one family answer without a query; others are asked once per layer version."""
+    if kind.geometry not in MIXED_KINDS:
+        return (kind.geometry,)
+    key = (info.id, info.version, viewer)
+    with _cache_lock:
+        if key in _families:
+            return _families[key]
+    dims = set(
+        conn.execute(
+            select(func.ST_Dimension(Feature.geom))
+            .where(*_where(info, kind, FeatureQuery(viewer=viewer)))
+            .distinct()
+        ).scalars()
+    )
+    found = tuple(f for f in ("polygon", "line", "point") if FAMILY_DIMENSIONS[f] in dims)
+    with _cache_lock:
+        if len(_families) > 4 * _CACHE_SIZE:
+            _families.clear()
+        _families[key] = found
+    return found
+
+
+def collections_of(conn: Connection, info: LayerInfo, viewer: Viewer | None) -> list[CollectionRef]:
+    """The collections a layer is offered as: itself, or one per geometry family it mixes."""
+    kind = load_kinds()[info.kind]
+    families = geometry_families(conn, info, kind, viewer)
+    if len(families) < 2:
+        return [CollectionRef(info.name, info, kind)]
+    return [CollectionRef(f"{info.name}-{kind.part_name(f)}", info, kind, f) for f in families]
+
+
+def resolve_collection(
+    conn: Connection, collection_id: str, viewer: Viewer | None
+) -> CollectionRef:
+    """The collection named ``collection_id``: a layer (also a mixed one, whole), or a part of
+    a mixed layer (``layer-part``); :class:`LayerNotFound` otherwise."""
+    try:
+        info = current_layer(conn, collection_id, viewer)
+        return CollectionRef(collection_id, info, load_kinds()[info.kind])
+    except LayerNotFound as missing:
+        base, _, part = collection_id.rpartition("-")
+        if not base:
+            raise
+        try:
+            info = current_layer(conn, base, viewer)
+        except LayerNotFound:
+            raise missing from None
+        for ref in collections_of(conn, info, viewer):
+            if ref.id == collection_id:
+                return ref
+        raise missing from None

@@ -83,7 +83,7 @@ def _lock_layer(conn: Connection, name: str) -> Layer:
         .first()
     )
     if layer is None:
-        raise LayerNotFound(f"no layer named {name!r}")
+        raise LayerNotFound(f"no layer named {name!r}", layer_name=name)
     return layer
 
 
@@ -391,7 +391,7 @@ def feature_history(
         select(Layer.id).where(Layer.name == name, layer_visibility(viewer))
     ).scalar()
     if layer is None:
-        raise LayerNotFound(f"no layer named {name!r}")
+        raise LayerNotFound(f"no layer named {name!r}", layer_name=name)
     made = LayerVersion.__table__.alias("made")
     ended = LayerVersion.__table__.alias("ended")
     geom = Feature.geom if out_srid == STORAGE_SRID else func.ST_Transform(Feature.geom, out_srid)

@@ -17,7 +17,8 @@ The message is safe to show to users; it never contains SQL or stack traces.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,10 +37,23 @@ class LayerError(Exception):
 
 
 class LayerNotFound(LayerError):
-    """No such layer, version or feature."""
+    """No such layer, version or feature; ``layer_name`` is the unknown layer's name (None for a
+    missing version or feature), so that a caller who may list the layers can suggest one."""
 
     status = 404
     title = "Not found"
+
+    def __init__(self, message: str, layer_name: str | None = None):
+        super().__init__(message)
+        self.layer_name = layer_name
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to ``name``, else ``""``."""
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
 
 
 class LayerExists(LayerError):

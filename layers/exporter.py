@@ -175,7 +175,12 @@ def write_table(
     if output.exists():
         output.unlink()
     geometry_type = _geometry_type(table)
-    if fmt == "gpkg":
+    families = geometry_families(np.asarray(table.geometry.array, dtype=object))
+    if fmt == "gpkg" and kind is not None and geometry_type == "Unknown" and len(families) > 1:
+        files = _write_gpkg_parts(
+            table, layer_name, title, description, output, kind, families, hmc_threshold
+        )
+    elif fmt == "gpkg":
         pyogrio.write_dataframe(
             table,
             output,
@@ -187,7 +192,6 @@ def write_table(
             layer_options={"IDENTIFIER": title, "DESCRIPTION": description or title},
         )
         if kind is not None:
-            families = geometry_families(np.asarray(table.geometry.array, dtype=object))
             write_layer_styles(
                 output,
                 styles_for_table(kind, layer_name, title, geometry_type, families, hmc_threshold),
@@ -225,6 +229,45 @@ def write_table(
     return ExportResult(
         path=output, format=fmt, feature_count=len(table), crs=crs_label(target), files=files
     )
+
+
+#: Shapely type ids of each geometry family.
+_FAMILY_TYPE_IDS = {"polygon": (3, 6), "line": (1, 2, 5), "point": (0, 4)}
+
+
+def _write_gpkg_parts(
+    table: gpd.GeoDataFrame,
+    layer_name: str,
+    title: str,
+    description: str,
+    output: Path,
+    kind: Kind,
+    families: list[str],
+    hmc_threshold: str,
+) -> list[str]:
+    """A layer that mixes geometry types as one GeoPackage table per type (``layer-part``, as
+    the OGC API's collections), each typed and with its default style: QGIS opens each styled."""
+    ids = shapely.get_type_id(np.asarray(table.geometry.array, dtype=object))
+    styles = []
+    for fam in families:
+        part = table[np.isin(ids, _FAMILY_TYPE_IDS[fam])]
+        name = f"{layer_name}-{kind.part_name(fam)}"
+        part_title = f"{title} – {kind.part_name(fam)}"
+        gtype = _geometry_type(part)
+        pyogrio.write_dataframe(
+            part,
+            output,
+            layer=name,
+            driver="GPKG",
+            use_arrow=True,
+            geometry_type=gtype,
+            dataset_options={"VERSION": GPKG_VERSION},
+            layer_options={"IDENTIFIER": part_title, "DESCRIPTION": description or part_title},
+            append=output.exists(),
+        )
+        styles += styles_for_table(kind, name, part_title, gtype, [fam], hmc_threshold)
+    write_layer_styles(output, styles)
+    return [output.name]
 
 
 #: Geometry type names as GeoPandas' ``geom_type`` gives them, by shapely type id.

@@ -8,6 +8,7 @@ re-serialises feature JSON on the hot path.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,8 +22,10 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
+    false,
     func,
     literal,
+    null,
     or_,
     select,
     text,
@@ -31,6 +34,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 from layers.access import PUBLIC, Viewer, feature_visibility
+from layers.cql import RD_AREA_DEGREES, FilterError, filter_clause, queryable_types
 from layers.errors import LayerError
 from layers.kinds import Kind
 from layers.models import STORAGE_SRID, Feature
@@ -61,7 +65,20 @@ class FeatureQuery:
     fid: int | None = None
     interval: tuple[date | None, date | None] | None = None
     """Features whose validity period (the kind's ``temporal`` fields) meets this closed
-    interval; None at either end is open (OGC ``datetime``)."""
+    interval; None at either end is open (OGC ``datetime``). Kinds without time ignore it:
+    every feature matches (OGC API – Features, /req/core/fc-time-response)."""
+    cql: str | None = None
+    """A CQL2 filter as its canonical CQL2 JSON text (:func:`layers.cql.parse_filter`)."""
+    filter_srid: int = 4326
+    """CRS of the geometries in ``cql`` (``filter-crs``)."""
+    sortby: tuple[tuple[str, bool], ...] = ()
+    """Properties to sort by, each with True for descending; then by ``fid``."""
+    properties: tuple[str, ...] | None = None
+    """Only these properties in the output (None: all)."""
+    skip_geometry: bool = False
+    """``geometry`` is null in the output."""
+    family: str | None = None
+    """Only geometries of this family (point, line, polygon): one part of a mixed layer."""
     viewer: Viewer | None = PUBLIC
     """Who reads: drafts and unpublished layers are left out unless they may see them."""
 
@@ -82,18 +99,27 @@ def _geom_expr(q: FeatureQuery) -> ColumnElement:
         geom = func.ST_Transform(geom, q.out_srid)
     if q.latlon:
         geom = func.ST_FlipCoordinates(geom)
-    return func.ST_AsGeoJSON(geom, q.decimals)
+    # Options 0: no bbox and no ``crs`` member (RFC 7946 has none; Content-Crs says the CRS).
+    return func.ST_AsGeoJSON(geom, q.decimals, 0)
 
 
 def _bbox_filter(q: FeatureQuery) -> ColumnElement | None:
     if q.bbox is None:
         return None
-    env = func.ST_MakeEnvelope(*q.bbox, q.bbox_srid)
+    box = q.bbox
+    if q.bbox_srid in (4326, 4258):
+        # Cut to where RD New is defined first: a box around the world must hold every
+        # feature, not turn into nonsense in RD.
+        a = RD_AREA_DEGREES
+        box = (max(box[0], a[0]), max(box[1], a[1]), min(box[2], a[2]), min(box[3], a[3]))
+        if box[0] > box[2] or box[1] > box[3]:
+            return false()
+    env = func.ST_MakeEnvelope(*box, q.bbox_srid)
     if q.bbox_srid != STORAGE_SRID:
         # Densify before transforming so the box's curved edges in RD are followed.
-        env = func.ST_Transform(
-            func.ST_Segmentize(env, (q.bbox[2] - q.bbox[0]) / 16 or 1e-6), STORAGE_SRID
-        )
+        # 16 segments along the longer side (a box that is a line must not become millions).
+        step = max(box[2] - box[0], box[3] - box[1]) / 16 or 1e-6
+        env = func.ST_Transform(func.ST_Segmentize(env, step), STORAGE_SRID)
     return and_(Feature.geom.op("&&")(env), func.ST_Intersects(Feature.geom, env))
 
 
@@ -140,15 +166,23 @@ def _where(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> list[ColumnElement]
         clauses.append(cast(Feature.properties[name].astext, Float) >= lowest)
     if q.interval is not None:
         clauses.extend(_interval_clauses(kind, q.interval))
+    if q.cql is not None:
+        clauses.append(filter_clause(json.loads(q.cql), kind, layer.extra_fields, q.filter_srid))
+    if q.family is not None:
+        clauses.append(func.ST_Dimension(Feature.geom) == FAMILY_DIMENSIONS[q.family])
     return clauses
 
 
+#: ``ST_Dimension`` of each geometry family.
+FAMILY_DIMENSIONS = {"point": 0, "line": 1, "polygon": 2}
+
+
 def _interval_clauses(kind: Kind, interval: tuple[date | None, date | None]) -> list[ColumnElement]:
-    """Validity period meets ``interval``: starts before its end and ends after its start."""
+    """Validity period meets ``interval``: starts before its end and ends after its start.
+
+    A kind without time has no clause: every feature matches."""
     if kind.temporal is None:
-        raise LayerError(
-            f"layers of kind {kind.name!r} have no time: datetime cannot select on them"
-        )
+        return []
     start_field, end_field = kind.temporal
     lo, hi = interval
     out: list[ColumnElement] = []
@@ -161,30 +195,78 @@ def _interval_clauses(kind: Kind, interval: tuple[date | None, date | None]) -> 
     return out
 
 
+def _sort_keys(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> list[tuple[ColumnElement, bool]]:
+    """The typed expressions of ``q.sortby`` with their direction (fid comes after them)."""
+    types = queryable_types(kind, layer.extra_fields)
+    out: list[tuple[ColumnElement, bool]] = []
+    for name, descending in q.sortby:
+        ftype = types.get(name)
+        if ftype is None:
+            raise FilterError(
+                f"sortby: unknown property {name!r}; sortable: {', '.join(sorted(types))}"
+            )
+        col: ColumnElement = Feature.properties[name].astext
+        if ftype in ("integer", "number"):
+            col = cast(col, Float)
+        elif ftype == "date":
+            col = cast(col, Date)
+        out.append((col, descending))
+    return out
+
+
+def _ordered(col: ColumnElement, descending: bool) -> ColumnElement:
+    return (col.desc() if descending else col.asc()).nulls_last()
+
+
+def _properties_expr(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> ColumnElement:
+    if q.properties is None:
+        return Feature.properties
+    types = queryable_types(kind, layer.extra_fields)
+    unknown = [n for n in q.properties if n not in types]
+    if unknown:
+        raise FilterError(
+            f"properties: unknown property {unknown[0]!r}; properties: {', '.join(sorted(types))}"
+        )
+    pairs: list[ColumnElement] = []
+    for name in dict.fromkeys(q.properties):
+        pairs += [literal(name), Feature.properties[name]]
+    return func.jsonb_build_object(*pairs)
+
+
 def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery) -> FeaturePage:
-    """One page of features as a GeoJSON ``features`` array (text), ordered by ``fid``."""
+    """One page of features as a GeoJSON ``features`` array (text), ordered by ``q.sortby``
+    and then ``fid``."""
+    keys = _sort_keys(layer, kind, q)
+    geom = cast(null(), JSON) if q.skip_geometry else cast(_geom_expr(q), JSON)
     inner = (
-        select(Feature.fid, _geom_expr(q).label("g"), Feature.properties)
+        select(
+            Feature.fid,
+            geom.label("g"),
+            _properties_expr(layer, kind, q).label("properties"),
+            *(col.label(f"s{i}") for i, (col, _) in enumerate(keys)),
+        )
         .where(*_where(layer, kind, q))
-        .order_by(Feature.fid)
+        .order_by(*(_ordered(col, d) for col, d in keys), Feature.fid)
         .limit(q.limit)
         .offset(q.offset)
         .subquery()
     )
+    agg_order = [_ordered(inner.c[f"s{i}"], d) for i, (_, d) in enumerate(keys)]
     feature = func.json_build_object(
         literal("type"),
         literal("Feature"),
         literal("id"),
         inner.c.fid,
         literal("geometry"),
-        cast(inner.c.g, JSON),
+        inner.c.g,
         literal("properties"),
         inner.c.properties,
     )
     stmt = select(
         cast(
             func.coalesce(
-                func.json_agg(aggregate_order_by(feature, inner.c.fid)), text("'[]'::json")
+                func.json_agg(aggregate_order_by(feature, *agg_order, inner.c.fid)),
+                text("'[]'::json"),
             ),
             Text,
         ),

@@ -393,7 +393,7 @@ def _layer_row(
         stmt = stmt.with_for_update()
     layer = orm_session(conn).execute(stmt).scalars().first()
     if layer is None:
-        raise LayerNotFound(f"no layer named {name!r}")
+        raise LayerNotFound(f"no layer named {name!r}", layer_name=name)
     return layer
 
 

@@ -15,12 +15,15 @@ feature id is the stable ``fid``.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 
+import morecantile
 import numpy as np
 from pyproj import Transformer
 from sqlalchemy import (
@@ -54,60 +57,87 @@ MERCATOR_SCALE_AT_UTRECHT = math.cos(math.radians(52.1))
 
 @dataclass(frozen=True)
 class TileMatrixSet:
-    """A quadtree tile matrix set: one tile at zoom 0 covering ``bounds`` (x/y, in ``srid``)."""
+    """A tile matrix set (OGC 17-083r4) from ``morecantile``, with what the tile queries need.
 
-    id: str
-    title: str
+    WebMercatorQuad is morecantile's own; NetherlandsRDNewQuad is data
+    (``layers/data/tilematrixsets/NetherlandsRDNewQuad.json``, OGC TMS 2.0 JSON), as PDOK
+    tiles RD New."""
+
+    tms: morecantile.TileMatrixSet
     srid: int
     uri: str
-    bounds: tuple[float, float, float, float]
-    """Extent of the zoom-0 tile: minx, miny, maxx, maxy (a square)."""
-    max_zoom: int
     metres_per_unit_in_rd: float
     """RD metres per CRS unit near Utrecht (for the simplification tolerance)."""
 
     @property
+    def id(self) -> str:
+        """The tile matrix set's identifier (``WebMercatorQuad``)."""
+        return str(self.tms.id)
+
+    @property
+    def title(self) -> str:
+        """Its title."""
+        return str(self.tms.title or self.tms.id)
+
+    @property
+    def max_zoom(self) -> int:
+        """The deepest tile matrix."""
+        return int(self.tms.maxzoom)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Extent of the zoom-0 tile: minx, miny, maxx, maxy."""
+        return self.tile_bounds(0, 0, 0)
+
+    @property
     def size(self) -> float:
-        """Width (= height) of the zoom-0 tile in CRS units."""
-        return self.bounds[2] - self.bounds[0]
+        """Width of the zoom-0 tile in CRS units."""
+        minx, _, maxx, _ = self.bounds
+        return maxx - minx
 
     def tile_bounds(self, z: int, x: int, y: int) -> tuple[float, float, float, float]:
         """Bounds of tile ``z/x/y`` (row ``y`` counted from the top, as in XYZ and OGC)."""
         self.check(z, x, y)
-        step = self.size / (1 << z)
-        minx = self.bounds[0] + x * step
-        maxy = self.bounds[3] - y * step
-        return (minx, maxy - step, minx + step, maxy)
+        b = self.tms.xy_bounds(morecantile.Tile(x, y, z))
+        return (b.left, b.bottom, b.right, b.top)
 
     def pixel_size_rd(self, z: int) -> float:
         """About how many RD metres one pixel of a 256-pixel tile covers at zoom ``z``."""
-        return self.size / (1 << z) / 256 * self.metres_per_unit_in_rd
+        return float(self.tms.matrix(z).cellSize) * self.metres_per_unit_in_rd
 
     def check(self, z: int, x: int, y: int) -> None:
-        """Raise :class:`LayerError` (400) for a tile outside the matrix set."""
-        if not 0 <= z <= self.max_zoom:
-            raise LayerError(f"zoom {z} is outside 0–{self.max_zoom} of {self.id}")
-        n = 1 << z
-        if not (0 <= x < n and 0 <= y < n):
-            raise LayerError(f"tile {z}/{x}/{y} is outside {self.id} (0–{n - 1} at zoom {z})")
+        """Raise :class:`LayerError` (400) for a tile outside the matrix set, at every zoom."""
+        if not self.tms.minzoom <= z <= self.tms.maxzoom:
+            raise LayerError(
+                f"tile matrix {z} is outside {self.tms.minzoom}–{self.max_zoom} of {self.id}"
+            )
+        m = self.tms.matrix(z)
+        if not (0 <= x < m.matrixWidth and 0 <= y < m.matrixHeight):
+            raise LayerError(
+                f"tile {z}/{x}/{y} is outside {self.id} (columns 0–{m.matrixWidth - 1}, "
+                f"rows 0–{m.matrixHeight - 1} at tile matrix {z})"
+            )
+
+    def document(self) -> dict:
+        """The tile matrix set as OGC TMS 2.0 JSON."""
+        doc = json.loads(self.tms.model_dump_json(exclude_none=True))
+        doc["uri"] = self.uri
+        return doc
 
 
+TMS_DIR = Path(__file__).parent / "data" / "tilematrixsets"
 WEB_MERCATOR_QUAD = TileMatrixSet(
-    id="WebMercatorQuad",
-    title="Google Maps compatible for the World (EPSG:3857)",
+    tms=morecantile.tms.get("WebMercatorQuad"),
     srid=3857,
     uri="http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-    bounds=(-20037508.3427892, -20037508.3427892, 20037508.3427892, 20037508.3427892),
-    max_zoom=22,
     metres_per_unit_in_rd=MERCATOR_SCALE_AT_UTRECHT,
 )
 NETHERLANDS_RD_NEW_QUAD = TileMatrixSet(
-    id="NetherlandsRDNewQuad",
-    title="Netherlands RD New (EPSG:28992), PDOK tiling",
+    tms=morecantile.TileMatrixSet.model_validate_json(
+        (TMS_DIR / "NetherlandsRDNewQuad.json").read_text(encoding="utf-8")
+    ),
     srid=28992,
     uri="http://www.opengis.net/def/tilematrixset/OGC/1.0/NetherlandsRDNewQuad",
-    bounds=(-285401.92, 22598.08, 595401.92, 903401.92),
-    max_zoom=16,
     metres_per_unit_in_rd=1.0,
 )
 TILE_MATRIX_SETS = {t.id: t for t in (WEB_MERCATOR_QUAD, NETHERLANDS_RD_NEW_QUAD)}
@@ -189,6 +219,7 @@ def _statement(
         tuple(sorted(q.at_least.items())),
         q.gemeente,
         q.interval,
+        q.family,
         q.viewer,
     )
     with _statements_lock:

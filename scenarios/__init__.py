@@ -33,11 +33,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from layers.errors import did_you_mean as _did_you_mean
 from scenarios import store as _store
 from scenarios.errors import RasterNotFound, RunNotFound, ScenarioError, SpecError, SpecNotFound
 from scenarios.presets import preset_data as _preset_data
 from scenarios.presets import preset_names as _preset_names
-from scenarios.runner import RUN_STEPS, compute_indicators, run_scenario
+from scenarios.runner import RUN_STEPS, compute_indicators, resolve_spec, run_scenario
 from scenarios.spec import ScenarioSpec
 from scenarios.store import RunRecord, SpecRecord, get_spec, list_runs, list_specs
 from scenarios.tables import compare_results as _compare_results
@@ -66,6 +67,7 @@ __all__ = [
     "list_presets",
     "list_runs",
     "list_specs",
+    "resolve_spec",
     "load_preset",
     "run_scenario",
     "run_table_csv",
@@ -97,7 +99,8 @@ def load_preset(name: str) -> ScenarioSpec:
             [
                 {
                     "loc": ["preset"],
-                    "msg": f"unknown preset {name!r}; known presets: {', '.join(_preset_names())}",
+                    "msg": f"unknown preset {name!r}{_did_you_mean(name, _preset_names())}; "
+                    f"known presets: {', '.join(_preset_names())}",
                 }
             ]
         )

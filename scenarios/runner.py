@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine
 
 from app.settings import get_province_settings
 from layers.access import NO_DRAFTS
-from layers.errors import InvalidFeatures, LayerError, LayerNotFound
+from layers.errors import InvalidFeatures, LayerError, LayerNotFound, did_you_mean
 from layers.importer import ImportPolicy, PrepareOptions, frame_source, prepare
 from layers.kinds import load_kinds
 from layers.milieucategorie import MilieucategorieTable, load_table
@@ -78,8 +78,11 @@ def resolve_spec(conn: Connection, spec: SpecInput) -> ScenarioSpec:
                     [
                         {
                             "loc": ["preset"],
-                            "msg": f"unknown preset or saved spec {spec!r}; "
-                            f"presets: {', '.join(preset_names())}",
+                            "msg": f"unknown preset or saved spec {spec!r}"
+                            + did_you_mean(
+                                spec, [*preset_names(), *(r.name for r in store.list_specs(conn))]
+                            )
+                            + f"; presets: {', '.join(preset_names())}",
                         }
                     ]
                 ) from None

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, select
 
-from layers.errors import LayerNotFound
+from layers.errors import LayerNotFound, did_you_mean
 from layers.kinds import load_kinds
 from layers.milieucategorie import MilieucategorieTable, load_table
 from layers.models import Feature, Layer
@@ -117,7 +117,8 @@ def resolve_base(raw: Mapping[str, Any], problems: list[Problem]) -> dict[str, A
         problems.append(
             {
                 "loc": ["base"],
-                "msg": f"unknown preset {base!r}; known presets: {', '.join(preset_names())}",
+                "msg": f"unknown preset {base!r}{did_you_mean(base, preset_names())}; "
+                f"known presets: {', '.join(preset_names())}",
             }
         )
         return own

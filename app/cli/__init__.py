@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from app.cli import db, layers, qgis, scenario, serve, users
 from app.cli.common import run_app
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"ruimte-circulair {version('ruimte-circulair')}")
+        except PackageNotFoundError:
+            typer.echo("ruimte-circulair (version unknown: not installed as a package)")
+        raise typer.Exit()
+
 
 cli = typer.Typer(
     name="ruimte",
@@ -14,6 +28,20 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@cli.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Ruimte Circulair: kaartlagen, ruimtebeslag scenarios and maps for the province of Utrecht."""
+
+
 cli.add_typer(db.app, name="db")
 cli.add_typer(layers.app, name="layers")
 cli.add_typer(scenario.app, name="scenario")

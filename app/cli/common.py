@@ -5,16 +5,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
 from app.database import DatabaseNotConfigured, current_revision, get_engine, head_revision
 from app.localdb import LocalDatabaseError
-from layers.errors import InvalidFeatures, LayerError
+from layers.errors import InvalidFeatures, LayerError, LayerNotFound, did_you_mean
 from layers.kinds import UnknownKind
+from spatial.crs import CRSProblem
 
 # Wide enough for tables when output goes to a file or a pipe (rich uses 80 columns there).
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -25,6 +28,13 @@ STAGE_LABELS = {"read": "reading", "check": "checking", "store": "storing"}
 
 class CliError(Exception):
     """An error to print (without a traceback) before exiting with status 1."""
+
+
+def check_output_file(path: Path, option: str = "--output") -> None:
+    """A file to write must go into a directory that exists (nothing is created silently)."""
+    parent = path.expanduser().parent
+    if not parent.is_dir():
+        raise CliError(f"{option} {path}: the directory {parent} does not exist (create it first)")
 
 
 def run_app(app: typer.Typer) -> None:
@@ -39,9 +49,36 @@ def run_app(app: typer.Typer) -> None:
             hint = f" ({problem.cli_hint})" if getattr(problem, "cli_hint", None) else ""
             err.print(f"  - {line}{hint}", markup=False, highlight=False)
         sys.exit(1)
-    except (CliError, LayerError, UnknownKind, DatabaseNotConfigured, LocalDatabaseError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    except LayerNotFound as exc:
+        err.print(
+            f"[bold red]error:[/] {escape(str(exc))}{_layer_suggestion(exc)}", highlight=False
+        )
         sys.exit(1)
+    except (
+        CliError,
+        LayerError,
+        UnknownKind,
+        DatabaseNotConfigured,
+        LocalDatabaseError,
+        CRSProblem,
+    ) as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(1)
+
+
+def _layer_suggestion(exc: LayerNotFound) -> str:
+    """ " (did you mean 'x'?)" for an unknown layer name, from the stored layers (the CLI sees
+    every layer); "" when there is none close or the database cannot be read."""
+    if not exc.layer_name:
+        return ""
+    from layers.store import list_layers
+
+    try:
+        with get_engine(None, 0).connect() as conn:
+            names = [info.name for info in list_layers(conn, None)]
+    except Exception:  # noqa: BLE001 - a suggestion is a nicety; the error itself is printed
+        return ""
+    return escape(did_you_mean(exc.layer_name, names))
 
 
 def engine(check_migrations: bool = True, statement_timeout_ms: int | None = 0) -> Engine:

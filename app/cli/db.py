@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from app.cli.common import out
 from app.database import current_revision, database_url, get_engine, head_revision, migrate
@@ -17,10 +18,14 @@ app = typer.Typer(help="Start, stop and migrate the PostGIS database.", no_args_
 
 DataDir = Annotated[
     Path | None,
-    typer.Option(help="Data directory of the local cluster [env: RUIMTE_LOCALDB_DATA_DIR]."),
+    typer.Option(
+        help="Data directory of the local cluster (default: RUIMTE_LOCALDB_DATA_DIR, else "
+        "/var/lib/ruimte-circulair/pgdata as root, ~/.local/share/ruimte-circulair/pgdata otherwise)."
+    ),
 ]
 Port = Annotated[
-    int | None, typer.Option(help="Port of the local cluster [env: RUIMTE_LOCALDB_PORT].")
+    int | None,
+    typer.Option(help="Port of the local cluster (default: RUIMTE_LOCALDB_PORT, else 54329)."),
 ]
 
 
@@ -69,7 +74,10 @@ def status(
 ) -> None:
     """Show which database is used, whether the local cluster runs, and the migration state."""
     info: dict[str, object] = {"database_url_set": bool(get_database_settings().database_url)}
-    info["local_cluster"] = _cluster(data_dir, port).status()
+    local = _cluster(data_dir, port).status()
+    if "url" in local:  # never the password (`ruimte db url` prints it, for export)
+        local["url"] = make_url(str(local["url"])).render_as_string(hide_password=True)
+    info["local_cluster"] = local
     try:
         engine = get_engine(database_url())
         info["migration"] = current_revision(engine)

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from app.cli.common import CliError, engine, err, out, stage_progress
+from app.cli.common import CliError, check_output_file, engine, err, out, stage_progress
 from app.settings import get_import_settings, import_policy
 from layers.exporter import EXPORT_FORMATS, export_layer
 from layers.importer import ImportRequest, PrepareOptions, import_file
@@ -19,6 +19,7 @@ from layers.kinds import load_kinds
 from layers.profiles import load_profile, parse_map_values, shipped_profiles, source_rules
 from layers.quality import summary_lines
 from layers.store import delete_layer, get_layer, list_layers, set_layer_meta
+from spatial.crs import CRSProblem, parse_crs
 
 app = typer.Typer(help="Import, export, list, show and delete kaartlagen.", no_args_is_help=True)
 
@@ -49,7 +50,7 @@ def import_cmd(
         typer.Option(
             help="Import profile: a shipped one (ibis, vng-woongebieden, omgevingsplan; see "
             "`ruimte layers profiles`) or a YAML file, mapping the source's field names and "
-            "values onto the kind."
+            "values onto the kind (default: none)."
         ),
     ] = None,
     map_value: Annotated[
@@ -57,30 +58,34 @@ def import_cmd(
         typer.Option(
             "--map-value",
             help="FIELD:SOURCE=TARGET: store source value SOURCE of kind field FIELD as TARGET "
-            "(any case; over the profile's). Repeatable.",
+            "(any case; over the profile's). Repeatable (default: none).",
         ),
     ] = None,
     source_layer: Annotated[
-        str | None, typer.Option(help="Layer inside the file, where it has several.")
+        str | None,
+        typer.Option(help="Layer inside the file, where it has several (default: its only layer)."),
     ] = None,
     map_: Annotated[
         list[str] | None,
         typer.Option(
             "--map",
-            help="FIELD=SOURCE: take kind field FIELD from source column SOURCE. Repeatable.",
+            help="FIELD=SOURCE: take kind field FIELD from source column SOURCE. Repeatable "
+            "(default: matched by name and alias).",
         ),
     ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set",
-            help="FIELD=VALUE: give kind field FIELD this value for every feature. Repeatable.",
+            help="FIELD=VALUE: give kind field FIELD this value for every feature. Repeatable "
+            "(default: none).",
         ),
     ] = None,
     crs: Annotated[
         str | None,
         typer.Option(
-            help="CRS of the coordinates when the file has none (or to override it), e.g. 28992."
+            help="CRS of the coordinates when the file has none (or to override it), e.g. 28992 "
+            "(default: the file's own)."
         ),
     ] = None,
     repair: Annotated[
@@ -101,15 +106,18 @@ def import_cmd(
     title: Annotated[
         str | None, typer.Option(help="Title shown in maps and lists (default: the name).")
     ] = None,
-    description: Annotated[str | None, typer.Option(help="Description of the layer.")] = None,
+    description: Annotated[
+        str | None, typer.Option(help="Description of the layer (default: none).")
+    ] = None,
     licence: Annotated[
-        str | None, typer.Option(help="Licence of the data, e.g. 'CC BY 4.0'.")
+        str | None, typer.Option(help="Licence of the data, e.g. 'CC BY 4.0' (default: none).")
     ] = None,
     attribution: Annotated[
-        str | None, typer.Option(help="Attribution, e.g. 'CBS / Kadaster, via PDOK'.")
+        str | None,
+        typer.Option(help="Attribution, e.g. 'CBS / Kadaster, via PDOK' (default: none)."),
     ] = None,
     source_date: Annotated[
-        str | None, typer.Option(help="Date of the source data (YYYY-MM-DD).")
+        str | None, typer.Option(help="Date of the source data, YYYY-MM-DD (default: none).")
     ] = None,
     synthetic: Annotated[
         bool, typer.Option(help="Mark the data as synthetic (generated, not real).")
@@ -196,13 +204,23 @@ def export_cmd(
         typer.Option(help="Output CRS (default: EPSG:28992; GeoJSON: WGS84 per RFC 7946)."),
     ] = None,
     version: Annotated[
-        int | None, typer.Option(help="Export an earlier version of the layer.")
+        int | None,
+        typer.Option(help="Export an earlier version of the layer (default: the current one)."),
     ] = None,
 ) -> None:
     """Export a layer to GeoPackage, GeoJSON, Shapefile (zip), FlatGeobuf or CSV (WKT)."""
     fmt = format_.lower()
     if fmt not in EXPORT_FORMATS:
         raise CliError(f"--format {format_!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    if crs is not None:
+        try:
+            parse_crs(crs)
+        except CRSProblem as exc:
+            raise CliError(
+                f"--crs {crs!r} is not a CRS that can be used (e.g. 28992, 4326, 4258, CRS84): "
+                f"{str(exc).splitlines()[0]}"
+            ) from exc
+    check_output_file(output)
     if fmt == "shp" and output.suffix.lower() != ".zip":
         output = output.with_suffix(".zip")
         err.print(
@@ -247,7 +265,9 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
 @app.command("show")
 def show_cmd(
     name: Annotated[str, typer.Argument(help="Layer name.")],
-    version: Annotated[int | None, typer.Option(help="Show an earlier version.")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Show an earlier version (default: the current one).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a layer's metadata, provenance, fields and versions."""
@@ -384,7 +404,7 @@ def register_demo_data(cli: typer.Typer) -> None:
             ),
         ] = None,
         gemeenten_layer: Annotated[
-            str | None, typer.Option(help="Layer inside --gemeenten.")
+            str | None, typer.Option(help="Layer inside --gemeenten (default: its only layer).")
         ] = None,
         offline: Annotated[
             bool,

@@ -29,7 +29,11 @@ def register(layers_app: typer.Typer, scenario_app: typer.Typer) -> None:
     def layers_export_qgis(
         output: Annotated[
             Path,
-            typer.Option("--output", "-o", help="Directory for ruimte-circulair.gpkg and .qgz."),
+            typer.Option(
+                "--output",
+                "-o",
+                help="Directory for ruimte-circulair.gpkg and .qgz.",
+            ),
         ],
     ) -> None:
         """Every layer in one GeoPackage (with QGIS styles) and a QGIS project (RD New, PDOK basemap)."""

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import scenarios
-from app.cli.common import CliError, engine, err, out
+from app.cli.common import CliError, check_output_file, engine, err, out
 from app.settings import get_planning_settings
 from scenarios.errors import ScenarioError, SpecError
 
@@ -258,24 +258,38 @@ def run_cmd(
         Path | None, typer.Argument(help="Spec file (YAML or JSON); or use --preset.")
     ] = None,
     preset: Annotated[
-        str | None, typer.Option(help="Run a shipped preset (see `ruimte scenario list`).")
+        str | None,
+        typer.Option(
+            help="Run a shipped preset or saved spec (see `ruimte scenario list`; default: none)."
+        ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the JSON result here.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the JSON result here (default: not written)."),
     ] = None,
     rasters: Annotated[
         Path | None,
         typer.Option(
-            help="Write the GeoTIFFs (suitability, allocation, constraints) into this directory."
+            help="Write the GeoTIFFs (suitability, allocation, constraints) into this directory "
+            "(default: not written; they are stored with the run)."
         ),
     ] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the result table as CSV here.")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="Write the result table as CSV here (default: not written).")
+    ] = None,
 ) -> None:
     """Run a scenario: print a table per gemeente and totals; store the run, layers and rasters."""
     if (spec_file is None) == (preset is None):
         raise CliError("give a SPEC_FILE or --preset NAME (one of them)")
+    for path, option in ((output, "--output"), (csv, "--csv")):
+        if path is not None:
+            check_output_file(path, option)
     spec: Any = preset if preset is not None else read_spec_file(spec_file)
     eng = engine()
+    if preset is not None:
+        # An unknown name is an error before any progress line (with "did you mean").
+        with eng.connect() as conn:
+            scenarios.resolve_spec(conn, preset)
     with step_progress() as progress:
         run = scenarios.run_scenario(
             eng, spec, progress=progress, figures=get_planning_settings().figure_defaults()
@@ -357,12 +371,16 @@ def show_cmd(
         bool, typer.Option("--json", help="Print the run with its JSON result.")
     ] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the JSON result here.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the JSON result here (default: not written)."),
     ] = None,
     rasters: Annotated[
-        Path | None, typer.Option(help="Write the run's GeoTIFFs into this directory.")
+        Path | None,
+        typer.Option(help="Write the run's GeoTIFFs into this directory (default: not written)."),
     ] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the result table as CSV here.")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(help="Write the result table as CSV here (default: not written).")
+    ] = None,
 ) -> None:
     """Show a stored run: its table per gemeente, totals, layers and timing."""
     with engine().connect() as conn:
@@ -424,7 +442,8 @@ def register_indicators(cli: typer.Typer) -> None:
             ),
         ] = None,
         spec_file: Annotated[
-            Path | None, typer.Option("--spec", help="Spec file instead of a preset.")
+            Path | None,
+            typer.Option("--spec", help="Spec file instead of a preset (default: none)."),
         ] = None,
     ) -> None:
         """The Ruimte indicators: landgebruik, HMC-benutting, ruimtevraag vs aanbod per gemeente."""

@@ -16,13 +16,14 @@ from app.settings import (
 )
 
 Host = Annotated[
-    str | None, typer.Option(help="Address to listen on [env: RUIMTE_WEB_HOST, default 127.0.0.1].")
+    str | None,
+    typer.Option(help="Address to listen on (default: RUIMTE_WEB_HOST, else 127.0.0.1)."),
 ]
-Port = Annotated[int | None, typer.Option(help="Port [env: RUIMTE_WEB_PORT, default 8000].")]
+Port = Annotated[int | None, typer.Option(help="Port (default: RUIMTE_WEB_PORT, else 8000).")]
 
 
 Workers = Annotated[
-    int | None, typer.Option(help="Worker processes [env: RUIMTE_WEB_WORKERS, default 1].")
+    int | None, typer.Option(help="Worker processes (default: RUIMTE_WEB_WORKERS, else 1).")
 ]
 
 

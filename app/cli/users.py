@@ -29,7 +29,8 @@ def users_add(
     ],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")],
     gemeente: Annotated[
-        str | None, typer.Option(help="For a gemeente-editor: the CBS code, e.g. GM0344.")
+        str | None,
+        typer.Option(help="For a gemeente-editor: the CBS code, e.g. GM0344 (default: none)."),
     ] = None,
 ) -> None:
     """Add a user with a role (a gemeente-editor also with a gemeente)."""
@@ -65,7 +66,8 @@ def users_list() -> None:
 def tokens_create(
     user: Annotated[str, typer.Argument(help="The user the token is for.")],
     days: Annotated[
-        float | None, typer.Option(help="Lifetime in days [default: RUIMTE_AUTH_TOKEN_DAYS, 90].")
+        float | None,
+        typer.Option(help="Lifetime in days (default: RUIMTE_AUTH_TOKEN_DAYS, else 90)."),
     ] = None,
     description: Annotated[str, typer.Option(help="What the token is for.")] = "",
 ) -> None:
@@ -85,7 +87,9 @@ def tokens_create(
 
 @tokens.command("list")
 def tokens_list(
-    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Only this user's tokens (default: every user's).")
+    ] = None,
 ) -> None:
     """List tokens (never their values): id, user, role, expiry, revoked, last used."""
     with engine().connect() as conn:

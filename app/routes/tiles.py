@@ -43,9 +43,11 @@ MAX_ZOOM_WEB = 20
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 
-ZoomPath = Annotated[int, Path(ge=0, le=22, description="Zoom level (tile matrix).")]
-ColPath = Annotated[int, Path(ge=0, le=4_194_303, description="Tile column.")]
-RowPath = Annotated[int, Path(ge=0, le=4_194_303, description="Tile row (from the top).")]
+# No bounds here: every index outside the tile matrix set is a 400 from its check (one rule at
+# every zoom), not a 422 from path validation at some.
+ZoomPath = Annotated[int, Path(description="Zoom level (tile matrix).")]
+ColPath = Annotated[int, Path(description="Tile column.")]
+RowPath = Annotated[int, Path(description="Tile row (from the top).")]
 TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {MVT: {"schema": {"type": "string", "format": "binary"}}},

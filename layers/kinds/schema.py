@@ -30,6 +30,8 @@ an unknown value is refused, never replaced by a default."""
 
 GeometryFamily = Literal["point", "line", "polygon"]
 KindGeometry = Literal["polygon", "point", "line", "any", "point_or_polygon"]
+#: Names of the parts of a mixed-geometry layer, by geometry family (``Kind.geometry_parts``).
+DEFAULT_PART_NAMES = {"point": "punten", "line": "lijnen", "polygon": "vlakken"}
 
 
 class UnknownKind(KeyError):
@@ -247,6 +249,10 @@ class Kind(_Model):
     label_field: str | None = None
     temporal: tuple[str, str] | None = None
     """Date fields (start, end) giving each feature's validity period (OGC ``datetime``)."""
+    geometry_parts: dict[Literal["point", "line", "polygon"], str] = Field(default_factory=dict)
+    """Names of the parts of a layer that mixes geometry types (point → ``knooppunten``):
+    clients that need one type per collection or table get one per part (OGC API,
+    GeoPackage downloads). Parts not named here are ``punten``, ``lijnen``, ``vlakken``."""
 
     @model_validator(mode="before")
     @classmethod
@@ -301,6 +307,10 @@ class Kind(_Model):
                             problems.append(f"{where}: {value!r} is not a value of {rule.field}")
         _fail(problems)
         return self
+
+    def part_name(self, family: str) -> str:
+        """The name of the part of geometry ``family`` (point, line, polygon)."""
+        return self.geometry_parts.get(family) or DEFAULT_PART_NAMES[family]
 
     def field_labels(self) -> dict[str, str]:
         """Field name → Dutch label."""

@@ -215,7 +215,8 @@ URL_PROBES = {
     "OGC item id in Arabic-Indic digits": ("/ogc/collections/reserveringen/items/٣", 404),
     "OGC item id beyond bigint": (f"/ogc/collections/reserveringen/items/{BIG}", 404),
     "OGC offset beyond its cap": ("/ogc/collections/reserveringen/items?offset=" + str(BIG), 400),
-    "tile zoom beyond the matrix": (f"/tiles/reserveringen/{BIG}/0/0.mvt", 404),
+    # issue 13: every tile index outside the matrix set is a 400, at every zoom
+    "tile zoom beyond the matrix": (f"/tiles/reserveringen/{BIG}/0/0.mvt", 400),
 }
 
 

@@ -267,3 +267,28 @@ def test_features_api_agrees_with_the_public_count(client, scene):
     assert scene["draft_fid"] not in ids
     assert len(ids) == client.get(RES).json()["feature_count"]
     assert json.loads(client.get(RES).text)["feature_count"] == len(ids)
+
+
+@pytest.mark.parametrize("role", BLIND + SEEING)
+def test_ogc_filters_and_outputs_follow_the_rule(client, scene, role):
+    """CQL2 filters, sortby, CSV and GeoJSON sequences show a draft only to those who may see it."""
+    h = headers(role)
+    base = "/ogc/collections/reserveringen/items"
+    by_name = {"filter": f"naam = '{DRAFT_NAME}'", "limit": 100}
+    found = client.get(base, params=by_name, headers=h).json()
+    sees = role in SEEING
+    assert (found["numberMatched"] == 1) is sees
+    match_all = {"filter": "naam LIKE '%'", "sortby": "-naam", "limit": 10_000}
+    for fmt in ("csv", "geojsonseq", "json"):
+        text = client.get(base, params={**match_all, "f": fmt}, headers=h).text
+        assert (DRAFT_NAME in text) is sees, fmt
+        assert "Geheim concept" not in text
+    near = client.get(
+        base,
+        params={
+            "filter": "S_INTERSECTS(geometry, BBOX(110000, 427000, 111500, 428500))",
+            "filter-crs": "EPSG:28992",
+        },
+        headers=h,
+    ).json()
+    assert (scene["draft_fid"] in {f["id"] for f in near["features"]}) is sees

@@ -174,6 +174,8 @@ def test_mixed_geometry_layer_exports_except_shapefile(db, tmp_path):
         with pytest.raises(LayerError, match="one geometry type"):
             export_layer(conn, "hs", "shp", tmp_path / "h.zip")
         export_layer(conn, "hs", "gpkg", tmp_path / "h.gpkg")
-    back = gpd.read_file(tmp_path / "h.gpkg", layer="hs")
-    assert sorted(back.geom_type) == ["LineString", "Point"]
-    assert np.allclose(back.geometry.iloc[0].coords[0], (X0, Y0))
+    # a GeoPackage table per geometry type (named like the OGC API's collections)
+    points = gpd.read_file(tmp_path / "h.gpkg", layer="hs-knooppunten")
+    lines = gpd.read_file(tmp_path / "h.gpkg", layer="hs-verbindingen")
+    assert list(points.geom_type) == ["Point"] and list(lines.geom_type) == ["LineString"]
+    assert np.allclose(points.geometry.iloc[0].coords[0], (X0, Y0))

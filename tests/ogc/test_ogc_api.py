@@ -25,9 +25,67 @@ def test_landing_page_links(ogc_client):
     doc = ogc_client.get("/ogc").json()
     links = rels(doc)
     assert {"self", "service-desc", "conformance", "data"} <= set(links)
-    assert ogc_client.get(links["service-desc"]).json()["paths"][
-        "/ogc/collections/{collectionId}/items"
-    ]
+    desc = next(link for link in doc["links"] if link["rel"] == "service-desc")
+    assert desc["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    resp = ogc_client.get(links["service-desc"])
+    assert resp.headers["content-type"] == "application/vnd.oai.openapi+json;version=3.0"
+    api = resp.json()
+    assert api["openapi"].startswith("3.0.") and api["servers"][0]["url"].endswith("/ogc")
+    assert "/collections/{collectionId}/items" in api["paths"]
+
+
+@pytest.mark.parametrize("path", ["/ogc", "/ogc/"])
+def test_landing_page_with_and_without_slash_is_200_without_redirect(ogc_client, path):
+    resp = ogc_client.get(path, follow_redirects=False)
+    assert resp.status_code == 200 and resp.json()["links"]
+
+
+def test_openapi_30_lists_each_collections_queryables_as_parameters(ogc_client):
+    api = ogc_client.get("/ogc/api").json()
+    params = api["paths"]["/collections/reserveringen/items"]["get"]["parameters"]
+    names = {p.get("name") for p in params if "name" in p}
+    assert {"status", "gemeente", "geldig_van", "naam"} <= names
+    status = next(p for p in params if p.get("name") == "status")
+    assert status["in"] == "query" and status["schema"]["enum"] == ["zacht", "hard"]
+    refs = {p["$ref"].rsplit("/", 1)[-1] for p in params if "$ref" in p}
+    assert {"limit", "datetime", "bbox", "filter", "sortby"} <= refs
+    limit = api["components"]["parameters"]["limit"]
+    assert limit["style"] == "form" and limit["explode"] is False
+    # Unpublished layers and their parameters are not in the document of the public.
+    assert all(p.startswith("/") for p in api["paths"])
+
+
+def test_limit_above_the_maximum_is_clamped(ogc_client, monkeypatch):
+    monkeypatch.setattr(ogc_client.app.state.web, "page_max", 50)
+    doc = ogc_client.get("/ogc/collections/vestigingen/items?limit=20000").json()
+    assert doc["numberReturned"] == 50
+    assert "limit=50" in rels(doc)["next"]
+
+
+def test_geometries_carry_no_crs_member(ogc_client):
+    for crs in (CRS84, RD, ETRS89):
+        doc = ogc_client.get("/ogc/collections/gemeenten/items", params={"crs": crs, "limit": 2})
+        assert doc.status_code == 200
+        for feature in doc.json()["features"]:
+            assert set(feature["geometry"]) == {"type", "coordinates"}
+
+
+def test_head_answers_every_get_without_a_body(ogc_client):
+    for path in (
+        "/ogc",
+        "/ogc/",
+        "/ogc/api",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/reserveringen",
+        "/ogc/collections/reserveringen/queryables",
+        "/ogc/collections/reserveringen/items?limit=2",
+        "/ogc/collections/nope",
+    ):
+        get = ogc_client.get(path)
+        head = ogc_client.head(path)
+        assert head.status_code == get.status_code, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
 
 
 def test_conformance_declares_parts_1_and_2(ogc_client):
@@ -185,8 +243,31 @@ def test_datetime_selects_on_the_validity_period(ogc_client, ogc_db, interval):
     assert 0 < len(got) <= len(ff.fids)
 
 
-def test_datetime_on_a_layer_without_time_is_400(ogc_client):
-    assert ogc_client.get("/ogc/collections/gemeenten/items?datetime=2025-01-01").status_code == 400
+@pytest.mark.parametrize("value", ["2025-01-01", "2020-01-01T/..", "../2030-01-01T00:00:00Z"])
+def test_datetime_on_a_layer_without_time_matches_every_feature(ogc_client, value):
+    resp = ogc_client.get("/ogc/collections/gemeenten/items", params={"datetime": value})
+    assert resp.status_code == 200 and resp.json()["numberMatched"] == 26
+
+
+@pytest.mark.parametrize(
+    ("gdal", "plain"),
+    [
+        ("2030-01-01T/..", "2030-01-01/.."),
+        ("../2026-01-01T", "../2026-01-01"),
+        ("2027-01-01T/2028-12-31T", "2027-01-01/2028-12-31"),
+        ("2027-01-01T12Z/2028-12-31T00:30Z", "2027-01-01/2028-12-31"),
+        ("2030-06-01T", "2030-06-01"),
+    ],
+)
+def test_datetime_takes_dates_with_a_trailing_t_as_gdal_sends_them(ogc_client, gdal, plain):
+    def ids(value):
+        resp = ogc_client.get(
+            "/ogc/collections/reserveringen/items", params={"datetime": value, "limit": 1000}
+        )
+        assert resp.status_code == 200, resp.text
+        return {f["id"] for f in resp.json()["features"]}
+
+    assert ids(gdal) == ids(plain) and ids(plain)
 
 
 def test_single_item_and_404(ogc_client):
@@ -251,12 +332,16 @@ def test_unpublished_layers_are_hidden_and_the_catalogue_cache_follows_changes(o
         for path in (
             "/ogc/collections/water",
             "/ogc/collections/water/items",
+            "/ogc/collections/water/items?f=csv",
+            "/ogc/collections/water/queryables",
             "/tiles/water/10/525/337.mvt",
         ):
             assert ogc_client.get(path).status_code == 404, path
+            assert ogc_client.head(path).status_code == 404, path
         assert "water" not in {
             c["id"] for c in ogc_client.get("/ogc/collections").json()["collections"]
         }
+        assert "/collections/water/items" not in ogc_client.get("/ogc/api").json()["paths"]
     finally:
         with ogc_db.engine.begin() as conn:
             set_layer_meta(conn, "water", published=True, title="Water (weer zichtbaar)")
@@ -264,3 +349,60 @@ def test_unpublished_layers_are_hidden_and_the_catalogue_cache_follows_changes(o
         ogc_client.get("/ogc/collections/water/items?f=html").text.count("Water (weer zichtbaar)")
         >= 1
     )
+
+
+@pytest.mark.parametrize("bbox", ["0,0,0,50.6", "5.1,51.9,5.1,52.2", "5.1,52.1,5.1,52.1"])
+def test_a_bbox_that_is_a_line_or_a_point_is_no_server_error(ogc_client, bbox):
+    """Found by schemathesis on the per-collection paths: a zero-width box was segmentized
+    into millions of pieces (PostgreSQL: invalid memory alloc request)."""
+    resp = ogc_client.get("/ogc/collections/reserveringen/items", params={"bbox": bbox})
+    assert resp.status_code == 200, resp.text
+
+
+PARTS = {
+    "hoofdstructuur-knooppunten": {"Point", "MultiPoint"},
+    "hoofdstructuur-verbindingen": {"LineString", "MultiLineString"},
+    "hoofdstructuur-deelgebieden": {"Polygon", "MultiPolygon"},
+}
+
+
+def test_a_mixed_layer_is_offered_as_one_collection_per_geometry_type(ogc_client, ogc_db):
+    ids = [c["id"] for c in ogc_client.get("/ogc/collections").json()["collections"]]
+    assert set(PARTS) <= set(ids) and "hoofdstructuur" not in ids
+    with ogc_db.engine.connect() as conn:
+        ff = read_features(conn, "hoofdstructuur")
+    types = dict(zip(ff.fids.tolist(), shapely.get_type_id(ff.geometries).tolist(), strict=True))
+    seen: set[int] = set()
+    for cid, allowed in PARTS.items():
+        meta = ogc_client.get(f"/ogc/collections/{cid}").json()
+        assert meta["id"] == cid and meta["title"].endswith(" – " + cid.split("-")[1])
+        doc = ogc_client.get(f"/ogc/collections/{cid}/items?limit=1000").json()
+        got = {f["geometry"]["type"] for f in doc["features"]}
+        assert got and got <= allowed, (cid, got)
+        seen |= {f["id"] for f in doc["features"]}
+        one = doc["features"][0]["id"]
+        assert ogc_client.get(f"/ogc/collections/{cid}/items/{one}").status_code == 200
+        q = ogc_client.get(f"/ogc/collections/{cid}/queryables").json()
+        assert q["properties"]["geometry"]["format"].startswith("geometry-")
+    assert seen == set(types)  # the parts hold every feature, each once
+    # the whole layer stays addressable, and a feature is not found in another part
+    assert ogc_client.get("/ogc/collections/hoofdstructuur/items?limit=1").status_code == 200
+    point = next(
+        iter(ogc_client.get("/ogc/collections/hoofdstructuur-knooppunten/items").json()["features"])
+    )["id"]
+    assert (
+        ogc_client.get(f"/ogc/collections/hoofdstructuur-verbindingen/items/{point}").status_code
+        == 404
+    )
+    assert ogc_client.get("/ogc/collections/hoofdstructuur-nope").status_code == 404
+    assert ogc_client.get("/ogc/collections/gemeenten-vlakken").status_code == 404
+    api = ogc_client.get("/ogc/api").json()
+    assert all(f"/collections/{cid}/items" in api["paths"] for cid in PARTS)
+
+
+@pytest.mark.parametrize("bbox", ["-180,-90,180,90", "-10,40,20,60", "4,51,6,53"])
+def test_a_bbox_around_the_province_or_the_world_holds_every_feature(ogc_client, bbox):
+    """The world's corners have no RD coordinates: the box is cut to where RD New is defined
+    before it is transformed (a world box matched nothing before)."""
+    doc = ogc_client.get("/ogc/collections/bedrijventerreinen/items", params={"bbox": bbox}).json()
+    assert doc["numberMatched"] == 300

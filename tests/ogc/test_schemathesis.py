@@ -49,6 +49,16 @@ def test_the_operations_are_covered(operations):
         "GET /ogc/collections/{collectionId}",
         "GET /ogc/collections/{collectionId}/items",
         "GET /ogc/collections/{collectionId}/items/{featureId}",
+        "GET /ogc/collections/{collectionId}/queryables",
+        "GET /ogc/api",
+        "GET /ogc/tileMatrixSets",
+        "GET /ogc/tileMatrixSets/{tileMatrixSetId}",
+        "GET /ogc/collections/{collectionId}/tiles",
+        "GET /ogc/collections/{collectionId}/tiles/{tileMatrixSetId}",
+        "GET /ogc/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson",
+        "GET /ogc/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        "GET /ogc/styles",
+        "GET /ogc/styles/{styleId}",
         "GET /tiles/{collection}/{z}/{x}/{y}.mvt",
         "GET /tiles/{collection}/{tileMatrixSetId}/{z}/{x}/{y}.mvt",
         "GET /tiles/{collection}.json",
@@ -71,6 +81,43 @@ def test_responses_match_the_openapi_document(operations, name):
     def check(case):
         # The heuristics about which inputs "should" be accepted are left out: an RFC 3339
         # interval or a bbox cannot be told valid by a JSON Schema pattern alone.
+        case.call_and_validate(excluded_checks=[positive_data_acceptance, negative_data_rejection])
+
+    check()
+
+
+@pytest.fixture(scope="session")
+def ogc_operations(ogc_app, ogc_client):
+    """The operations of the OGC API's own OpenAPI 3.0 document (/ogc/api), one items path
+    per collection with its queryable properties as parameters."""
+    schema = schemathesis.openapi.from_asgi("/ogc/api", ogc_app)
+    return {
+        f"{op.method.upper()} {op.path}": op for op in (r.ok() for r in schema.get_all_operations())
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GET /collections/{collectionId}/items",
+        "GET /collections/reserveringen/items",
+        "GET /collections/bedrijventerreinen/items",
+        "GET /collections/{collectionId}/queryables",
+        "GET /",
+    ],
+)
+def test_the_ogc_openapi_30_document_matches_the_responses(ogc_operations, name):
+    operation = ogc_operations[name]
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=MAX_EXAMPLES // 2,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case):
         case.call_and_validate(excluded_checks=[positive_data_acceptance, negative_data_rejection])
 
     check()

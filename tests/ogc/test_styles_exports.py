@@ -14,6 +14,7 @@ import pytest
 
 from layers.exporter import export_layer
 from layers.qgis_project import ProjectLayer, export_qgis_project
+from layers.store import read_features
 from layers.styles import load_styles, rgb
 from tests.conftest import ROOT
 
@@ -156,10 +157,25 @@ def test_scenario_run_qgis_export(ogc_client, run_id):
         assert f"layername=run-{run_id}-{role}" in qgs
 
 
-def test_mixed_geometry_layer_gets_a_style_per_geometry_type(ogc_db, tmp_path):
+def test_mixed_geometry_layer_is_a_styled_table_per_geometry_type(ogc_db, tmp_path):
+    """The download of a mixed layer holds one table per geometry type, each typed and with its
+    default style (QGIS opens each styled), named like the OGC API's collections."""
     with ogc_db.engine.connect() as conn:
+        ff = read_features(conn, "hoofdstructuur")
         out = export_layer(conn, "hoofdstructuur", "gpkg", tmp_path / "h.gpkg").path
+    tables = {name: gtype for name, gtype in pyogrio.list_layers(out) if name != "layer_styles"}
+    assert tables.keys() == {
+        "hoofdstructuur-knooppunten",
+        "hoofdstructuur-verbindingen",
+        "hoofdstructuur-deelgebieden",
+    }
+    assert {t.replace("Multi", "") for t in tables.values()} == {"Point", "LineString", "Polygon"}
     rows = styles_of(out)
-    assert sum(r[5] for r in rows) == 1 and len(rows) == 3
-    kinds = {ET.fromstring(r[3].split("\n", 1)[1]).findtext("layerGeometryType") for r in rows}
-    assert kinds == {"0", "1", "2"}  # point, line, polygon symbols
+    assert sorted(r[0] for r in rows if r[5]) == sorted(tables)  # one default style per table
+    symbol = {"knooppunten": "0", "verbindingen": "1", "deelgebieden": "2"}
+    for table, _column, _name, qml, _sld, default in rows:
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        assert root.findtext("layerGeometryType") == symbol[table.rsplit("-", 1)[1]] and default
+    assert sum(len(pyogrio.read_dataframe(out, layer=t)) for t in tables) == len(ff.fids)
+    info = subprocess.run(["ogrinfo", "-ro", "-q", str(out)], capture_output=True, text=True)
+    assert info.returncode == 0 and info.stderr == ""

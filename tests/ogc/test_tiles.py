@@ -152,3 +152,21 @@ def test_tilejson(ogc_client):
     assert 4.7 < lon0 < lon1 < 5.7 and 51.8 < lat0 < lat1 < 52.4
     assert doc["vector_layers"][0]["fields"]["max_milieucategorie"] == "Maximale milieucategorie"
     assert np.isfinite(doc["center"]).all()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tiles/bedrijventerreinen/3/8/0.mvt",
+        "/tiles/bedrijventerreinen/25/0/0.mvt",
+        "/tiles/bedrijventerreinen/0/-1/0.mvt",
+        "/tiles/bedrijventerreinen/10/99999999/0.mvt",
+        "/tiles/bedrijventerreinen/22/0/4194304.mvt",
+        "/tiles/bedrijventerreinen/NetherlandsRDNewQuad/17/0/0.mvt",
+        "/tiles/bedrijventerreinen/NetherlandsRDNewQuad/2/4/0.mvt",
+    ],
+)
+def test_every_out_of_range_tile_index_is_400(ogc_client, path):
+    resp = ogc_client.get(path)
+    assert resp.status_code == 400, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
