@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
 
 import scenarios
@@ -25,13 +24,14 @@ from app.maps import (
     province_outline,
     render,
 )
+from app.nl_format import page_templates
 from layers.access import Viewer
 from layers.exporter import EXPORT_FORMATS
 from layers.query import FeatureQuery, gemeente_extent, gemeente_names
 from layers.store import LayerInfo, list_layers
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates = page_templates()
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 #: Drawing order (bottom to top) and whether a kind is shown when the map opens.

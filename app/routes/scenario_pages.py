@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import folium
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 
 import scenarios
@@ -28,6 +26,7 @@ from app.maps import (
     render,
     side_by_side,
 )
+from app.nl_format import page_templates
 from app.settings import PlanningSettings, WebSettings
 from layers.errors import LayerNotFound
 from layers.kinds import load_kinds
@@ -35,7 +34,7 @@ from layers.query import FeatureQuery, query_features
 from layers.store import get_layer
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates = page_templates()
 
 #: Per-gemeente result fields shown in the choropleth popups, with Dutch labels.
 BALANCE_LABELS = {
@@ -102,6 +101,7 @@ def scenario_page(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTM
             "rows": rows,
             "chart": chart,
             "others": others,
+            "names": {r.get("statcode"): r.get("naam") for r in rows},
         },
     )
 
