@@ -1,10 +1,12 @@
-"""Dutch numbers and dates from one helper (app/nl_format.py), no database."""
+"""Dutch numbers and dates from one helper (app/nl_format.py), and the data-driven classes
+of the balance choropleth (no database)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from app.charts import balance_bars
+from app.maps import diverging_classes
 from app.nl_format import datum, datum_tijd, gemeente, getal, jaar, page_templates, waarde
 from layers.kinds import load_kinds
 
@@ -60,3 +62,27 @@ def test_filters_in_every_page_template():
 def test_chart_uses_the_same_numbers():
     svg = balance_bars([{"naam": "A", "balance_ha": -1760.04}, {"naam": "B", "balance_ha": 18.8}])
     assert "-1.760,0 ha" in svg and "18,8 ha" in svg
+
+
+def test_diverging_classes_per_side_from_the_data():
+    values = [-405.94, -120.0, -30.2, -3.0, -1.0, 0.2, 2.5, 10.0, 18.8, None]
+    d = diverging_classes(values)
+    labels = [c["label"] for c in d["classes"]]
+    # Surpluses end at the largest surplus, deficits at the largest deficit.
+    assert labels[0].startswith("Overschot") and labels[0].endswith("– 18,8 ha")
+    assert any(label.endswith("– 405,9 ha") for label in labels if label.startswith("Tekort"))
+    assert not any("405,9" in label for label in labels if label.startswith("Overschot"))
+    assert any(label.startswith("In balans") for label in labels)
+    assert labels[-1] == "Geen gegevens"
+    assert all(c["fill"].startswith("#") for c in d["classes"])
+    # Legend order: surpluses (largest first), in balance, deficits (smallest first).
+    assert [c["side"] for c in d["classes"]] == [1, 1, 1, 0, -1, -1, -1, None]
+    # Classes of one side are contiguous and increasing.
+    deficits = [c for c in d["classes"] if c["side"] == -1]
+    assert all(a["upTo"] == b["above"] for a, b in zip(deficits, deficits[1:], strict=False))
+
+
+def test_diverging_without_surpluses_has_no_surplus_class():
+    d = diverging_classes([-10.0, -5.0, -1.0])
+    assert not any(c["side"] == 1 for c in d["classes"])
+    assert [c["side"] for c in d["classes"]].count(0) == 1
