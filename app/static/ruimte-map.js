@@ -429,10 +429,13 @@
         if (!o || o.legend === false) { return; }
         var entries = legendEntries(o, presentKeys(lyr));
         if (!entries.length) { return; }
-        // A layer of one symbol is one row; a classified one gets its title above its classes.
-        if (entries.length > 1) { body.appendChild(el("div", "rc-legend-layer", o.title)); }
+        // A layer of one symbol is one row; a classified one gets its title above its classes
+        // (also when its data has only one of them).
+        var def = o.styleDef || DEFAULT_DEF;
+        var single = entries.length === 1 && !def.classify && !o.diverging;
+        if (!single) { body.appendChild(el("div", "rc-legend-layer", o.title)); }
         entries.forEach(function (e) {
-          var row = el("div", "rc-legend-row" + (entries.length > 1 ? "" : " rc-legend-single"));
+          var row = el("div", "rc-legend-row" + (single ? " rc-legend-single" : ""));
           row.appendChild(swatch(e));
           row.appendChild(el("span", "rc-legend-label", e.label));
           body.appendChild(row);
