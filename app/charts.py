@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-
-def _nl(value: float, decimals: int = 0) -> str:
-    """A number the Dutch way: 1.234,5."""
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+from app.nl_format import getal
 
 
 def balance_bars(
@@ -60,7 +56,7 @@ def balance_bars(
         tx = zero + 4 if v < 0 else zero - 4
         anchor = "start" if v < 0 else "end"
         out.append(
-            f'<text x="{tx:.1f}" y="{y + bar_h - 4}" text-anchor="{anchor}" fill="#333">{_nl(v)} ha</text>'
+            f'<text x="{tx:.1f}" y="{y + bar_h - 4}" text-anchor="{anchor}" fill="#333">{getal(v, 1)} ha</text>'
         )
     axis_y = height - 8
     out.append(f'<text x="{left}" y="{axis_y}" fill="#b71c1c">◀ tekort</text>')

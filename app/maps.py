@@ -23,6 +23,7 @@ from folium.template import Template
 from sqlalchemy import Connection
 
 from app.basemap import Basemap
+from app.nl_format import getal, plain_fields
 from app.settings import WebSettings
 from layers.access import PUBLIC, Viewer
 from layers.kinds import Kind, load_kinds
@@ -51,6 +52,49 @@ TOOLTIP_FIELD = {
     "constraints": "naam",
     "landgebruik": "klasse",
 }
+#: The group of the layer control a kind's layers are listed in.
+LAYER_GROUPS = {
+    "gemeenten": "Grenzen en ondergrond",
+    "landgebruik": "Grenzen en ondergrond",
+    "reserveringen": "Beleid",
+    "strategische_locaties": "Beleid",
+    "hoofdstructuur": "Beleid",
+    "bedrijventerreinen": "Bedrijventerreinen",
+    "vestigingen": "Bedrijventerreinen",
+    "constraints": "Randvoorwaarden",
+    "allocatie": "Scenario's",
+    "milieuzones": "Scenario's",
+    "conflicten": "Scenario's",
+}
+#: The order of the groups in the layer control (scenario runs follow, newest first).
+GROUP_ORDER = [
+    "Beleid",
+    "Bedrijventerreinen",
+    "Randvoorwaarden",
+    "Gemeente",
+    "Grenzen en ondergrond",
+    "Overige kaartlagen",
+]
+_RUN_LAYER_RE = re.compile(r"^run-(\d+)-")
+
+
+def run_of_layer(name: str) -> int | None:
+    """The scenario run a derived layer (``run-{id}-{role}``) belongs to, if any."""
+    m = _RUN_LAYER_RE.match(name)
+    return int(m.group(1)) if m else None
+
+
+def run_group(run_id: int, spec_name: str | None = None) -> str:
+    """The layer-control group of one scenario run."""
+    return f"Scenario run {run_id}" + (f": {spec_name}" if spec_name else "")
+
+
+def layer_group(info: LayerInfo, run_names: dict[int, str] | None = None) -> str:
+    """The layer-control group of a layer: by kind, one group per scenario run."""
+    run = run_of_layer(info.name)
+    if run is not None:
+        return run_group(run, (run_names or {}).get(run))
+    return LAYER_GROUPS.get(info.kind, "Overige kaartlagen")
 
 
 def json_for_html(payload: Any) -> str:
@@ -172,9 +216,11 @@ class Legend(DataMixin, JSCSSMixin):
 
 
 class LayerControl(DataMixin, JSCSSMixin):
-    """The layer control: base maps and the map's kaartlagen, named in DOM text.
+    """The layer control: base maps and the map's kaartlagen in groups, named in DOM text.
 
-    Replaces ``folium.LayerControl``: Leaflet's control writes layer names as HTML, and
+    Collapsed to a button unless ``collapsed`` is False; the groups (each layer's
+    ``group`` option) come in :data:`GROUP_ORDER` after the ``first`` ones. Replaces
+    ``folium.LayerControl``: Leaflet's control writes layer names as HTML, and
     folium passes them through a template, so a layer title could inject markup or code.
     Add it after the layers.
     """
@@ -188,10 +234,13 @@ class LayerControl(DataMixin, JSCSSMixin):
         "{% endmacro %}"
     )
 
-    def __init__(self, collapsed: bool = False, position: str = "topright"):
+    def __init__(
+        self, collapsed: bool = True, position: str = "topright", first: list[str] | None = None
+    ):
         super().__init__()
         self._name = "LayerControl"
         self.collapsed, self.position = collapsed, position
+        self.group_order = [*(first or []), *GROUP_ORDER]
         self.base_names: list[str] = []
         self.overlay_names: list[str] = []
 
@@ -206,9 +255,33 @@ class LayerControl(DataMixin, JSCSSMixin):
                 "collapsed": self.collapsed,
                 "position": self.position,
                 "baseTitles": [c.layer_name for c in bases],
+                "groupOrder": self.group_order,
             }
         )
         super().render(**kwargs)
+
+
+class BasemapNote(JSCSSMixin, folium.MacroElement):
+    """A Dutch note on the map when there is no basemap or its tiles fail to load.
+
+    Offline (an intranet) the map then shows the kaartlagen with the province and gemeente
+    outlines as context; the note says why the background is empty. The text is part of
+    ``ruimte-map.js``; the template names only the map and tile layer variables.
+    """
+
+    default_js = RUIMTE_JS
+    default_css = RUIMTE_CSS
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "RuimteMap.basemapNote({{ this._parent.get_name() }}, "
+        "{{ this.tiles.get_name() if this.tiles else 'null' }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, tiles: folium.TileLayer | None):
+        super().__init__()
+        self._name = "BasemapNote"
+        self.tiles = tiles
 
 
 class MetricScale(folium.MacroElement):
@@ -321,7 +394,7 @@ def new_map(
     """An empty offline map fitted to ``bounds`` (lon/lat) with basemap, title, scale bar."""
     m = leaflet_map()
     m.add_to(Page(title=title))
-    add_basemap(m, basemap)
+    BasemapNote(add_basemap(m, basemap)).add_to(m)
     if bounds:
         m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     Title(title).add_to(m)
@@ -329,17 +402,20 @@ def new_map(
     return m
 
 
-def add_basemap(m: folium.Map, basemap: Basemap | None) -> None:
-    """Add the background map as a base layer (nothing when there is none)."""
-    if basemap is not None:
-        folium.TileLayer(
-            tiles=basemap.url,
-            attr=basemap.attribution,
-            name=basemap.name,
-            overlay=False,
-            control=True,
-            max_zoom=19,
-        ).add_to(m)
+def add_basemap(m: folium.Map, basemap: Basemap | None) -> folium.TileLayer | None:
+    """Add the background map as a base layer (nothing when there is none); the layer."""
+    if basemap is None:
+        return None
+    tiles = folium.TileLayer(
+        tiles=basemap.url,
+        attr=basemap.attribution,
+        name=basemap.name,
+        overlay=False,
+        control=True,
+        max_zoom=19,
+    )
+    tiles.add_to(m)
+    return tiles
 
 
 def layer_options(
@@ -358,6 +434,10 @@ def layer_options(
         "fields": [*kind.fields, *info.extra_fields],
         "tooltipField": TOOLTIP_FIELD.get(info.kind),
         "url": f"/api/layers/{info.name}/features",
+        "plainFields": plain_fields(kind, info.extra_fields),
+        "dateFields": [n for n, f in kind.fields.items() if f.type == "date"],
+        "group": layer_group(info),
+        "context": info.kind == "gemeenten",
     }
     opts.update(extra)
     return opts
@@ -386,18 +466,24 @@ def kaartlaag(
     show: bool = True,
     budget: EmbedBudget | None = None,
     viewer: Viewer = PUBLIC,
+    names: dict[str, str] | None = None,
     **options: Any,
 ) -> RuimteLayer:
     """A map layer for ``info``: embedded when small, else loaded by bbox from the API.
 
     ``query`` narrows the features (gemeente, bbox in RD, at_least); ``budget`` is the
-    page's remaining embedding budget (default: a fresh one from the settings); ``options``
-    go to ``RuimteMap.layer`` (e.g. ``title``, ``hmcThreshold``).
+    page's remaining embedding budget (default: a fresh one from the settings); ``names``
+    (statcode → naam) puts gemeente names beside codes in popups; ``options`` go to
+    ``RuimteMap.layer`` (e.g. ``title``, ``hmcThreshold``, ``group``).
     """
     kind = load_kinds()[info.kind]
     q = replace(query or FeatureQuery(), out_srid=4326, decimals=6, latlon=False, viewer=viewer)
     count, size = feature_stats(conn, info, kind, q)
     opts = layer_options(info, kind, **options)
+    statcodes = [n for n, f in kind.fields.items() if f.type == "statcode"]
+    if names and statcodes:
+        opts["names"] = names
+        opts["statcodeFields"] = statcodes
     if q.gemeente:
         opts["url"] += f"?gemeente={q.gemeente}"
     budget = budget or EmbedBudget(settings.embed_max_bytes)
@@ -450,15 +536,80 @@ def province_outline(
 
 
 def outline_layer(geojson: str) -> RuimteLayer:
-    """The province outline as a non-toggleable layer."""
+    """The province outline as a non-toggleable layer (context, also without a basemap)."""
     opts = {
         "name": "provincie",
         "title": "Provinciegrens",
         "styleKey": "provincie",
         "labels": {"naam": "Naam"},
         "fields": ["naam"],
+        "interactive": False,
     }
     return RuimteLayer(opts, geojson, show=True, control=False)
+
+
+def diverging_classes(values: list[float | None], style_key: str = "balance") -> dict[str, Any]:
+    """Legend classes of a diverging style (``styles.yaml`` ``diverging``) from the data.
+
+    Deficits (negative) and surpluses (positive) are classed separately, each into at most
+    as many classes as the style has colours, by quantiles of their own values; the last
+    class of each side ends at that side's largest value, so no class reaches beyond the
+    data. Values within ``balanced_within`` of zero are "in balans". Returns ``{"field",
+    "classes"}``: classes in legend order (largest surplus first), each with ``label``,
+    ``fill`` and the bounds ``side`` (-1, 0, 1 or None for missing), ``above`` and ``upTo``
+    (magnitudes: ``above`` < ``|v|`` ≤ ``upTo``).
+    """
+    spec = load_styles()[style_key]["diverging"]
+    within = float(spec.get("balanced_within", 0.0))
+    labels = spec["labels"]
+    present = [float(v) for v in values if v is not None]
+
+    def side(sign: int, colours: list[str]) -> list[dict[str, Any]]:
+        mags = sorted(abs(v) for v in present if sign * v >= within)
+        if not mags:
+            return []
+        k = min(len(colours), len(set(mags)))
+        edges: list[float] = []
+        for j in range(1, k + 1):
+            edge = mags[max(0, -(-len(mags) * j // k) - 1)]
+            edge = edge if j == k else round(edge, 1)  # the last ends at the largest value
+            if not edges or edge > edges[-1]:
+                edges.append(edge)
+        palette = colours if len(edges) == len(colours) else _spread(colours, len(edges))
+        out, low = [], within
+        template = labels["negative" if sign < 0 else "positive"]
+        for edge, colour in zip(edges, palette, strict=True):
+            label = template.replace("{from}", getal(low, 1)).replace("{to}", getal(edge, 1))
+            out.append({"side": sign, "above": low, "upTo": edge, "fill": colour, "label": label})
+            low = edge
+        return out
+
+    balanced = {
+        "side": 0,
+        "above": -1.0,
+        "upTo": within,
+        "fill": spec["balanced"],
+        "label": labels["balanced"].replace("{within}", getal(within, 1)),
+    }
+    classes = [*reversed(side(1, spec["positive"])), balanced, *side(-1, spec["negative"])]
+    if len(present) < len(values):
+        classes.append(
+            {
+                "side": None,
+                "above": 0,
+                "upTo": 0,
+                "fill": spec["missing"],
+                "label": labels["missing"],
+            }
+        )
+    return {"field": spec["field"], "classes": classes}
+
+
+def _spread(colours: list[str], n: int) -> list[str]:
+    """``n`` of ``colours`` spread over the list (light to dark): 1 → middle, 2 → ends."""
+    if n == 1:
+        return [colours[len(colours) // 2]]
+    return [colours[round(i * (len(colours) - 1) / (n - 1))] for i in range(n)]
 
 
 def render(element: folium.Map | Page, nonce: str) -> str:
@@ -503,7 +654,7 @@ def side_by_side(
             width="50%", height="100%", left=f"{50 * i}%", top="0%", position="absolute"
         )
         figure.add_child(m)
-        add_basemap(m, basemap)
+        BasemapNote(add_basemap(m, basemap)).add_to(m)
         if bounds:
             m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
         Title(title).add_to(m)

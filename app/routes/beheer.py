@@ -8,18 +8,17 @@ the features API (``static/beheer.js``, with a write token from the browser sess
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from app.auth import AuthError, Principal, require_province
 from app.dependencies import AuthSettingsDep, EngineDep, PrincipalDep
 from app.errors import ApiError
 from app.maps import json_for_html
+from app.nl_format import datum_tijd, page_templates
 from app.openapi import problems
 from layers.errors import LayerError
 from layers.kinds import load_kinds
@@ -27,7 +26,7 @@ from layers.ownership import load_gemeenten
 from layers.workflow import load_workflow, worklist
 
 router = APIRouter()
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates = page_templates()
 
 
 def _province(who: Principal) -> None:
@@ -62,11 +61,10 @@ def _items(engine, auth) -> list[dict[str, Any]]:  # noqa: ANN001 - engine and s
 
 
 def _local(iso: str | None) -> str:
-    """A time as Dutch planners read it: local time (Europe/Amsterdam), ``2-12-2026 18:05``."""
+    """A time as Dutch planners read it: local time (Europe/Amsterdam), ``02-12-2026 18:05``."""
     if not iso:
         return ""
-    moment = datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Amsterdam"))
-    return f"{moment.day}-{moment.month}-{moment.year} {moment:%H:%M}"
+    return datum_tijd(datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Amsterdam")))
 
 
 @router.get(

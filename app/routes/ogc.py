@@ -19,14 +19,12 @@ import io
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
-from fastapi.templating import Jinja2Templates
 from shapely.geometry import shape
 from sqlalchemy import Connection
 
@@ -42,6 +40,7 @@ from app.dependencies import (
     parse_output_crs,
 )
 from app.errors import ApiError, problem
+from app.nl_format import page_templates
 from app.ogc_models import (
     Collection,
     Collections,
@@ -147,7 +146,7 @@ LIMIT_MAX = 10_000
 COUNT_MAX = 10_000
 """Largest ``numberMatched`` that is counted; above it the count is left out."""
 
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates = page_templates()
 
 
 class OgcRoute(APIRoute):

@@ -8,11 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, func, select
 
 import scenarios
 from app.dependencies import (
+    MAX_INT32,
     AuthSettingsDep,
     EngineDep,
     PlanningDep,
@@ -28,11 +28,14 @@ from app.maps import (
     LayerControl,
     Legend,
     kaartlaag,
+    layer_group,
     new_map,
     outline_layer,
     province_outline,
     render,
+    run_of_layer,
 )
+from app.nl_format import page_templates
 from layers.access import Viewer
 from layers.exporter import EXPORT_FORMATS
 from layers.kinds import load_kinds
@@ -40,7 +43,7 @@ from layers.query import FeatureQuery, gemeente_extent, gemeente_names
 from layers.store import LayerInfo, list_layers
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates = page_templates()
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 #: Drawing order (bottom to top) and whether a kind is shown when the map opens.
@@ -77,6 +80,11 @@ def _gemeenten_layer(layers: list[LayerInfo]) -> LayerInfo | None:
     return next((i for i in named if i.name == "gemeenten"), named[0] if named else None)
 
 
+def _run_names(conn: Connection) -> dict[int, str]:
+    """Scenario name per run id (the latest runs), for the layer control's run groups."""
+    return {r.id: r.spec_name for r in scenarios.list_runs(conn, limit=200)}
+
+
 @router.get("/kaart", response_class=HTMLResponse)
 def kaart(
     request: Request,
@@ -84,12 +92,27 @@ def kaart(
     settings: WebSettingsDep,
     planning: PlanningDep,
     viewer: ViewerDep,
+    run: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_INT32, description="A scenario run whose layers are shown."),
+    ] = None,
 ) -> HTMLResponse:
-    """All kaartlagen on one map, with layer control, legend and popups."""
+    """All kaartlagen on one map, with a grouped layer control, legend and popups.
+
+    Each scenario run's derived layers are one group of the control; only the layers of
+    ``run`` (if given) are shown when the map opens.
+    """
     with engine.connect() as conn:
         layers = _ordered(list_layers(conn, viewer))
         gem = _gemeenten_layer(layers)
         outline, bounds = province_outline(conn, gem, viewer) if gem else (None, None)
+        names = dict(gemeente_names(conn, gem, viewer)) if gem else {}
+        run_names = _run_names(conn)
+
+        def shown(info: LayerInfo) -> bool:
+            of_run = run_of_layer(info.name)
+            return of_run == run if of_run is not None else info.kind in SHOWN
+
         m = new_map(
             request.app.state.basemap, bounds, "Kaartlagen circulaire economie – provincie Utrecht"
         )
@@ -103,16 +126,18 @@ def kaart(
                 conn,
                 info,
                 settings,
-                show=info.kind in SHOWN,
+                show=shown(info),
                 budget=budget,
                 viewer=viewer,
+                names=names,
                 hmcThreshold=threshold,
+                group=layer_group(info, run_names),
             )
-            for info in sorted(layers, key=lambda i: i.kind not in SHOWN)
+            for info in sorted(layers, key=lambda i: not shown(i))
         }
         for info in layers:
             built[info.name].add_to(m)
-    LayerControl(collapsed=False, position="topright").add_to(m)
+    LayerControl().add_to(m)
     Legend().add_to(m)
     return HTMLResponse(render(m, csp_nonce(request)))
 
@@ -173,6 +198,21 @@ def kaart_gemeente(
         threshold = planning.hmc_threshold
         nearby = FeatureQuery(bbox=near, bbox_srid=28992)
         budget = EmbedBudget(settings.embed_max_bytes)
+        names = dict(gemeente_names(conn, gem, viewer))
+        outline, _ = province_outline(conn, gem, viewer)
+        if outline:
+            outline_layer(outline).add_to(m)
+        kaartlaag(
+            conn,
+            gem,
+            settings,
+            query=FeatureQuery(bbox=near, bbox_srid=28992),
+            budget=budget,
+            viewer=viewer,
+            names=names,
+            title="Gemeentegrenzen",
+            group="Gemeente",
+        ).add_to(m)
         kaartlaag(
             conn,
             gem,
@@ -180,7 +220,10 @@ def kaart_gemeente(
             query=FeatureQuery(gemeente=code),
             budget=budget,
             viewer=viewer,
+            names=names,
             title=f"Gemeente {naam}",
+            group="Gemeente",
+            styleKey="gemeente_selected",
         ).add_to(m)
         for info in layers:
             if info.kind == "reserveringen":
@@ -191,6 +234,7 @@ def kaart_gemeente(
                     query=FeatureQuery(gemeente=code),
                     budget=budget,
                     viewer=viewer,
+                    names=names,
                 ).add_to(m)
             elif info.kind == "strategische_locaties":
                 kaartlaag(
@@ -200,6 +244,7 @@ def kaart_gemeente(
                     query=nearby,
                     budget=budget,
                     viewer=viewer,
+                    names=names,
                     title=f"{info.title} (binnen 5 km)",
                 ).add_to(m)
             elif info.kind == "bedrijventerreinen":
@@ -211,10 +256,11 @@ def kaart_gemeente(
                     query=hmc,
                     budget=budget,
                     viewer=viewer,
+                    names=names,
                     title="HMC-bedrijventerreinen (binnen 5 km)",
                     hmcThreshold=threshold,
                 ).add_to(m)
-    LayerControl(collapsed=False).add_to(m)
+    LayerControl().add_to(m)
     Legend().add_to(m)
     if may_edit(who, code):
         kinds = load_kinds()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import folium
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection
 
 import scenarios
@@ -21,13 +19,16 @@ from app.maps import (
     LayerControl,
     Legend,
     RuimteLayer,
+    diverging_classes,
     kaartlaag,
     new_map,
     outline_layer,
     province_outline,
     render,
+    run_group,
     side_by_side,
 )
+from app.nl_format import page_templates
 from app.settings import PlanningSettings, WebSettings
 from layers.errors import LayerNotFound
 from layers.kinds import load_kinds
@@ -35,7 +36,7 @@ from layers.query import FeatureQuery, query_features
 from layers.store import get_layer
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+templates = page_templates()
 
 #: Per-gemeente result fields shown in the choropleth popups, with Dutch labels.
 BALANCE_LABELS = {
@@ -102,6 +103,7 @@ def scenario_page(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTM
             "rows": rows,
             "chart": chart,
             "others": others,
+            "names": {r.get("statcode"): r.get("naam") for r in rows},
         },
     )
 
@@ -124,17 +126,17 @@ def balance_layer(
     for f in features:
         row = rows.get(f["properties"].get("statcode"), {})
         f["properties"] = {k: row.get(k, f["properties"].get(k)) for k in BALANCE_LABELS}
-    scale = max([abs(r.get("balance_ha") or 0.0) for r in rows.values()] + [1.0])
     options = {
         "name": f"run-{run.id}-balans",
         "title": title,
         "styleKey": "balance",
-        "valueField": "balance_ha",
-        "scale": round(scale, 1),
+        "diverging": diverging_classes([f["properties"].get("balance_ha") for f in features]),
+        "decimals": 1,
         "labels": BALANCE_LABELS,
         "fields": list(BALANCE_LABELS),
         "values": {"status": {"groen": "groen", "oranje": "oranje", "rood": "rood"}},
         "tooltipField": "naam",
+        "group": run_group(run.id, run.spec_name),
     }
     return RuimteLayer(options, json.dumps({"type": "FeatureCollection", "features": features}))
 
@@ -147,9 +149,15 @@ def _add_run_layers(
     settings: WebSettings,
     planning: PlanningSettings,
     budget: EmbedBudget,
+    *,
+    show: bool = True,
 ) -> None:
-    """The balance choropleth and the run's derived layers (embedded within ``budget``)."""
-    balance_layer(conn, run, spec, f"Balans per gemeente (run {run.id})").add_to(m)
+    """The balance choropleth and the run's derived layers (embedded within ``budget``).
+
+    All in one group of the layer control; ``show`` False lists them there, switched off.
+    """
+    if show:
+        balance_layer(conn, run, spec, f"Balans per gemeente (run {run.id})").add_to(m)
     titles = {
         "allocatie": "Toegewezen nieuwe ruimte",
         "milieuzones": "Milieuzones HMC-terreinen",
@@ -168,10 +176,22 @@ def _add_run_layers(
             info,
             settings,
             budget=budget,
+            show=show,
             title=f"{titles[role]} (run {run.id})",
             styleKey=role,
             hmcThreshold=planning.hmc_threshold,
+            group=run_group(run.id, run.spec_name),
         ).add_to(m)
+
+
+#: How many other runs the scenario map lists (switched off) beside the one it shows.
+OTHER_RUNS_LISTED = 10
+
+
+def _other_runs(conn: Connection, run_id: int) -> list[scenarios.RunRecord]:
+    """The latest finished runs other than ``run_id`` (their layers, switched off)."""
+    runs = [r for r in scenarios.list_runs(conn, limit=50) if r.id != run_id and r.status == "done"]
+    return [scenarios.get_run(conn, r.id) for r in runs[:OTHER_RUNS_LISTED]]
 
 
 @router.get("/kaart/scenario/{run_id}", response_class=HTMLResponse)
@@ -202,10 +222,12 @@ def scenario_map(
                 request.app.state.basemap, bounds, f"Scenario {run.spec_name} – run {run.id}"
             )
             outline_layer(outline).add_to(m)
-            _add_run_layers(
-                conn, m, run, spec, settings, planning, EmbedBudget(settings.embed_max_bytes)
-            )
-            LayerControl(collapsed=False).add_to(m)
+            budget = EmbedBudget(settings.embed_max_bytes)
+            _add_run_layers(conn, m, run, spec, settings, planning, budget)
+            # Other runs: one group each, switched off, never embedded (loaded when shown).
+            for other in _other_runs(conn, run.id):
+                _add_run_layers(conn, m, other, {}, settings, planning, EmbedBudget(0), show=False)
+            LayerControl(first=[run_group(run.id, run.spec_name)]).add_to(m)
             Legend().add_to(m)
             return HTMLResponse(render(m, csp_nonce(request)))
         other, other_spec = _run_and_spec(conn, vergelijk)

@@ -14,105 +14,168 @@
 (function () {
   "use strict";
 
-  var nf = new Intl.NumberFormat("nl-NL", { maximumFractionDigits: 2 });
   /* Every GeoJSON kaartlaag made on the page (the editor finds its layers here). */
   var REGISTRY = [];
 
+  /* Dutch numbers, as app/nl_format.py getal(): thousands ".", decimals ",". Without
+   * `decimals`, integers have none and other numbers up to two (trailing zeros dropped).
+   * Years and codes are never passed here (the layer's plainFields, from the same module). */
+  function formatNumber(v, decimals) {
+    if (v === null || v === undefined || v === "" || !isFinite(v)) { return "–"; }
+    var n = Number(v);
+    var text = decimals === undefined
+      ? (Number.isInteger(n) ? n.toFixed(0) : n.toFixed(2).replace(/0+$/, "").replace(/\.$/, ""))
+      : n.toFixed(decimals);
+    if (/^-[0.]*$/.test(text)) { text = text.slice(1); }
+    var sign = text.charAt(0) === "-" ? "-" : "";
+    var parts = text.replace("-", "").split(".");
+    var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+    return sign + whole + (parts.length > 1 ? "," + parts[1] : "");
+  }
+
+  /* An ISO date (2025-01-31, or a timestamp) as 31-01-2025, as nl_format.datum(). */
+  function formatDate(v) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(v));
+    return m ? m[3] + "-" + m[2] + "-" + m[1] : String(v);
+  }
+
   /* Styles come from layers/data/styles.yaml (the same definitions as the QGIS styles),
    * passed per layer as o.styleDef: a base symbol, optionally classified by a field
-   * (classes by value or "at least", or a palette) or coloured along a diverging ramp. */
+   * (classes by value or "at least", or a palette), or diverging classes computed from the
+   * data on the server (o.diverging). */
   var DEFAULT_DEF = { symbol: { stroke: "#3949ab", width: 1, fill: "#7986cb", fill_opacity: 0.4, radius: 5 } };
 
   function threshold(k, o) {
     return parseFloat(k.at_least === "hmc" ? (o.hmcThreshold || "4") : k.at_least);
   }
 
-  function hexRgb(c) {
-    var h = c.replace("#", "");
-    if (h.length === 3) { h = h.split("").map(function (x) { return x + x; }).join(""); }
-    return [parseInt(h.slice(0, 2), 16), parseInt(h.slice(2, 4), 16), parseInt(h.slice(4, 6), 16)];
+  /* The diverging class of value v: {side, above, upTo, fill, label}. */
+  function divergingClass(d, v) {
+    var classes = d.classes || [];
+    if (v === null || v === undefined || v === "" || isNaN(v)) {
+      return classes.filter(function (k) { return k.side === null; })[0] || null;
+    }
+    var balanced = classes.filter(function (k) { return k.side === 0; })[0];
+    if (balanced && Math.abs(v) < balanced.upTo) { return balanced; }
+    var side = v < 0 ? -1 : 1;
+    var mine = classes.filter(function (k) { return k.side === side; })
+      .sort(function (a, b) { return a.upTo - b.upTo; });
+    for (var i = 0; i < mine.length; i++) { if (Math.abs(v) <= mine[i].upTo) { return mine[i]; } }
+    return mine.length ? mine[mine.length - 1] : (balanced || null);
   }
 
-  /* Colour along a three-stop ramp [negative, zero, positive] for v on a symmetric scale. */
-  function rampColour(ramp, v, scale) {
-    if (v === null || v === undefined || isNaN(v)) { return ramp.missing || "#bdbdbd"; }
-    var t = Math.max(-1, Math.min(1, v / scale));
-    var zero = hexRgb(ramp.colours[1]), end = hexRgb(ramp.colours[t < 0 ? 0 : 2]), a = Math.abs(t);
-    var rgb = zero.map(function (z, i) { return Math.round(z + (end[i] - z) * a); });
-    return "rgb(" + rgb.join(",") + ")";
+  /* Which legend class a feature falls in (a class index or palette key; null: none). */
+  function classKey(def, props, o) {
+    var c = def.classify;
+    if (o.diverging) {
+      var k = divergingClass(o.diverging, props[o.diverging.field]);
+      return k ? o.diverging.classes.indexOf(k) : null;
+    }
+    if (c && c.classes) {
+      var v = props[c.field];
+      for (var i = 0; i < c.classes.length; i++) {
+        var cl = c.classes[i];
+        var hit = ("at_least" in cl) ? parseFloat(v) >= threshold(cl, o) : ("value" in cl) ? String(v) === String(cl.value) : true;
+        if (hit) { return i; }
+      }
+      return null;
+    }
+    if (c && c.palette) { return props[c.field] === undefined || props[c.field] === null ? null : String(props[c.field]); }
+    return null;
   }
 
   /* The symbol (style.yaml keys) of one feature. */
   function symbolFor(def, props, o) {
     var s = Object.assign({}, def.symbol || {});
-    var c = def.classify;
-    if (c && c.classes) {
-      var v = props[c.field];
-      for (var i = 0; i < c.classes.length; i++) {
-        var k = c.classes[i];
-        var hit = ("at_least" in k) ? parseFloat(v) >= threshold(k, o) : ("value" in k) ? String(v) === String(k.value) : true;
-        if (hit) { Object.assign(s, k); break; }
-      }
+    var c = def.classify, key = classKey(def, props, o);
+    if (o.diverging) {
+      if (key !== null) { s.fill = o.diverging.classes[key].fill; }
+    } else if (c && c.classes) {
+      if (key !== null) { Object.assign(s, c.classes[key]); }
     } else if (c && c.palette) {
       var col = c.palette[props[c.field]] || c["default"];
       if (c.fill_only) { s.fill = col; } else { s.stroke = col; s.fill = col; }
     }
-    if (def.ramp) { s.fill = rampColour(def.ramp, props[o.valueField || def.ramp.field], o.scale || 50); }
     return s;
   }
 
-  /* A style.yaml symbol as Leaflet path options. */
-  function leafletStyle(s) {
-    var hasFill = s.fill !== null && s.fill !== undefined;
+  /* A style.yaml symbol as Leaflet path options; lines (LineString) are never filled. */
+  function leafletStyle(s, geometryType) {
+    var line = /LineString/.test(geometryType || "");
+    var hasFill = !line && s.fill !== null && s.fill !== undefined;
     return {
-      stroke: !!(s.stroke || hasFill), color: s.stroke || s.fill, weight: s.width, opacity: 1,
-      dashArray: s.dash ? s.dash.join(" ") : null, fill: hasFill, fillColor: s.fill,
-      fillOpacity: s.fill_opacity === undefined ? 1 : s.fill_opacity, radius: s.radius || 5
+      stroke: !!(s.stroke || s.fill), color: s.stroke || s.fill, weight: s.width, opacity: 1,
+      dashArray: s.dash ? s.dash.join(" ") : null, fill: hasFill, fillColor: hasFill ? s.fill : null,
+      fillOpacity: s.fill_opacity === undefined ? 1 : s.fill_opacity, radius: s.radius || 5,
+      lineCap: "round", lineJoin: "round"
     };
   }
 
   function styleFunction(o) {
     var def = o.styleDef || DEFAULT_DEF;
-    return function (f) { return leafletStyle(symbolFor(def, (f && f.properties) || {}, o)); };
+    return function (f) {
+      var geomType = f && f.geometry ? f.geometry.type : null;
+      return leafletStyle(symbolFor(def, (f && f.properties) || {}, o), geomType);
+    };
   }
 
-  /* Diverging red (tekort) – white – green (overschot), as the "balance" style's ramp. */
-  function balanceColor(v, scale) {
-    return rampColour({ colours: ["#ff0000", "#ffffff", "#009b00"] }, v, scale);
-  }
-
-  /* Legend entries: [label, colour, kind (area|line|point)]. */
-  function legendEntries(o) {
+  /* Legend entries of a layer: {label, fill, stroke, shape (area|line|point), dash}, only
+   * the classes its features have when they are known (`present`: the class keys found). */
+  function legendEntries(o, present) {
     var def = o.styleDef || DEFAULT_DEF, c = def.classify, out = [];
-    function add(label, colour, shape) { out.push([label, colour, shape || "area"]); }
     var base = def.symbol || {};
-    if (c && c.classes) {
-      c.classes.forEach(function (k) {
+    function add(label, sym, shape) {
+      out.push({ label: label, fill: sym.fill, stroke: sym.stroke || sym.fill, shape: shape || "area", dash: sym.dash });
+    }
+    function has(key) { return !present || present.indexOf(key) >= 0; }
+    if (o.diverging) {
+      o.diverging.classes.forEach(function (k) { add(k.label, { fill: k.fill, stroke: base.stroke }); });
+    } else if (c && c.classes) {
+      c.classes.forEach(function (k, i) {
+        if (!has(i)) { return; }
         var label = String(k.label).replace("{threshold}", o.hmcThreshold || "4");
-        add(label, k.fill || k.stroke || base.fill || base.stroke, k.shape);
+        add(label, Object.assign({}, base, k), k.shape);
       });
     } else if (c && c.palette) {
       var vals = (o.values || {})[c.field] || {};
       Object.keys(c.palette).forEach(function (key) {
-        if (c.legend && c.legend.indexOf(key) < 0) { return; }
+        if (c.legend && c.legend.indexOf(key) < 0 && !present) { return; }
         if (o.present && o.present.indexOf(key) < 0) { return; }
+        if (!has(key)) { return; }
         var label = c.legend_label ? c.legend_label.replace("{value}", key) : (vals[key] || key);
-        add(label, c.palette[key], c.legend_shape);
+        var col = c.palette[key];
+        add(label, c.fill_only ? { fill: col, stroke: base.stroke } : { fill: col, stroke: col }, c.legend_shape);
       });
-    } else if (def.ramp) {
-      var sc = o.scale || 50, labels = def.ramp.labels || ["-", "0", "+"];
-      [-sc, 0, sc].forEach(function (v, i) { add(labels[i].replace("{scale}", nf.format(sc)), rampColour(def.ramp, v, sc)); });
     } else {
       var lg = def.legend || {};
-      add(lg.label || o.title, base.fill || base.stroke, lg.shape);
+      add(lg.label || o.title, base, lg.shape);
     }
     return out;
+  }
+
+  /* The class keys of the features a layer holds (null when they are not known: tiles). */
+  function presentKeys(lyr) {
+    var o = lyr.rcOptions;
+    if (!o || o.tiles || !lyr.eachLayer || o.diverging) { return null; }
+    var def = o.styleDef || DEFAULT_DEF;
+    if (!def.classify) { return null; }
+    var keys = [];
+    lyr.eachLayer(function (f) {
+      var k = classKey(def, (f.feature && f.feature.properties) || {}, o);
+      if (k !== null && keys.indexOf(k) < 0) { keys.push(k); }
+    });
+    return keys;
   }
 
   function formatValue(v, field, o) {
     if (v === null || v === undefined || v === "") { return "–"; }
     if (typeof v === "boolean") { return v ? "ja" : "nee"; }
-    if (typeof v === "number") { return nf.format(v); }
+    if ((o.statcodeFields || []).indexOf(field) >= 0 && o.names && o.names[v]) {
+      return o.names[v] + " (" + v + ")";
+    }
+    if ((o.plainFields || []).indexOf(field) >= 0) { return String(v); }
+    if ((o.dateFields || []).indexOf(field) >= 0) { return formatDate(v); }
+    if (typeof v === "number") { return formatNumber(v, o.decimals); }
     var labels = (o.values || {})[field];
     if (labels && labels[v]) { return labels[v]; }
     return String(v);
@@ -155,10 +218,13 @@
     o.data = payload.data;
     if (o.tiles && L.vectorGrid) { return tileLayer(o); }
     var styleFn = styleFunction(o);
+    var interactive = o.interactive !== false;
     var layer = L.geoJSON(null, {
       style: styleFn,
+      interactive: interactive,
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, styleFn(f)); },
       onEachFeature: function (f, lyr) {
+        if (!interactive) { return; }
         lyr.bindPopup(function () { return popupContent(f, o); }, { maxWidth: 360 });
         if (o.tooltipField && f.properties && f.properties[o.tooltipField]) {
           lyr.bindTooltip(function () { return el("span", null, f.properties[o.tooltipField]); }, { sticky: true });
@@ -237,7 +303,7 @@
           layer.clearLayers();
           layer.addData(fc);
           var n = fc.features.length;
-          status(map, o, n >= (o.limit || 2000) ? o.title + ": eerste " + nf.format(n) + " objecten, zoom in voor alles" : "");
+          status(map, o, n >= (o.limit || 2000) ? o.title + ": eerste " + formatNumber(n) + " objecten, zoom in voor alles" : "");
           layer.fire("rc:loaded", { count: n });
         })
         .catch(function (err) {
@@ -269,35 +335,130 @@
     box.style.display = all.length ? "block" : "none";
   }
 
-  /* A legend listing the entries of the layers that are on the map. */
+  /* Keep the layer control (top right) and the legend (bottom right) apart: together they
+   * get the height between the control's top and the legend's bottom; what does not fit
+   * scrolls inside them. An expanded control gets the room first, the legend keeps at
+   * least 40% of it when both are open. */
+  function fitControls(map) {
+    if (!map || !map._container) { return; }
+    var ctl = map._rcLayers, lg = map._rcLegend, gap = 10;
+    var ctlBox = ctl && ctl.getContainer(), lgBox = lg && lg.getContainer();
+    if (ctl && ctl._section) {
+      ctl._section.style.height = "";
+      L.DomUtil.removeClass(ctl._section, "leaflet-control-layers-scrollbar");
+    }
+    if (lg) { lg._rcBody.style.maxHeight = ""; }
+    var mapRect = map.getContainer().getBoundingClientRect();
+    var corner = map._controlCorners && map._controlCorners.bottomright;
+    var top = ctlBox && ctlBox.parentNode ? ctlBox.getBoundingClientRect().top : mapRect.top + gap;
+    var bottom = lgBox && lgBox.parentNode ? lgBox.getBoundingClientRect().bottom
+      : (corner && corner.children.length ? corner.getBoundingClientRect().top : mapRect.bottom);
+    var avail = bottom - top - gap;
+    var ctlH = ctlBox ? ctlBox.offsetHeight : 0, lgH = lgBox ? lgBox.offsetHeight : 0;
+    if (ctlH + lgH <= avail) { return; }
+    var ctlOpen = ctlBox && L.DomUtil.hasClass(ctlBox, "leaflet-control-layers-expanded");
+    var lgOpen = lg && lg._rcOpen;
+    var ctlTarget = ctlH, lgTarget = lgH;
+    if (ctlOpen && lgOpen) {
+      lgTarget = Math.min(lgH, Math.max(avail * 0.4, avail - ctlH));
+      ctlTarget = avail - lgTarget;
+    } else if (ctlOpen) {
+      ctlTarget = avail - lgH;
+    } else {
+      lgTarget = avail - ctlH;
+    }
+    if (ctlOpen && ctlTarget < ctlH) {
+      var chrome = ctlH - ctl._section.offsetHeight;
+      L.DomUtil.addClass(ctl._section, "leaflet-control-layers-scrollbar");
+      ctl._section.style.height = Math.max(40, ctlTarget - chrome) + "px";
+    }
+    if (lgOpen && lgTarget < lgH) {
+      var chromeL = lgH - lg._rcBody.offsetHeight;
+      lg._rcBody.style.maxHeight = Math.max(30, lgTarget - chromeL) + "px";
+    }
+  }
+
+  function swatch(e) {
+    var kind = e.shape === "line" || e.shape === "point" ? e.shape : "area";
+    var node = el("span", "rc-swatch rc-" + kind);
+    if (kind === "line") {
+      node.style.borderTopColor = e.stroke || e.fill;
+      if (e.dash) { node.style.borderTopStyle = "dashed"; }
+    } else {
+      node.style.backgroundColor = e.fill || "transparent";
+      node.style.borderColor = e.stroke || e.fill;
+    }
+    return node;
+  }
+
+  /* A legend of the layers on the map, collapsible (a button with "Legenda"). It starts
+   * open on a large map (at least 1280×800) or when it takes little room (at most 6% of
+   * the map), else closed. */
   function legend(map, opts) {
     var ctl = L.control({ position: "bottomright" });
+    var titleText = (opts && opts.title) || "Legenda";
     ctl.onAdd = function () {
       var div = L.DomUtil.create("div", "rc-legend");
       L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      var head = el("button", "rc-legend-toggle");
+      head.type = "button";
+      head.appendChild(el("span", "rc-legend-arrow", "▾"));
+      head.appendChild(el("span", "rc-legend-title", titleText));
+      var body = el("div", "rc-legend-body");
+      div.appendChild(head);
+      div.appendChild(body);
+      ctl._rcHead = head;
+      ctl._rcBody = body;
+      L.DomEvent.on(head, "click", function (e) { L.DomEvent.stop(e); setOpen(!ctl._rcOpen); });
       return div;
     };
+    function setOpen(open) {
+      ctl._rcOpen = open;
+      ctl._rcBody.hidden = !open;
+      ctl._rcHead.setAttribute("aria-expanded", String(open));
+      ctl._rcHead.title = open ? "Legenda inklappen" : "Legenda uitklappen";
+      ctl._rcHead.firstChild.textContent = open ? "▾" : "▸";
+      L.DomUtil[open ? "removeClass" : "addClass"](ctl.getContainer(), "rc-collapsed");
+      fitControls(map);
+    }
+    ctl.setOpen = setOpen;
     ctl.addTo(map);
+    map._rcLegend = ctl;
     function update() {
-      var box = ctl.getContainer();
-      box.textContent = "";
-      box.appendChild(el("div", "rc-legend-title", (opts && opts.title) || "Legenda"));
+      var body = ctl._rcBody;
+      body.textContent = "";
       map.eachLayer(function (lyr) {
         var o = lyr.rcOptions;
         if (!o || o.legend === false) { return; }
-        box.appendChild(el("div", "rc-legend-layer", o.title));
-        legendEntries(o).forEach(function (e) {
-          var row = el("div", "rc-legend-row");
-          var swatch = el("span", "rc-swatch rc-" + (e[2] === "line" || e[2] === "point" ? e[2] : "area"));
-          swatch.style.backgroundColor = e[1];
-          swatch.style.borderColor = e[1];
-          row.appendChild(swatch);
-          row.appendChild(document.createTextNode(e[0]));
-          box.appendChild(row);
+        var entries = legendEntries(o, presentKeys(lyr));
+        if (!entries.length) { return; }
+        // A layer of one symbol is one row; a classified one gets its title above its classes
+        // (also when its data has only one of them).
+        var def = o.styleDef || DEFAULT_DEF;
+        var single = entries.length === 1 && !def.classify && !o.diverging;
+        if (!single) { body.appendChild(el("div", "rc-legend-layer", o.title)); }
+        entries.forEach(function (e) {
+          var row = el("div", "rc-legend-row" + (single ? " rc-legend-single" : ""));
+          row.appendChild(swatch(e));
+          row.appendChild(el("span", "rc-legend-label", e.label));
+          body.appendChild(row);
         });
       });
+      if (ctl._rcOpen === undefined) {
+        var size = map.getSize();
+        body.hidden = false;
+        var box = ctl.getContainer();
+        setOpen((size.x >= 1280 && size.y >= 800) || box.offsetWidth * box.offsetHeight <= 0.06 * size.x * size.y);
+      } else {
+        fitControls(map);
+      }
     }
-    map.on("layeradd layerremove", function () { window.setTimeout(update, 0); });
+    var pending = null;
+    function later() { if (pending === null) { pending = window.setTimeout(function () { pending = null; update(); }, 0); } }
+    map.on("layeradd layerremove", later);
+    map.eachLayer(function (lyr) { if (lyr.rcOptions) { lyr.on("rc:loaded", later); } });
+    map.on("resize", function () { fitControls(map); });
     update();
     return ctl;
   }
@@ -310,24 +471,171 @@
     return ctl;
   }
 
-  /* Leaflet's layer control writes layer names as HTML: this one names them in text nodes. */
+  /* A note when the map has no basemap, or its tiles do not load (offline, an intranet):
+   * the kaartlagen stay, with the province and gemeente outlines as context. */
+  var NO_BASEMAP = "Geen achtergrondkaart beschikbaar. De kaart toont de kaartlagen met de provincie- en gemeentegrenzen als houvast.";
+  var BASEMAP_FAILED = "De achtergrondkaart kan niet worden geladen (geen verbinding met de kaartdienst). De kaartlagen en de provincie- en gemeentegrenzen blijven zichtbaar.";
+
+  function basemapNote(map, tiles) {
+    var ctl = L.control({ position: "bottomleft" });
+    ctl.onAdd = function () {
+      var div = el("div", "rc-note");
+      L.DomEvent.disableClickPropagation(div);
+      div.setAttribute("role", "status");
+      div.hidden = true;
+      return div;
+    };
+    ctl.addTo(map);
+    var shownContext = false;
+    var dismissed = false;
+    function show(text) {
+      if (dismissed) { return; }
+      var box = ctl.getContainer();
+      box.textContent = "";
+      box.appendChild(el("span", "rc-note-text", text));
+      var close = el("button", "rc-note-close", "×");
+      close.type = "button";
+      close.title = "Melding sluiten";
+      close.setAttribute("aria-label", "Melding sluiten");
+      L.DomEvent.on(close, "click", function (e) { L.DomEvent.stop(e); dismissed = true; hide(); });
+      box.appendChild(close);
+      box.hidden = false;
+      if (!shownContext) {
+        shownContext = true;
+        // Without a background, the gemeente outlines are the context: switch them on.
+        (map._rcContext || []).forEach(function (lyr) { if (!map.hasLayer(lyr)) { map.addLayer(lyr); } });
+      }
+    }
+    function hide() { ctl.getContainer().hidden = true; }
+    if (!tiles) {
+      map.whenReady(function () { window.setTimeout(function () { show(NO_BASEMAP); }, 0); });
+      return ctl;
+    }
+    var errors = 0, loaded = 0;
+    tiles.on("loading", function () { errors = 0; loaded = 0; });
+    tiles.on("tileerror", function () { errors += 1; show(BASEMAP_FAILED); });
+    tiles.on("tileload", function () { loaded += 1; });
+    tiles.on("load", function () { if (loaded > 0 && errors === 0) { hide(); } });
+    return ctl;
+  }
+
+  /* Leaflet's layer control writes layer names as HTML: this one names them in text nodes,
+   * and lists the kaartlagen in groups (o.group: Beleid, Bedrijventerreinen, a scenario run,
+   * ...), each collapsible; a group starts open when one of its layers is shown. */
   var TextLayers = L.Control.Layers.extend({
     _addItem: function (obj) {
       var label = L.Control.Layers.prototype._addItem.call(this, { layer: obj.layer, name: "", overlay: obj.overlay });
       var spans = label.getElementsByTagName("span");
       spans[spans.length - 1].textContent = " " + obj.name;
+      label._rcGroup = obj.overlay ? ((obj.layer.rcOptions && obj.layer.rcOptions.group) || "Kaartlagen") : null;
       return label;
+    },
+    _initLayout: function () {
+      L.Control.Layers.prototype._initLayout.call(this);
+      this._layersLink.title = "Kaartlagen kiezen";
+      this._layersLink.setAttribute("aria-label", "Kaartlagen kiezen");
+      var self = this;
+      L.DomEvent.on(this._container, "keydown", function (e) {
+        if (e.key === "Escape" && self.options.collapsed) { self.collapse(); self._layersLink.focus(); }
+      });
+    },
+    _update: function () {
+      L.Control.Layers.prototype._update.call(this);
+      if (this._container) { groupItems(this); }
+      return this;
+    },
+    _onInputClick: function () {
+      L.Control.Layers.prototype._onInputClick.apply(this, arguments);
+      countGroups(this);
+    },
+    expand: function () {
+      L.Control.Layers.prototype.expand.call(this);
+      fitControls(this._map);
+      return this;
+    },
+    collapse: function () {
+      L.Control.Layers.prototype.collapse.call(this);
+      fitControls(this._map);
+      return this;
     }
   });
 
-  /* The layer control: base maps (titles from the data block) and the kaartlagen (their titles). */
+  function countGroups(ctl) {
+    (ctl._rcGroups || []).forEach(function (g) {
+      var on = g.labels.filter(function (label) { return label.getElementsByTagName("input")[0].checked; }).length;
+      g.count.textContent = on + "/" + g.labels.length;
+    });
+  }
+
+  function groupItems(ctl) {
+    var list = ctl._overlaysList;
+    var labels = Array.prototype.slice.call(list.children);
+    var byName = {}, order = [];
+    labels.forEach(function (label) {
+      var g = label._rcGroup || "Kaartlagen";
+      if (!byName[g]) { byName[g] = []; order.push(g); }
+      byName[g].push(label);
+    });
+    var rank = ctl.options.groupOrder || [];
+    function pos(name) { var i = rank.indexOf(name); return i < 0 ? rank.length : i; }
+    // Scenario runs after the other groups, the newest first.
+    function run(name) { var m = /^Scenario run (\d+)/.exec(name); return m ? -parseInt(m[1], 10) : 0; }
+    order = order.map(function (name, i) { return [name, i]; })
+      .sort(function (a, b) { return pos(a[0]) - pos(b[0]) || run(a[0]) - run(b[0]) || a[1] - b[1]; })
+      .map(function (x) { return x[0]; });
+    list.textContent = "";
+    ctl._rcOpen = ctl._rcOpen || {};
+    ctl._rcGroups = [];
+    order.forEach(function (name) {
+      var members = byName[name];
+      var open = Object.prototype.hasOwnProperty.call(ctl._rcOpen, name) ? ctl._rcOpen[name]
+        : members.some(function (label) { return label.getElementsByTagName("input")[0].checked; });
+      var box = el("div", "rc-layer-group");
+      var head = el("button", "rc-group-head");
+      head.type = "button";
+      var arrow = el("span", "rc-group-arrow", open ? "▾" : "▸");
+      var count = el("span", "rc-group-count");
+      head.appendChild(arrow);
+      head.appendChild(el("span", "rc-group-name", name));
+      head.appendChild(count);
+      head.setAttribute("aria-expanded", String(open));
+      var body = el("div", "rc-group-body");
+      body.hidden = !open;
+      members.forEach(function (label) { body.appendChild(label); });
+      L.DomEvent.on(head, "click", function (e) {
+        L.DomEvent.stop(e);
+        var now = body.hidden;
+        ctl._rcOpen[name] = now;
+        body.hidden = !now;
+        arrow.textContent = now ? "▾" : "▸";
+        head.setAttribute("aria-expanded", String(now));
+        fitControls(ctl._map);
+      });
+      box.appendChild(head);
+      box.appendChild(body);
+      list.appendChild(box);
+      ctl._rcGroups.push({ name: name, labels: members, count: count });
+    });
+    countGroups(ctl);
+  }
+
+  /* The layer control: base maps (titles from the data block) and the kaartlagen (their
+   * titles), collapsed to a button unless opts.collapsed is false. */
   function layerControl(map, bases, overlays, opts) {
-    var ctl = new TextLayers(null, null, { collapsed: !!opts.collapsed, position: opts.position || "topright" });
+    var ctl = new TextLayers(null, null, {
+      collapsed: opts.collapsed !== false, position: opts.position || "topright", groupOrder: opts.groupOrder
+    });
     bases.forEach(function (lyr, i) { ctl.addBaseLayer(lyr, opts.baseTitles[i]); });
     overlays.forEach(function (lyr) { ctl.addOverlay(lyr, (lyr.rcOptions && lyr.rcOptions.title) || ""); });
+    map._rcLayers = ctl;
     ctl.addTo(map);
+    map._rcContext = overlays.filter(function (lyr) { return lyr.rcOptions && lyr.rcOptions.context; });
     return ctl;
   }
 
-  window.RuimteMap = { layers: REGISTRY, data: data, layer: makeLayer, legend: legend, title: title, layerControl: layerControl, balanceColor: balanceColor, symbolFor: symbolFor, leafletStyle: leafletStyle };
+  window.RuimteMap = {
+    layers: REGISTRY, data: data, layer: makeLayer, legend: legend, title: title, layerControl: layerControl,
+    basemapNote: basemapNote, formatNumber: formatNumber, fitControls: fitControls,
+    symbolFor: symbolFor, leafletStyle: leafletStyle
+  };
 })();

@@ -72,7 +72,7 @@ TEST_HOSTS = ("testserver", "127.0.0.1", "localhost")
 
 
 def web_settings(**kw) -> WebSettings:
-    return WebSettings(_env_file=None, basemap="none", **{"allowed_hosts": TEST_HOSTS, **kw})
+    return WebSettings(_env_file=None, **{"basemap": "none", "allowed_hosts": TEST_HOSTS, **kw})
 
 
 def make_app(engine, **web):

@@ -21,6 +21,13 @@ def open_map(page, url: str):
     return page.page
 
 
+def expand_layer_control(pg) -> None:
+    """Open the (collapsed) layer control as a mouse does (hover), and every group in it."""
+    pg.locator(".leaflet-control-layers").hover()
+    for head in pg.locator(".rc-group-head[aria-expanded=false]").all():
+        head.click()
+
+
 def overlay_names(pg) -> list[str]:
     return [
         s.strip()
@@ -84,6 +91,7 @@ def test_large_layer_loads_as_vector_tiles(page, live_server):
     # vestigingen (3,343 points) is above the embed limit of this server (500): not in the page,
     # drawn from vector tiles (/tiles/vestigingen/{z}/{x}/{y}.mvt) when switched on.
     assert '"vestigingen"' in html and "Vestigingen" in html and "/tiles/vestigingen/" in html
+    expand_layer_control(pg)
     pg.locator(".leaflet-control-layers-overlays label", has_text="Vestigingen").locator(
         "input"
     ).check()

@@ -236,7 +236,7 @@ def test_scenario_page_lists_the_report_as_text(ibis, runs, browser):
     assert heading == "Gegevenskwaliteit"
     assert set(names) == OVER_TOLERANCE  # "<b>" shown as text, not as markup
     assert bold == 0
-    assert "Grens Oost" in borders and "GM0356 62,5%" in borders
+    assert "Grens Oost" in borders and "Nieuwegein (GM0356) 62,5%" in borders
     assert f"Terreinen: {len(TERREINEN)} (elk terrein één keer geteld" in body
     assert errors == []
 
