@@ -290,8 +290,10 @@
         var field = e.field || (e.loc && e.loc[e.loc.length - 1]);
         var box = field ? document.getElementById("rc-e-" + field) : null;
         if (box) {
-          box.textContent = (box.textContent ? box.textContent + " " : "") + e.message;
           var node = document.getElementById("rc-f-" + field);
+          var empty = node && node.required && !node.value;
+          var text = (empty && !box.textContent ? "Dit veld is verplicht. " : "") + e.message;
+          box.textContent = (box.textContent ? box.textContent + " " : "") + text;
           if (node) { node.setAttribute("aria-invalid", "true"); }
         } else {
           general.push(e.message);
