@@ -181,6 +181,59 @@ def _new_version(
     return version
 
 
+def stored_row(conn: Connection, *where: Any) -> Any:
+    """One stored feature row (the first matching ``where``) as an edit copies it: geometry,
+    attributes, gemeente, workflow state, proposal and bounds; None when there is none."""
+    return conn.execute(
+        select(
+            Feature.geom,
+            Feature.properties,
+            Feature.gemeente,
+            Feature.workflow,
+            Feature.proposal_for,
+            func.ST_XMin(Feature.geom).label("minx"),
+            func.ST_YMin(Feature.geom).label("miny"),
+            func.ST_XMax(Feature.geom).label("maxx"),
+            func.ST_YMax(Feature.geom).label("maxy"),
+        ).where(*where)
+    ).first()
+
+
+def row_bounds(row: Any) -> tuple[float, float, float, float]:
+    """The bounds of a :func:`stored_row`."""
+    return (row.minx, row.miny, row.maxx, row.maxy)
+
+
+def insert_copy(
+    conn: Connection,
+    layer_id: int,
+    version: int,
+    row: Any,
+    state: str,
+    by: str | None,
+    fid: int,
+    reason: str | None = None,
+    proposal_for: int | None = None,
+) -> None:
+    """A new row of ``fid`` from version ``version`` holding ``row``'s (a :func:`stored_row`)
+    geometry and attributes in workflow ``state`` (an adopted row proposes nothing)."""
+    conn.execute(
+        insert(Feature).values(
+            fid=fid,
+            layer_id=layer_id,
+            version_from=version,
+            gemeente=row.gemeente,
+            draft=state != ADOPTED,
+            workflow=state,
+            workflow_reason=reason,
+            proposal_for=proposal_for if state != ADOPTED else None,
+            geom=row.geom,
+            properties=row.properties,
+            created_by=by,
+        )
+    )
+
+
 def _close(conn: Connection, layer_id: int, fid: int, version: int) -> None:
     conn.execute(
         update(Feature)
@@ -301,20 +354,13 @@ def restore_feature(
     overrides the restored state's workflow state (a gemeente-editor's restore is a concept).
     """
     layer = _lock_layer(conn, name)
-    old = conn.execute(
-        select(
-            Feature.geom,
-            Feature.properties,
-            Feature.gemeente,
-            Feature.workflow,
-            Feature.proposal_for,
-        ).where(
-            Feature.layer_id == layer.id,
-            Feature.fid == fid,
-            Feature.version_from <= at_version,
-            (Feature.version_to.is_(None)) | (Feature.version_to > at_version),
-        )
-    ).first()
+    old = stored_row(
+        conn,
+        Feature.layer_id == layer.id,
+        Feature.fid == fid,
+        Feature.version_from <= at_version,
+        (Feature.version_to.is_(None)) | (Feature.version_to > at_version),
+    )
     if old is None:
         raise LayerNotFound(
             f"feature {fid} of layer {name!r} did not exist at version {at_version}"
@@ -325,32 +371,11 @@ def restore_feature(
         current = None
     if current is not None:
         _check_expected(current, expected)
-    bounds = conn.execute(
-        select(
-            func.ST_XMin(old.geom),
-            func.ST_YMin(old.geom),
-            func.ST_XMax(old.geom),
-            func.ST_YMax(old.geom),
-        )
-    ).one()
-    version = _new_version(conn, layer, "restore", by, fid, 0 if current else +1, tuple(bounds))
+    version = _new_version(conn, layer, "restore", by, fid, 0 if current else +1, row_bounds(old))
     if current is not None:
         _close(conn, layer.id, fid, version)
     state = workflow or old.workflow
-    conn.execute(
-        insert(Feature).values(
-            fid=fid,
-            layer_id=layer.id,
-            version_from=version,
-            gemeente=old.gemeente,
-            draft=state != ADOPTED,
-            workflow=state,
-            proposal_for=old.proposal_for if state != ADOPTED else None,
-            geom=old.geom,
-            properties=old.properties,
-            created_by=by,
-        )
-    )
+    insert_copy(conn, layer.id, version, old, state, by, fid, proposal_for=old.proposal_for)
     return EditResult(fid=fid, version=version)
 
 

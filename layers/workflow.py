@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import shapely
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection, func, select
@@ -29,7 +30,11 @@ from layers.edit import (
     _close,
     _lock_layer,
     _new_version,
+    create_feature,
     current_feature,
+    insert_copy,
+    row_bounds,
+    stored_row,
 )
 from layers.errors import LayerError
 from layers.models import Feature, Layer
@@ -154,64 +159,54 @@ def transition(
     current = current_feature(conn, layer.id, fid, name)
     _check_expected(current, expected)
     to = check_action(action, current.workflow, role, reason)
-    row = conn.execute(
-        select(Feature.geom, Feature.properties, Feature.gemeente).where(
-            Feature.layer_id == layer.id, Feature.fid == fid, Feature.version_to.is_(None)
-        )
-    ).one()
-    bounds = conn.execute(
-        select(
-            func.ST_XMin(row.geom),
-            func.ST_YMin(row.geom),
-            func.ST_XMax(row.geom),
-            func.ST_YMax(row.geom),
-        )
-    ).one()
-    note_reason = (reason or "").strip() or None
+    row = stored_row(
+        conn, Feature.layer_id == layer.id, Feature.fid == fid, Feature.version_to.is_(None)
+    )
     if to == ADOPTED and current.proposal_for is not None:
         target = current.proposal_for
         try:
             adopted = current_feature(conn, layer.id, target, name)
         except LayerError:
             adopted = None
-        version = _new_version(conn, layer, action, by, target, -1 if adopted else 0, tuple(bounds))
+        delta = -1 if adopted else 0
+        version = _new_version(conn, layer, action, by, target, delta, row_bounds(row))
         _close(conn, layer.id, fid, version)
         if adopted is not None:
             _close(conn, layer.id, target, version)
-        _insert_copy(conn, layer.id, version, row, ADOPTED, by, target, None)
+        insert_copy(conn, layer.id, version, row, ADOPTED, by, target)
         return EditResult(fid=target, version=version)
-    version = _new_version(conn, layer, action, by, fid, 0, tuple(bounds))
+    version = _new_version(conn, layer, action, by, fid, 0, row_bounds(row))
     _close(conn, layer.id, fid, version)
-    _insert_copy(conn, layer.id, version, row, to, by, fid, note_reason, current.proposal_for)
+    reason = (reason or "").strip() or None
+    insert_copy(conn, layer.id, version, row, to, by, fid, reason, current.proposal_for)
     return EditResult(fid=fid, version=version)
 
 
-def _insert_copy(
+def propose_change(
     conn: Connection,
-    layer_id: int,
-    version: int,
-    row: Any,
+    name: str,
+    fid: int,
+    geometry: shapely.Geometry,
+    attributes: dict[str, Any],
+    gemeente: str | None,
+    *,
     state: str,
     by: str | None,
-    fid: int,
-    reason: str | None,
-    proposal_for: int | None = None,
-) -> None:
-    """A new row of ``fid`` holding ``row``'s geometry and attributes in ``state``."""
-    conn.execute(
-        Feature.__table__.insert().values(
-            fid=fid,
-            layer_id=layer_id,
-            version_from=version,
-            gemeente=row.gemeente,
-            draft=state != ADOPTED,
-            workflow=state,
-            workflow_reason=reason,
-            proposal_for=proposal_for if state != ADOPTED else None,
-            geom=row.geom,
-            properties=row.properties,
-            created_by=by,
+    expected: str | None,
+) -> EditResult:
+    """A concept (in ``state``) that proposes a change of adopted feature ``fid``, which stays as
+    it is; :class:`StaleFeature` when ``expected`` is stale, :class:`WorkflowError` (409) when
+    ``fid`` already has an open proposal. Checked under the layer lock, so two proposals of one
+    feature never both pass."""
+    layer = _lock_layer(conn, name)
+    _check_expected(current_feature(conn, layer.id, fid, name), expected)
+    other = open_proposal(conn, layer.id, fid)
+    if other is not None:
+        raise WorkflowError(
+            f"feature {fid} already has a proposed change, feature {other}: change that one"
         )
+    return create_feature(
+        conn, name, geometry, attributes, gemeente, workflow=state, proposal_for=fid, by=by
     )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
 
 from app.auth import AuthError, Principal, require_province
 from app.dependencies import AuthSettingsDep, EngineDep, PrincipalDep
@@ -20,6 +21,7 @@ from app.errors import ApiError
 from app.maps import json_for_html
 from app.nl_format import datum_tijd, page_templates
 from app.openapi import problems
+from app.settings import AuthSettings
 from layers.errors import LayerError
 from layers.kinds import load_kinds
 from layers.ownership import load_gemeenten
@@ -36,7 +38,7 @@ def _province(who: Principal) -> None:
         raise ApiError(exc.status, exc.message) from exc
 
 
-def _items(engine, auth) -> list[dict[str, Any]]:  # noqa: ANN001 - engine and settings
+def _items(engine: Engine, auth: AuthSettings) -> list[dict[str, Any]]:
     kinds = load_kinds()
     with engine.connect() as conn:
         items = [i.as_dict() for i in worklist(conn)]

@@ -56,7 +56,7 @@ from layers.kinds import Kind, load_kinds
 from layers.ownership import load_gemeenten, outside_gemeente
 from layers.query import FeatureQuery, query_features
 from layers.store import LayerInfo, get_layer, list_layers, set_layer_meta
-from layers.workflow import load_workflow, open_proposal, transition, write_state
+from layers.workflow import load_workflow, propose_change, transition, write_state
 from spatial.crs import RD_NEW, parse_crs
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
@@ -529,16 +529,16 @@ def replace(
         if state != ADOPTED and current.workflow == ADOPTED and who.role == "gemeente-editor":
             # An adopted feature stays as it is (public, read by scenario runs) until the
             # province adopts the change: the change is a concept of its own that proposes it.
-            _proposal_allowed(conn, info, fid, current, expected)
-            result = create_feature(
+            result = propose_change(
                 conn,
                 name,
+                fid,
                 feat.geometry,
                 feat.attributes,
                 feat.gemeente,
-                workflow=state,
-                proposal_for=fid,
+                state=state,
                 by=who.label,
+                expected=expected,
             )
             return _edit_response(result, name, request, 201)
         if state == ADOPTED and current.proposal_for is not None:
@@ -739,25 +739,6 @@ def _adopted_stays(who: Principal, current: CurrentFeature, what: str) -> None:
             403,
             f"feature {current.fid} is adopted (vastgesteld): a gemeente-editor cannot {what} it; "
             "save a changed version (PUT) as a proposal, or ask the province",
-        )
-
-
-def _proposal_allowed(
-    conn: Connection, info: LayerInfo, fid: int, current: CurrentFeature, expected: str
-) -> None:
-    """A proposal for ``fid`` starts from its current state (412 when stale) and is the only
-    open one (409 naming the other)."""
-    if expected.strip() not in ("*", etag(fid, current.version_from)):
-        raise ApiError(
-            412,
-            f"feature {fid} has changed since it was read (now "
-            f"{etag(fid, current.version_from)}, If-Match {expected}); read it again",
-        )
-    other = open_proposal(conn, info.id, fid)
-    if other is not None:
-        raise ApiError(
-            409,
-            f"feature {fid} already has a proposed change, feature {other}: change that one",
         )
 
 

@@ -50,7 +50,7 @@ from app.ogc_models import (
     LandingPage,
     Problem,
 )
-from app.ogc_openapi import OPENAPI_30, openapi_document, property_schema
+from app.ogc_openapi import OPENAPI_30, RESERVED, openapi_document, property_schema
 from app.reads import read_connection
 from layers.access import Viewer
 from layers.collections import (
@@ -124,22 +124,8 @@ CONFORMANCE = [
 
 #: The CRSs offered for every collection (Part 2): CRS84 first, the default.
 SUPPORTED_CRS_URIS = [CRS84_URI, RD_URI, ETRS89_URI, WGS84_URI]
-#: Query parameters of ``items`` that are not property filters.
-ITEMS_PARAMS = {
-    "f",
-    "limit",
-    "offset",
-    "bbox",
-    "bbox-crs",
-    "crs",
-    "datetime",
-    "filter",
-    "filter-lang",
-    "filter-crs",
-    "sortby",
-    "properties",
-    "skipGeometry",
-}
+#: Query parameters of ``items`` that are not property filters (the OpenAPI document's).
+ITEMS_PARAMS = RESERVED
 LIMIT_DEFAULT = 10
 LIMIT_MAX = 10_000
 """Largest page; a larger ``limit`` is clamped to it (``RUIMTE_WEB_PAGE_MAX`` when set)."""

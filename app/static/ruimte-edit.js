@@ -414,15 +414,11 @@
         var take = el("button", "rc-take-theirs", "Andere versie overnemen");
         take.type = "button";
         take.addEventListener("click", function () {
-          var leaflet = current.leaflet;
           current.etag = res.etag;
           current.base = theirs.geometry;
           revertGeometry();
           current.doc = theirs;
-          var keepCurrent = current;
           renderForm(theirs.properties || {}, theirs);
-          current = keepCurrent;
-          current.leaflet = leaflet;
           ghost.clearLayers();
           say("De andere versie is overgenomen.", "ok");
         });
