@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
-from app.models import ROLES, ApiToken, User
+from app.models import ApiToken, User
+from app.roles import ROLES
 from layers.access import EVERYTHING, PUBLIC, Viewer
 
 TOKEN_PREFIX = "rc_"

@@ -6,19 +6,22 @@ The URL comes from ``DATABASE_URL``; without it, from the local cluster that
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from geoalchemy2 import alembic_helpers
-from sqlalchemy import Engine, MetaData, create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
-from alembic import command
 from app.localdb import LocalCluster
 from app.settings import get_database_settings, get_local_database_settings
-from layers.models import is_partition_name
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import MetaData
+
+# Alembic, GeoAlchemy2 and the models are imported by the functions that need them: the CLI
+# checks the migration state before every command and should not pay for them (issue 14).
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEMBIC_DIR = ROOT / "alembic"
@@ -80,6 +83,10 @@ def target_metadata() -> MetaData:
 def include_object(obj, name, obj_type, reflected, compare_to) -> bool:  # noqa: ANN001
     """Autogenerate filter: skip PostGIS's own tables, GeoAlchemy2's managed indexes and
     the per-layer partitions of ``features`` (made with each layer, not by migrations)."""
+    from geoalchemy2 import alembic_helpers
+
+    from layers.models import is_partition_name
+
     if obj_type == "table" and (name == "spatial_ref_sys" or is_partition_name(name)):
         return False
     table = getattr(obj, "table", None)
@@ -90,6 +97,8 @@ def include_object(obj, name, obj_type, reflected, compare_to) -> bool:  # noqa:
 
 def alembic_config(url: str) -> Config:
     """Alembic configuration pointing at the project's migrations and ``url``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(ALEMBIC_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -98,6 +107,8 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Upgrade the database at ``url`` to ``revision`` (default: head)."""
+    from alembic import command
+
     eng = create_engine(url)
     try:
         with eng.begin() as conn:
@@ -107,8 +118,40 @@ def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+_REVISION_LINE = re.compile(
+    r"^(revision|down_revision)\b[^=\n]*=\s*(?:\"([^\"]*)\"|'([^']*)'|(None))\s*$", re.M
+)
+
+
+@lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest migration."""
+    """The newest migration.
+
+    Read from the ``revision`` and ``down_revision`` lines of the migration files (a linear
+    history has one revision that none points back to); Alembic itself decides when the files
+    say anything else (branches, merges, computed values). A test checks both agree.
+    """
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (ALEMBIC_DIR / "versions").glob("*.py"):
+        found: dict[str, str | None] = {}
+        for key, double, single, none in _REVISION_LINE.findall(path.read_text("utf-8")):
+            found[key] = None if none else (double or single)
+        if found.get("revision") is None or "down_revision" not in found:
+            return alembic_head_revision()
+        revisions.add(found["revision"])
+        if found["down_revision"] is not None:
+            downs.add(found["down_revision"])
+    heads = revisions - downs
+    if len(heads) != 1 or not downs <= revisions:
+        return alembic_head_revision()
+    return heads.pop()
+
+
+def alembic_head_revision() -> str:
+    """The newest migration as Alembic's script directory says."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config("postgresql://"))
     head = script.get_current_head()
     if head is None:
@@ -117,6 +160,11 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None: not migrated)."""
+    """The revision the database is at (None: not migrated), from Alembic's version table."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if conn.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None:
+            return None
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(rows) > 1:
+        raise RuntimeError(f"the database is at several migration heads: {', '.join(rows)}")
+    return rows[0] if rows else None

@@ -18,8 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from layers.models import Base
 
-ROLES = ("viewer", "gemeente-editor", "provincie-editor", "admin")
-
 
 class User(Base):
     """A person or system that uses the API."""

@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 
 from layers.access import Viewer
 from layers.errors import LayerError, UnsupportedFormat
+from layers.formats import EXPORT_FORMATS, MEDIA_TYPES, SUFFIXES
 from layers.gpkg_styles import geometry_families, styles_for_table, write_layer_styles
 from layers.kinds import Kind, load_kinds
 from layers.models import STORAGE_SRID
@@ -41,15 +42,6 @@ from layers.styles import DEFAULT_HMC_THRESHOLD
 from spatial.crs import RD_NEW, WGS84, crs_label, parse_crs, reproject
 from spatial.geometry import promote_to_multi
 
-EXPORT_FORMATS = ("gpkg", "geojson", "shp", "fgb", "csv")
-MEDIA_TYPES = {
-    "gpkg": "application/geopackage+sqlite3",
-    "geojson": "application/geo+json",
-    "shp": "application/zip",
-    "fgb": "application/flatgeobuf",
-    "csv": "text/csv",
-}
-SUFFIXES = {"gpkg": ".gpkg", "geojson": ".geojson", "shp": ".zip", "fgb": ".fgb", "csv": ".csv"}
 GEOJSON_DECIMALS = 9
 GPKG_VERSION = "1.2"
 

@@ -16,7 +16,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from layers.access import Viewer, feature_visibility, layer_visibility, sees_every_feature
+from layers.catalogue import LayerInfo, Provenance, info_from
 from layers.errors import LayerError, LayerExists, LayerNotFound
 from layers.models import STORAGE_SRID, Feature, Layer, LayerVersion, partition_name
 
@@ -38,85 +38,6 @@ ANALYZE_COLUMNS = "version_to, gemeente, draft"
 DROP_LOCK_TIMEOUT = "10s"
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class Provenance:
-    """Where a layer version's features came from."""
-
-    source: str | None = None
-    source_format: str | None = None
-    source_crs: str | None = None
-    source_date: date | None = None
-    licence: str | None = None
-    attribution: str | None = None
-    synthetic: bool = False
-    note: str | None = None
-    created_by: str | None = None
-    change: str | None = None
-    """What made the version (import, new-version, create, update, delete, restore)."""
-    feature_fid: int | None = None
-    """The feature a single-feature edit changed."""
-
-
-@dataclass
-class LayerInfo:
-    """A layer as the catalogue describes it (at its current or a pinned version)."""
-
-    id: int
-    name: str
-    title: str
-    description: str
-    kind: str
-    geometry_type: str
-    version: int
-    current_version: int
-    feature_count: int
-    bbox: tuple[float, float, float, float] | None
-    extra_fields: dict[str, str]
-    provenance: Provenance
-    created_at: datetime
-    updated_at: datetime
-    versions: list[dict] = field(default_factory=list)
-    published: bool = True
-    quality: dict | None = None
-    """The version's data-quality report (:mod:`layers.quality`), when read."""
-    quality_read: bool = False
-    """Whether :attr:`quality` was read (the metadata path); lists leave it out."""
-
-    def as_dict(self) -> dict:
-        """JSON-friendly form (CLI ``--json``, API); ``quality`` where it was read."""
-        prov = self.provenance
-        doc = {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "kind": self.kind,
-            "geometry_type": self.geometry_type,
-            "version": self.version,
-            "current_version": self.current_version,
-            "feature_count": self.feature_count,
-            "bbox": list(self.bbox) if self.bbox else None,
-            "crs": f"EPSG:{STORAGE_SRID}",
-            "extra_fields": self.extra_fields,
-            "provenance": {
-                "source": prov.source,
-                "source_format": prov.source_format,
-                "source_crs": prov.source_crs,
-                "source_date": prov.source_date.isoformat() if prov.source_date else None,
-                "licence": prov.licence,
-                "attribution": prov.attribution,
-                "synthetic": prov.synthetic,
-                "note": prov.note,
-            },
-            "published": self.published,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "versions": self.versions,
-        }
-        if self.quality_read:
-            doc["quality"] = self.quality
-        return doc
 
 
 @dataclass
@@ -174,53 +95,6 @@ def version_filter(version: int | None):  # noqa: ANN201 - SQLAlchemy clause
 # -- reading the catalogue ------------------------------------------------------------
 
 
-def _info(layer: Layer, lv: LayerVersion, versions: Sequence[LayerVersion] = ()) -> LayerInfo:
-    bbox = None
-    if lv.minx is not None:
-        bbox = (lv.minx, lv.miny, lv.maxx, lv.maxy)
-    return LayerInfo(
-        id=layer.id,
-        name=layer.name,
-        title=layer.title,
-        description=layer.description,
-        kind=layer.kind,
-        geometry_type=layer.geometry_type,
-        version=lv.version,
-        current_version=layer.current_version,
-        feature_count=lv.feature_count,
-        bbox=bbox,
-        extra_fields=dict(lv.extra_fields or {}),
-        provenance=Provenance(
-            source=lv.source,
-            source_format=lv.source_format,
-            source_crs=lv.source_crs,
-            source_date=lv.source_date,
-            licence=lv.licence,
-            attribution=lv.attribution,
-            synthetic=lv.synthetic,
-            note=lv.note,
-            created_by=lv.created_by,
-            change=lv.change,
-            feature_fid=lv.feature_fid,
-        ),
-        created_at=layer.created_at,
-        updated_at=layer.updated_at,
-        published=layer.published,
-        versions=[
-            {
-                "version": v.version,
-                "created_at": v.created_at.isoformat(),
-                "change": v.change,
-                "feature_count": v.feature_count,
-                "source": v.source,
-                "synthetic": v.synthetic,
-                "feature_fid": v.feature_fid,
-            }
-            for v in versions
-        ],
-    )
-
-
 def orm_session(conn: Connection) -> Session:
     """An ORM session on the caller's connection and transaction (for reading rows as objects)."""
     return Session(bind=conn, expire_on_commit=False, autoflush=False)
@@ -246,7 +120,7 @@ def list_layers(conn: Connection, viewer: Viewer | None = None) -> list[LayerInf
         )
         .all()
     )
-    return [_for_viewer(conn, layer, _info(layer, lv), viewer) for layer, lv in rows]
+    return [_for_viewer(conn, layer, info_from(layer, lv), viewer) for layer, lv in rows]
 
 
 # -- what a reader may see of a layer's metadata -----------------------------------------
@@ -431,7 +305,7 @@ def get_layer(
         raise LayerNotFound(
             f"layer {name!r} has no version {wanted}; versions: {', '.join(map(str, known))}"
         )
-    info = _for_viewer(conn, layer, _info(layer, lv, versions if with_versions else ()), viewer)
+    info = _for_viewer(conn, layer, info_from(layer, lv, versions if with_versions else ()), viewer)
     if with_versions:
         info.quality = get_version_quality(conn, layer.id, lv.version)
         info.quality_read = True

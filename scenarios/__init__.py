@@ -29,21 +29,48 @@ Indicators::
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from layers.errors import did_you_mean as _did_you_mean
-from scenarios import store as _store
 from scenarios.errors import RasterNotFound, RunNotFound, ScenarioError, SpecError, SpecNotFound
 from scenarios.presets import preset_data as _preset_data
 from scenarios.presets import preset_names as _preset_names
-from scenarios.runner import RUN_STEPS, compute_indicators, resolve_spec, run_scenario
-from scenarios.spec import ScenarioSpec
-from scenarios.store import RunRecord, SpecRecord, get_spec, list_runs, list_specs
-from scenarios.tables import compare_results as _compare_results
-from scenarios.tables import result_csv as _result_csv
-from scenarios.validation import validate_spec
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from scenarios.runner import RUN_STEPS, compute_indicators, resolve_spec, run_scenario
+    from scenarios.spec import ScenarioSpec
+    from scenarios.store import RunRecord, SpecRecord, get_spec, list_runs, list_specs
+    from scenarios.validation import validate_spec
+
+#: Where the names of this API that need the computation (numpy, scipy, geopandas, the
+#: database models) live. They are imported on first use (PEP 562), so that ``import
+#: scenarios`` stays light and ``ruimte --help`` starts at once.
+_LAZY = {
+    "RUN_STEPS": "scenarios.runner",
+    "compute_indicators": "scenarios.runner",
+    "resolve_spec": "scenarios.runner",
+    "run_scenario": "scenarios.runner",
+    "ScenarioSpec": "scenarios.spec",
+    "RunRecord": "scenarios.store",
+    "SpecRecord": "scenarios.store",
+    "get_spec": "scenarios.store",
+    "list_runs": "scenarios.store",
+    "list_specs": "scenarios.store",
+    "validate_spec": "scenarios.validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scenarios' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 #: Rasters every run stores (GeoTIFF, EPSG:28992).
 RASTERS = ("allocation", "constraints", "suitability")
@@ -104,20 +131,29 @@ def load_preset(name: str) -> ScenarioSpec:
                 }
             ]
         )
+    from scenarios.validation import validate_spec
+
     return validate_spec(data)
 
 
 def save_spec(conn: Connection, data: Any, created_by: str | None = None) -> SpecRecord:
     """Validate (against the database) and store a spec; a new version if the name exists."""
+    from scenarios import store as _store
+    from scenarios.validation import validate_spec
+
     return _store.save_spec(conn, validate_spec(data, conn), created_by)
 
 
 def get_run(conn: Connection, run_id: int) -> RunRecord:
     """A run with its JSON result (:class:`RunNotFound` if there is none)."""
+    from scenarios import store as _store
+
     return _store.get_run(conn, run_id)
 
 
 def _result(conn: Connection, run_id: int) -> dict[str, Any]:
+    from scenarios import store as _store
+
     run = _store.get_run(conn, run_id)
     if run.result is None:
         raise ScenarioError(f"run {run_id} has no result (status {run.status})")
@@ -126,14 +162,20 @@ def _result(conn: Connection, run_id: int) -> dict[str, Any]:
 
 def run_table_csv(conn: Connection, run_id: int) -> str:
     """The result table of a run (gemeenten, regions, totals) as CSV text."""
+    from scenarios.tables import result_csv as _result_csv
+
     return _result_csv(_result(conn, run_id))
 
 
 def compare_runs(conn: Connection, a: int, b: int) -> dict[str, Any]:
     """Differences B − A per gemeente and for the totals."""
+    from scenarios.tables import compare_results as _compare_results
+
     return _compare_results(_result(conn, a), _result(conn, b), a, b)
 
 
 def get_run_raster(conn: Connection, run_id: int, name: str) -> bytes:
     """A GeoTIFF of a run (``suitability``, ``allocation`` or ``constraints``)."""
+    from scenarios import store as _store
+
     return _store.get_raster(conn, run_id, name)

@@ -6,18 +6,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Engine
 
-from app.database import DatabaseNotConfigured, current_revision, get_engine, head_revision
-from app.localdb import LocalDatabaseError
 from layers.errors import InvalidFeatures, LayerError, LayerNotFound, did_you_mean
-from layers.kinds import UnknownKind
-from spatial.crs import CRSProblem
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# `import app.cli` stays light so that `ruimte --help` starts at once: the modules for the
+# database, geometry and scenarios are imported by the commands that use them (a test counts
+# what `import app.cli` loads).
 
 # Wide enough for tables when output goes to a file or a pipe (rich uses 80 columns there).
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -54,16 +56,29 @@ def run_app(app: typer.Typer) -> None:
             f"[bold red]error:[/] {escape(str(exc))}{_layer_suggestion(exc)}", highlight=False
         )
         sys.exit(1)
-    except (
-        CliError,
-        LayerError,
-        UnknownKind,
-        DatabaseNotConfigured,
-        LocalDatabaseError,
-        CRSProblem,
-    ) as exc:
+    except Exception as exc:
+        if not isinstance(exc, (CliError, LayerError, *_loaded_errors())):
+            raise
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)
+
+
+#: Errors that end a command with their message, by module: a module that was never imported
+#: cannot have raised its error, so only loaded modules are looked at.
+_KNOWN_ERRORS = (
+    ("layers.kinds.schema", "UnknownKind"),
+    ("app.database", "DatabaseNotConfigured"),
+    ("app.localdb", "LocalDatabaseError"),
+    ("spatial.crs", "CRSProblem"),
+)
+
+
+def _loaded_errors() -> tuple[type[BaseException], ...]:
+    return tuple(
+        getattr(sys.modules[module], name)
+        for module, name in _KNOWN_ERRORS
+        if module in sys.modules
+    )
 
 
 def _layer_suggestion(exc: LayerNotFound) -> str:
@@ -71,6 +86,7 @@ def _layer_suggestion(exc: LayerNotFound) -> str:
     every layer); "" when there is none close or the database cannot be read."""
     if not exc.layer_name:
         return ""
+    from app.database import get_engine
     from layers.store import list_layers
 
     try:
@@ -87,6 +103,8 @@ def engine(check_migrations: bool = True, statement_timeout_ms: int | None = 0) 
     Command-line work (large imports, scenario runs) has no statement timeout by default;
     the web service passes ``None`` to use ``RUIMTE_DB_STATEMENT_TIMEOUT_MS``.
     """
+    from app.database import current_revision, get_engine, head_revision
+
     eng = get_engine(None, statement_timeout_ms)
     if check_migrations:
         current = current_revision(eng)
@@ -101,6 +119,14 @@ def engine(check_migrations: bool = True, statement_timeout_ms: int | None = 0) 
 @contextmanager
 def stage_progress(total_hint: int | None = None, threshold: int = 5_000) -> Iterator:
     """A progress callback ``(stage, done, total)`` drawing a bar for big jobs."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     progress = Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),

@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
 from app.cli.common import out
-from app.database import current_revision, database_url, get_engine, head_revision, migrate
 from app.localdb import LocalCluster
 from app.settings import get_database_settings, get_local_database_settings
 
@@ -50,6 +48,8 @@ def up(
         out.print(
             "[yellow]note:[/] DATABASE_URL is set, so other commands use that database, not this cluster"
         )
+    from app.database import migrate
+
     cluster = _cluster(data_dir, port)
     url = cluster.up()
     if not no_migrate:
@@ -73,6 +73,10 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show which database is used, whether the local cluster runs, and the migration state."""
+    from sqlalchemy.engine import make_url
+
+    from app.database import current_revision, database_url, get_engine, head_revision
+
     info: dict[str, object] = {"database_url_set": bool(get_database_settings().database_url)}
     local = _cluster(data_dir, port).status()
     if "url" in local:  # never the password (`ruimte db url` prints it, for export)
@@ -96,6 +100,8 @@ def status(
 @app.command("migrate")
 def migrate_cmd(revision: str = typer.Option("head", help="Target revision.")) -> None:
     """Upgrade the database (DATABASE_URL or the local cluster) to the newest migration."""
+    from app.database import current_revision, database_url, get_engine, migrate
+
     url = database_url()
     migrate(url, revision)
     out.print(f"database at migration {current_revision(get_engine(url))}")
@@ -104,4 +110,6 @@ def migrate_cmd(revision: str = typer.Option("head", help="Target revision.")) -
 @app.command()
 def url() -> None:
     """Print the SQLAlchemy URL in use (handy for `export DATABASE_URL=$(ruimte db url)`)."""
+    from app.database import database_url
+
     print(database_url())

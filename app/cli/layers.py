@@ -13,13 +13,7 @@ from rich.table import Table
 
 from app.cli.common import CliError, check_output_file, engine, err, out, stage_progress
 from app.settings import get_import_settings, import_policy
-from layers.exporter import EXPORT_FORMATS, export_layer
-from layers.importer import ImportRequest, PrepareOptions, import_file
-from layers.kinds import load_kinds
-from layers.profiles import load_profile, parse_map_values, shipped_profiles, source_rules
-from layers.quality import summary_lines
-from layers.store import delete_layer, get_layer, list_layers, set_layer_meta
-from spatial.crs import CRSProblem, parse_crs
+from layers.formats import EXPORT_FORMATS
 
 app = typer.Typer(help="Import, export, list, show and delete kaartlagen.", no_args_is_help=True)
 
@@ -124,6 +118,10 @@ def import_cmd(
     ] = False,
 ) -> None:
     """Import a vector file as a layer: all features pass every check, or nothing is stored."""
+    from layers.importer import ImportRequest, PrepareOptions, import_file
+    from layers.kinds import load_kinds
+    from layers.profiles import load_profile, parse_map_values, source_rules
+
     try:
         sdate = date.fromisoformat(source_date) if source_date else None
     except ValueError as exc:
@@ -185,6 +183,8 @@ def import_cmd(
 
 def print_quality(report: dict | None) -> None:
     """The data-quality report of a version, as lines (nothing when there is nothing to say)."""
+    from layers.quality import summary_lines
+
     lines = summary_lines(report) if report else []
     if lines:
         out.print("data quality (stored with the version; `ruimte layers show --json`):")
@@ -209,6 +209,9 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Export a layer to GeoPackage, GeoJSON, Shapefile (zip), FlatGeobuf or CSV (WKT)."""
+    from layers.exporter import export_layer
+    from spatial.crs import CRSProblem, parse_crs
+
     fmt = format_.lower()
     if fmt not in EXPORT_FORMATS:
         raise CliError(f"--format {format_!r} is not one of {', '.join(EXPORT_FORMATS)}")
@@ -237,8 +240,10 @@ def export_cmd(
 @app.command("list")
 def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the layers with kind, version, feature count and provenance."""
+    from layers.catalogue import list_catalogue
+
     with engine().connect() as conn:
-        layers = list_layers(conn)
+        layers = list_catalogue(conn)
     if as_json:
         print(json.dumps([lyr.as_dict() for lyr in layers], indent=2, ensure_ascii=False))
         return
@@ -271,6 +276,9 @@ def show_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a layer's metadata, provenance, fields and versions."""
+    from layers.kinds import load_kinds
+    from layers.store import get_layer
+
     with engine().connect() as conn:
         info = get_layer(conn, name, version)
     data = info.as_dict()
@@ -318,6 +326,8 @@ def delete_cmd(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete a layer with all its versions and features."""
+    from layers.store import delete_layer, get_layer
+
     eng = engine()
     with eng.connect() as conn:
         info = get_layer(conn, name)
@@ -338,6 +348,8 @@ def publish_cmd(
     ] = False,
 ) -> None:
     """Publish a layer (everyone sees it) or, with --unpublish, show it to the province only."""
+    from layers.store import set_layer_meta
+
     with engine().begin() as conn:
         info = set_layer_meta(conn, name, published=not unpublish)
     out.print(
@@ -350,6 +362,8 @@ def kinds_cmd(
     kind: Annotated[str | None, typer.Argument(help="Show one kind in full.")] = None,
 ) -> None:
     """List the layer kinds and their fields."""
+    from layers.kinds import load_kinds
+
     registry = load_kinds()
     for k in [registry[kind]] if kind else registry.values():
         out.print(f"[bold]{k.name}[/] — {k.title} (geometry: {k.geometry})", highlight=False)
@@ -374,6 +388,8 @@ def profiles_cmd(
     ] = None,
 ) -> None:
     """List the shipped import profiles (or show one): field names and value maps per kind."""
+    from layers.profiles import load_profile, shipped_profiles
+
     for name in [profile] if profile else shipped_profiles():
         p = load_profile(name)
         out.print(f"[bold]{p.name}[/] — {p.title} (kind: {p.kind})", highlight=False)

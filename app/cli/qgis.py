@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-import scenarios
 from app.cli.common import CliError, engine, out
-from app.qgis_export import export_all_layers, export_run
 from app.settings import get_planning_settings, get_web_settings
-from layers.qgis_project import QgisExport
+
+if TYPE_CHECKING:
+    from layers.qgis_project import QgisExport
 
 
 def _report(export: QgisExport) -> None:
@@ -37,6 +37,8 @@ def register(layers_app: typer.Typer, scenario_app: typer.Typer) -> None:
         ],
     ) -> None:
         """Every layer in one GeoPackage (with QGIS styles) and a QGIS project (RD New, PDOK basemap)."""
+        from app.qgis_export import export_all_layers
+
         with engine().connect() as conn:
             export = export_all_layers(
                 conn,
@@ -54,6 +56,9 @@ def register(layers_app: typer.Typer, scenario_app: typer.Typer) -> None:
         ] = Path("."),
     ) -> None:
         """A run's derived layers and its inputs (at the versions it read) as GeoPackage and QGIS project."""
+        import scenarios
+        from app.qgis_export import export_run
+
         try:
             with engine().connect() as conn:
                 export = export_run(

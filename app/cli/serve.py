@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from app.cli.common import CliError, engine, out
 from app.settings import (
@@ -14,6 +13,9 @@ from app.settings import (
     get_planning_settings,
     get_web_settings,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 Host = Annotated[
     str | None,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from app.auth import AuthError, add_user, create_token, list_tokens, list_users, revoke_token
 from app.cli.common import CliError, engine, out
-from app.models import ROLES
+from app.roles import ROLES
 from app.settings import get_auth_settings
+
+if TYPE_CHECKING:
+    from app.auth import AuthError
 
 users = typer.Typer(
     help="Add and list users (roles: " + ", ".join(ROLES) + ").", no_args_is_help=True
@@ -34,6 +36,8 @@ def users_add(
     ] = None,
 ) -> None:
     """Add a user with a role (a gemeente-editor also with a gemeente)."""
+    from app.auth import AuthError, add_user
+
     try:
         with engine().begin() as conn:
             user = add_user(conn, name, role, gemeente.upper() if gemeente else None)
@@ -48,6 +52,8 @@ def users_add(
 @users.command("list")
 def users_list() -> None:
     """List the users and their roles."""
+    from app.auth import list_users
+
     with engine().connect() as conn:
         rows = list_users(conn)
     table = Table("name", "role", "gemeente", "disabled", "created")
@@ -72,6 +78,8 @@ def tokens_create(
     description: Annotated[str, typer.Option(help="What the token is for.")] = "",
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
+    from app.auth import AuthError, create_token
+
     lifetime = days if days is not None else get_auth_settings().token_days
     try:
         with engine().begin() as conn:
@@ -92,6 +100,8 @@ def tokens_list(
     ] = None,
 ) -> None:
     """List tokens (never their values): id, user, role, expiry, revoked, last used."""
+    from app.auth import list_tokens
+
     with engine().connect() as conn:
         rows = list_tokens(conn, user)
     table = Table(
@@ -117,6 +127,8 @@ def tokens_revoke(
     token_id: Annotated[int, typer.Argument(help="The token's id (see `ruimte tokens list`).")],
 ) -> None:
     """Revoke a token now."""
+    from app.auth import AuthError, revoke_token
+
     try:
         with engine().begin() as conn:
             record = revoke_token(conn, token_id)

@@ -121,6 +121,7 @@ def test_an_unknown_preset_fails_before_any_progress_and_suggests_one(ruimte):
 
 def test_db_status_never_prints_the_password(monkeypatch, database_url):
     import app.cli.db as db_cli
+    import app.database
 
     class Cluster:
         def status(self):
@@ -130,7 +131,7 @@ def test_db_status_never_prints_the_password(monkeypatch, database_url):
             }
 
     monkeypatch.setattr(db_cli, "_cluster", lambda *_: Cluster())
-    monkeypatch.setattr(db_cli, "database_url", lambda: database_url)
+    monkeypatch.setattr(app.database, "database_url", lambda: database_url)
     for args in (["db", "status"], ["db", "status", "--json"]):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
