@@ -67,9 +67,7 @@ def test_import_app_cli_loads_no_heavy_module():
 
 def test_layers_list_needs_no_orm_numpy_or_alembic():
     """``ruimte layers list`` reads the catalogue with SQLAlchemy Core only."""
-    modules = set(
-        _modules_after("import app.cli, app.database, layers.catalogue, app.cli.common")
-    )
+    modules = set(_modules_after("import app.cli, app.database, layers.catalogue, app.cli.common"))
     for heavy in ("numpy", "pandas", "shapely", "geoalchemy2", "alembic", "sqlalchemy.orm"):
         assert heavy not in modules, heavy
 
