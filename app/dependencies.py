@@ -25,6 +25,7 @@ from app.session import COOKIE as SESSION_COOKIE
 from app.session import WRITE_PREFIX
 from app.settings import AuthSettings, PlanningSettings, WebSettings
 from layers.access import Viewer
+from layers.query import CURSOR_MAX_CHARS, decode_cursor
 
 MAX_INT32 = 2**31 - 1
 """Largest layer version, spec version and run id (PostgreSQL ``integer``)."""
@@ -133,10 +134,12 @@ PlanningDep = Annotated[PlanningSettings, Depends(get_planning_dep)]
 
 @dataclass(frozen=True)
 class Paging:
-    """``limit`` and ``offset`` within the configured cap."""
+    """``limit`` and ``offset`` within the configured cap, or a keyset ``cursor``."""
 
     limit: int
     offset: int
+    after: tuple | None = None
+    """The decoded ``cursor``: the page starts after this key (:func:`layers.query.decode_cursor`)."""
 
 
 def paging(
@@ -147,12 +150,23 @@ def paging(
     offset: Annotated[
         int, Query(ge=0, le=MAX_INT64, description="Number of features to skip.")
     ] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=CURSOR_MAX_CHARS,
+            description="Where the page starts: the next links set it (keyset paging, as fast "
+            "deep in a layer as on its first page).",
+        ),
+    ] = None,
 ) -> Paging:
     """Paging parameters; a ``limit`` over the cap is refused with 400, not silently cut."""
     lim = limit or settings.page_default
     if lim > settings.page_max:
         raise ApiError(400, f"limit {lim} is above the maximum of {settings.page_max}")
-    return Paging(limit=lim, offset=offset)
+    if cursor is not None and offset:
+        raise ApiError(400, "give cursor or offset, not both (the next links carry a cursor)")
+    after = decode_cursor(cursor) if cursor is not None else None
+    return Paging(limit=lim, offset=offset, after=after)
 
 
 PagingDep = Annotated[Paging, Depends(paging)]

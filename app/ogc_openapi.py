@@ -28,6 +28,7 @@ ITEMS_PARAMETERS = (
     "f-items",
     "limit",
     "offset",
+    "cursor",
     "bbox",
     "bbox-crs",
     "crs",
@@ -98,6 +99,11 @@ def _parameters(page_max: int, filter_langs: Sequence[str]) -> dict[str, Any]:
             "offset",
             {"type": "integer", "minimum": 0, "default": 0},
             "Features to skip (the next links set it).",
+        ),
+        "cursor": _query(
+            "cursor",
+            {"type": "string", "maxLength": 2000},
+            "Where the page starts: the next links set it (keyset paging).",
         ),
         "bbox": _query(
             "bbox",

@@ -54,7 +54,7 @@ from layers.exporter import EXPORT_FORMATS, MEDIA_TYPES, SUFFIXES, export_layer
 from layers.importer import PrepareOptions, frame_source, prepare
 from layers.kinds import Kind, load_kinds
 from layers.ownership import load_gemeenten, outside_gemeente
-from layers.query import FeatureQuery, query_features
+from layers.query import FeatureQuery, encode_cursor, query_features
 from layers.store import LayerInfo, get_layer, list_layers, set_layer_meta
 from layers.workflow import load_workflow, propose_change, transition, write_state
 from spatial.crs import RD_NEW, parse_crs
@@ -69,6 +69,7 @@ RESERVED_PARAMS = {
     "crs",
     "limit",
     "offset",
+    "cursor",
     "gemeente",
     "simplify",
     "version",
@@ -210,6 +211,7 @@ def layer_features(
             filters=_filters(request),
             limit=paging.limit,
             offset=paging.offset,
+            after=paging.after,
             out_srid=out.srid,
             latlon=out.latlon,
             decimals=out.decimals,
@@ -219,9 +221,9 @@ def layer_features(
         )
         page = query_features(conn, info, kind, q)
     links = [{"rel": "self", "href": str(request.url), "type": GEOJSON}]
-    if page.number_returned == paging.limit:
-        nxt = request.url.include_query_params(
-            offset=paging.offset + paging.limit, limit=paging.limit
+    if page.number_returned == paging.limit and page.last_key is not None:
+        nxt = request.url.remove_query_params("offset").include_query_params(
+            cursor=encode_cursor(page.last_key), limit=paging.limit
         )
         links.append({"rel": "next", "href": str(nxt), "type": GEOJSON})
     if paging.offset > 0:

@@ -63,7 +63,14 @@ from layers.collections import (
 from layers.cql import FILTER_LANGS, parse_filter, parse_instant, queryable_types
 from layers.edit import current_feature, etag
 from layers.kinds import Kind
-from layers.query import FeatureQuery, count_features, query_features
+from layers.query import (
+    CURSOR_MAX_CHARS,
+    FeatureQuery,
+    count_features,
+    decode_cursor,
+    encode_cursor,
+    query_features,
+)
 from layers.store import LayerInfo, list_layers
 
 GEOJSON = "application/geo+json"
@@ -578,11 +585,21 @@ def parse_datetime(value: str | None) -> tuple[date | None, date | None] | None:
 
 
 def items_links(
-    request: Request, href: str, offset: int, limit: int, returned: int, matched: int | None
+    request: Request,
+    href: str,
+    offset: int,
+    limit: int,
+    returned: int,
+    matched: int | None,
+    last_key: tuple | None = None,
 ) -> list[dict[str, str]]:
-    """self, alternate, collection and the paging links of an items page."""
+    """self, alternate, collection and the paging links of an items page.
+
+    ``next`` carries a keyset ``cursor`` (the page's last key: every page costs what the first
+    does); ``prev`` exists for offset pages only (a cursor pages forward)."""
     url = request.url
     json_url = url.remove_query_params("f")
+    paged_by_cursor = "cursor" in request.query_params
     links = [
         {"href": str(json_url), "rel": "self", "type": GEOJSON, "title": "deze pagina"},
         {
@@ -595,15 +612,22 @@ def items_links(
     ]
     more = returned == limit and (matched is None or offset + limit < matched)
     if more:
+        nxt = (
+            json_url.remove_query_params("offset").include_query_params(
+                cursor=encode_cursor(last_key), limit=limit
+            )
+            if last_key is not None
+            else json_url.include_query_params(offset=offset + limit, limit=limit)
+        )
         links.append(
             {
-                "href": str(json_url.include_query_params(offset=offset + limit, limit=limit)),
+                "href": str(nxt),
                 "rel": "next",
                 "type": GEOJSON,
                 "title": "volgende pagina",
             }
         )
-    if offset > 0:
+    if offset > 0 and not paged_by_cursor:
         links.append(
             {
                 "href": str(
@@ -621,7 +645,7 @@ def number_matched(
     conn: Connection, info: LayerInfo, kind: Kind, q: FeatureQuery, returned: int
 ) -> int | None:
     """Exact when this page is the last one, else a bounded count (None above ``COUNT_MAX``)."""
-    if returned < q.limit and (returned > 0 or q.offset == 0):
+    if q.after is None and returned < q.limit and (returned > 0 or q.offset == 0):
         return q.offset + returned
     return count_features(conn, info, kind, q, COUNT_MAX)
 
@@ -719,6 +743,13 @@ def items(
     offset: Annotated[
         int, Query(ge=0, le=10_000_000, description="Features to skip (the next links set it).")
     ] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=CURSOR_MAX_CHARS,
+            description="Where the page starts: the next links set it (keyset paging).",
+        ),
+    ] = None,
     bbox: Annotated[
         str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84, lon/lat).")
     ] = None,
@@ -784,6 +815,9 @@ def items(
     filters = {k: v for k, v in request.query_params.items() if k not in ITEMS_PARAMS}
     fmt = items_format(request, f)
     limit = min(limit, page_max(request))
+    after = decode_cursor(cursor) if cursor is not None else None
+    if after is not None and offset:
+        raise ApiError(400, "give cursor or offset, not both (the next links carry a cursor)")
     with read_connection(engine) as conn:
         ref = _collection(conn, collectionId, viewer)
         info, kind = ref.info, ref.kind
@@ -793,6 +827,7 @@ def items(
             filters=filters,
             limit=limit,
             offset=offset,
+            after=after,
             out_srid=out.srid,
             latlon=out.latlon,
             decimals=out.decimals,
@@ -815,7 +850,9 @@ def items(
     if matched is not None:
         head["numberMatched"] = matched
     head["numberReturned"] = page.number_returned
-    head["links"] = items_links(request, href, offset, limit, page.number_returned, matched)
+    head["links"] = items_links(
+        request, href, offset, limit, page.number_returned, matched, page.last_key
+    )
     if fmt == "html":
         return _html(
             request,
