@@ -14,9 +14,13 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from layers.tiles import TILE_COUNT_HEADERS
+
 #: Request headers a cross-origin page may send, and response headers it may read.
 CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "Accept", "Accept-Crs"]
 CORS_EXPOSED_HEADERS = [
+    *TILE_COUNT_HEADERS,
+    "Ruimte-Tile-Cache",
     "ETag",
     "Location",
     "Link",

@@ -31,6 +31,7 @@ from app.settings import (
     get_web_settings,
 )
 from app.text_guard import RequestTextGuard
+from app.tile_cache import TileCache
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("ruimte")
@@ -72,6 +73,7 @@ def create_app(
         SessionSigner(secret, max_age) if secret else SessionSigner.ephemeral(max_age)
     )
     app.state.planning = planning or get_planning_settings()
+    app.state.tile_cache = TileCache(app.state.web.tile_cache_mb * 2**20)
     register_error_handlers(app)
     # URL length, Host / public URL, download limits (inside the security headers).
     app.add_middleware(RequestGuards, web=app.state.web)

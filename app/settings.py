@@ -217,6 +217,8 @@ class WebSettings(BaseSettings):
         "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
     )
     basemap_attribution: str = "Kaartgegevens &copy; Kadaster (BRT-Achtergrondkaart, PDOK)"
+    tile_cache_mb: int = Field(default=64, ge=0, le=65_536)
+    """Memory for made vector tiles, per worker process (MB; 0: no cache)."""
     embed_max_features: int = 1_000
     """Layers with more features are loaded by bbox from the API, not embedded in the page."""
     embed_max_bytes: int = 450_000

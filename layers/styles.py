@@ -158,3 +158,10 @@ def rgb(colour: str | None) -> tuple[int, int, int]:
     if len(c) == 3:
         c = "".join(ch * 2 for ch in c)
     return (int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16))
+
+
+def style_field(key: str) -> str | None:
+    """The attribute style ``key`` classifies by (None: one symbol for every feature)."""
+    styles = load_styles()
+    spec = styles.get(key) or styles["default"]
+    return (spec.get("classify") or {}).get("field")

@@ -18,21 +18,25 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import morecantile
 import numpy as np
+import yaml
 from pyproj import Transformer
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Connection,
     Float,
     LargeBinary,
     Select,
     and_,
     bindparam,
+    case,
     cast,
     func,
     literal,
@@ -46,6 +50,7 @@ from layers.kinds import Kind
 from layers.models import STORAGE_SRID, Feature, Layer
 from layers.query import FeatureQuery, _where
 from layers.store import LayerInfo
+from layers.styles import style_field
 
 EXTENT = 4096
 """Tile coordinate extent (MVT default)."""
@@ -144,16 +149,98 @@ TILE_MATRIX_SETS = {t.id: t for t in (WEB_MERCATOR_QUAD, NETHERLANDS_RD_NEW_QUAD
 
 
 @dataclass(frozen=True)
+class TileRules:
+    """How full a tile may be and how low zooms are generalised (``layers/data/tiles.yaml``)."""
+
+    max_features: int = 20_000
+    """At most this many features per tile; above it the smallest are cut (and counted)."""
+    min_size_px: float = 1.0
+    """Lines and polygons smaller than this (bounding box, in pixels) are left out (counted)."""
+    overview_pixel_m: float = 20.0
+    """Coarser pixels than this: tiles carry only the label and style fields."""
+
+    def describe(self) -> str:
+        """The rules in words, for the tileset metadata."""
+        return (
+            f"Tegels bevatten ten hoogste {self.max_features:,} objecten".replace(",", ".")
+            + "; daarboven vallen de kleinste weg (grootste eerst). Lijnen en vlakken kleiner "
+            f"dan {self.min_size_px:g} pixel vallen weg. Elke tegel meldt in de headers "
+            "Ruimte-Tile-Matched, Ruimte-Tile-Returned, Ruimte-Tile-Dropped-Small en "
+            "Ruimte-Tile-Cut hoeveel objecten er vielen, er in staan en wegvielen. Waar een "
+            f"pixel meer dan {self.overview_pixel_m:g} m beslaat, hebben de objecten alleen "
+            "hun naam en het veld van de kaartstijl."
+        )
+
+
+@lru_cache(maxsize=1)
+def tile_rules() -> TileRules:
+    """The shipped tile rules."""
+    data = yaml.safe_load((Path(__file__).parent / "data" / "tiles.yaml").read_text("utf-8"))
+    unknown = set(data) - set(TileRules.__dataclass_fields__)
+    if unknown:
+        raise LayerError(f"layers/data/tiles.yaml: unknown setting(s) {', '.join(sorted(unknown))}")
+    rules = TileRules(**data)
+    if rules.max_features < 1 or rules.min_size_px < 0 or rules.overview_pixel_m <= 0:
+        raise LayerError(f"layers/data/tiles.yaml: out of range: {rules}")
+    return rules
+
+
+@dataclass(frozen=True)
 class TileRequest:
-    """One tile: its matrix set, address, layer name inside the tile and feature cap."""
+    """One tile: its matrix set, address, layer name inside the tile and the rules."""
 
     tms: TileMatrixSet
     z: int
     x: int
     y: int
     layer_name: str
-    max_features: int = 20_000
-    """At most this many features per tile (as tipg's ``max_features_per_tile``)."""
+    rules: TileRules = field(default_factory=tile_rules)
+
+    @property
+    def max_features(self) -> int:
+        """At most this many features in the tile."""
+        return self.rules.max_features
+
+    @property
+    def overview(self) -> bool:
+        """Whether this zoom is an overview (fewer properties)."""
+        return self.tms.pixel_size_rd(self.z) > self.rules.overview_pixel_m
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A tile's MVT bytes and what it holds: never cut without saying so."""
+
+    data: bytes
+    matched: int
+    """Features of the (buffered) tile that the query selects."""
+    dropped_small: int
+    """Left out as smaller than ``min_size_px`` at this zoom."""
+    cut: int
+    """Left out at the cap (the smallest of the rest)."""
+
+    @property
+    def returned(self) -> int:
+        """Features in the tile."""
+        return self.matched - self.dropped_small - self.cut
+
+    def headers(self) -> dict[str, str]:
+        """The counts as response headers."""
+        return {
+            "Ruimte-Tile-Matched": str(self.matched),
+            "Ruimte-Tile-Returned": str(self.returned),
+            "Ruimte-Tile-Dropped-Small": str(self.dropped_small),
+            "Ruimte-Tile-Cut": str(self.cut),
+        }
+
+
+#: Response headers every tile carries (for CORS ``Access-Control-Expose-Headers``).
+TILE_COUNT_HEADERS = (
+    "Ruimte-Tile-Matched",
+    "Ruimte-Tile-Returned",
+    "Ruimte-Tile-Dropped-Small",
+    "Ruimte-Tile-Cut",
+)
 
 
 @lru_cache(maxsize=4)
@@ -200,20 +287,45 @@ _statements: dict[tuple, Select] = {}
 _statements_lock = threading.Lock()
 
 
+def _overview_columns(kind: Kind) -> list[ColumnElement]:
+    """The properties an overview tile carries, as typed columns (ST_AsMVT encodes columns
+    several times faster than a JSONB object): the kind's label field and its style's field."""
+    names = [n for n in dict.fromkeys([kind.label_field, style_field(kind.name)]) if n]
+    columns: list[ColumnElement] = []
+    for name in names:
+        value: ColumnElement = Feature.properties[name].astext
+        ftype = kind.fields[name].type if name in kind.fields else "text"
+        if ftype == "number":
+            value = cast(value, Float)
+        elif ftype == "integer":
+            value = cast(value, BigInteger)
+        elif ftype == "boolean":
+            value = cast(value, Boolean)
+        columns.append(value.label(name))
+    return columns
+
+
 def _statement(
     info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, family: str, state: bool
 ) -> Select:
-    """The tile query for this layer version, matrix set and filters, with the boxes and the
-    tolerance as bound parameters: built once and reused (SQLAlchemy then reuses the
-    compiled form), which saves building the expression on every request. With ``state``
-    it also returns the layer's current version and ``updated_at`` as ``viewer`` sees it."""
+    """The tile query for this layer version, matrix set and filters, with the boxes, the
+    tolerance and the smallest size as bound parameters: built once and reused (SQLAlchemy
+    then reuses the compiled form). With ``state`` it also returns the layer's current version
+    and ``updated_at`` as ``viewer`` sees it.
+
+    The features of the tile are chosen from their keys alone (fid, version and size, in a
+    small materialised list): every one is counted, those smaller than the smallest size are
+    left out, the rest ordered by size (largest first) and cut at the cap. Only the chosen rows
+    are read again by primary key to be simplified, transformed and encoded.
+    """
     key = (
         info.id,
         info.version,
         req.tms.id,
         family,
         req.layer_name,
-        req.max_features,
+        req.rules,
+        req.overview,
         state,
         tuple(sorted(q.filters.items())),
         tuple(sorted(q.at_least.items())),
@@ -226,9 +338,35 @@ def _statement(
         stmt = _statements.get(key)
     if stmt is not None:
         return stmt
-    p = {n: bindparam(n, type_=Float) for n in (*_BOX, *_TILE, "tol")}
+    p = {n: bindparam(n, type_=Float) for n in (*_BOX, *_TILE, "tol", "min_size")}
     box = func.ST_MakeEnvelope(*(p[n] for n in _BOX), STORAGE_SRID)
     tile = func.ST_MakeEnvelope(*(p[n] for n in _TILE), req.tms.srid)
+    # The selection goes through layers.query._where (layer, version, visibility, filters);
+    # the bbox is added here as bound parameters instead of the query's literal box.
+    where = _where(info, kind, replace(q, bbox=None))
+    if family == "point" or q.family == "point":
+        size: ColumnElement = literal(math.inf, Float)
+    else:  # points (of a mixed layer) are never too small
+        size = case(
+            (func.ST_Dimension(Feature.geom) == 0, literal(math.inf, Float)),
+            else_=func.greatest(
+                func.ST_XMax(Feature.geom) - func.ST_XMin(Feature.geom),
+                func.ST_YMax(Feature.geom) - func.ST_YMin(Feature.geom),
+            ),
+        )
+    keys = (
+        select(Feature.fid, Feature.version_from, size.label("size"))
+        .where(*where, Feature.geom.op("&&")(box), func.ST_Intersects(Feature.geom, box))
+        .cte("keys")
+        .prefix_with("MATERIALIZED")
+    )
+    chosen = (
+        select(keys.c.fid, keys.c.version_from)
+        .where(keys.c.size >= p["min_size"])
+        .order_by(keys.c.size.desc(), keys.c.fid)
+        .limit(req.max_features)
+        .subquery("chosen")
+    )
     geom: ColumnElement = Feature.geom
     if family != "point":
         # Half a pixel: invisible at this zoom, and it removes most vertices of detailed shapes.
@@ -237,22 +375,33 @@ def _statement(
         geom = func.ST_Simplify(geom, p["tol"], True)
     if req.tms.srid != STORAGE_SRID:
         geom = func.ST_Transform(geom, req.tms.srid)
-    # The selection goes through layers.query._where (layer, version, visibility, filters);
-    # the bbox is added here as bound parameters instead of the query's literal box.
-    where = _where(info, kind, replace(q, bbox=None))
+    properties = (
+        _overview_columns(kind) if req.overview else [Feature.properties.label("properties")]
+    )
     rows = (
         select(
             Feature.fid.label("fid"),
             func.ST_AsMVTGeom(geom, tile, EXTENT, BUFFER, True).label("geom"),
-            Feature.properties.label("properties"),
+            *properties,
         )
-        .where(*where, Feature.geom.op("&&")(box), func.ST_Intersects(Feature.geom, box))
-        .limit(req.max_features)
+        .join(
+            chosen,
+            and_(
+                Feature.layer_id == info.id,
+                Feature.fid == chosen.c.fid,
+                Feature.version_from == chosen.c.version_from,
+            ),
+        )
         .subquery("t")
     )
     # ``rows.table_valued()`` renders the whole row ``t``, which ST_AsMVT takes as its record.
     mvt = func.ST_AsMVT(rows.table_valued(), literal(req.layer_name), EXTENT, "geom", "fid")
-    stmt = select(cast(mvt, LargeBinary)).select_from(rows)
+    matched = select(func.count()).select_from(keys).scalar_subquery()
+    small = select(func.count()).select_from(keys).where(keys.c.size < p["min_size"])
+    # count(geom): the chosen features ST_AsMVTGeom kept (it drops what collapses at this zoom).
+    stmt = select(
+        cast(mvt, LargeBinary), matched, small.scalar_subquery(), func.count(rows.c.geom)
+    ).select_from(rows)
     if state:
         visible = and_(Layer.id == info.id, layer_visibility(q.viewer))
         stmt = stmt.add_columns(
@@ -278,22 +427,48 @@ def _run(
     family = "point" if info.geometry_type.replace("Multi", "") == "Point" else "other"
     params = dict(zip(_BOX, fq.bbox or (), strict=True))
     params.update(zip(_TILE, req.tms.tile_bounds(req.z, req.x, req.y), strict=True))
-    params["tol"] = req.tms.pixel_size_rd(req.z) / 2
+    pixel = req.tms.pixel_size_rd(req.z)
+    params["tol"] = pixel / 2
+    params["min_size"] = pixel * req.rules.min_size_px
     return conn.execute(_statement(info, kind, req, fq, family, state), params).one()
+
+
+def _tile(row, req: TileRequest) -> Tile:  # noqa: ANN001 - a result row
+    data, matched, small, returned = row[0], int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)
+    cut = max(matched - small - req.max_features, 0)
+    # Chosen but collapsed to nothing by the quantisation: smaller than a tile unit, so small.
+    return Tile(
+        data=bytes(data or b""),
+        matched=matched,
+        dropped_small=matched - cut - returned,
+        cut=cut,
+    )
 
 
 def layer_tile(
     conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None
-) -> bytes:
-    """The tile as MVT bytes (empty when no feature falls in it)."""
-    return bytes(_run(conn, info, kind, req, q, False)[0] or b"")
+) -> Tile:
+    """The tile (MVT bytes, empty when no feature falls in it) and its counts."""
+    return _tile(_run(conn, info, kind, req, q, False), req)
 
 
 def layer_tile_checked(
     conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery | None = None
-) -> tuple[bytes, tuple[int, datetime] | None]:
+) -> tuple[Tile, tuple[int, datetime] | None]:
     """The tile, and in the same round trip the layer's (current version, updated_at) as the
     viewer of ``q`` sees it (None: gone or hidden). When that differs from ``info``, ``info``
     was stale and the tile must not be used."""
-    data, version, updated = _run(conn, info, kind, req, q, True)
-    return bytes(data or b""), (None if version is None else (version, updated))
+    row = _run(conn, info, kind, req, q, True)
+    version, updated = row[4], row[5]
+    return _tile(row, req), (None if version is None else (version, updated))
+
+
+def layer_state(conn: Connection, info: LayerInfo, q: FeatureQuery) -> tuple[int, datetime] | None:
+    """The layer's (current version, updated_at) as the viewer of ``q`` sees it (None: gone or
+    hidden): what a cached tile of ``info`` must still match."""
+    row = conn.execute(
+        select(Layer.current_version, Layer.updated_at).where(
+            Layer.id == info.id, layer_visibility(q.viewer)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])

@@ -26,9 +26,8 @@ from app.routes.tiles import (
     MAX_ZOOM_WEB,
     MVT,
     RESERVED,
-    TILE_MAX_FEATURES,
-    _headers,
     _matrix_set,
+    serve_tile,
     tile_response,
 )
 from layers.collections import (
@@ -42,7 +41,7 @@ from layers.maplibre import StyledSource, maplibre_style
 from layers.query import FeatureQuery
 from layers.store import list_layers
 from layers.styles import layer_style
-from layers.tiles import TILE_MATRIX_SETS, TileMatrixSet, TileRequest, layer_tile
+from layers.tiles import TILE_MATRIX_SETS, TileMatrixSet, tile_rules
 
 TMS_JSON = "application/json"
 TILEJSON = "application/vnd.mapbox.tile+json"
@@ -108,6 +107,7 @@ def tileset_doc(base: str, ref: CollectionRef, tms: TileMatrixSet) -> dict[str, 
     href = _tiles_href(base, ref, tms)
     doc: dict[str, Any] = {
         "title": f"{ref.title} ({tms.id})",
+        "description": tile_rules().describe(),
         "dataType": "vector",
         "crs": tms.document()["crs"],
         "tileMatrixSetURI": tms.uri,
@@ -301,14 +301,9 @@ def collection_tile(
         ref = resolve_collection(conn, collectionId, viewer)
         if ref.family is not None:  # a part of a mixed layer: its geometry type only
             filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
-            headers = _headers(ref.info, tms, z, x, y, {**filters, "~part": ref.family}, viewer)
-            conditional = request.headers.get("if-none-match", "")
-            if headers["ETag"] in [t.strip() for t in conditional.split(",")]:
-                return Response(status_code=304, headers=headers)
             q = FeatureQuery(filters=filters, viewer=viewer, family=ref.family)
-            req = TileRequest(tms, z, x, y, layer_name=ref.id, max_features=TILE_MAX_FEATURES)
-            data = layer_tile(conn, ref.info, ref.kind, req, q)
-            return Response(data, media_type=MVT, headers=headers)
+            etag_filters = {**filters, "~part": ref.family}
+            return serve_tile(request, conn, ref.info, tms, z, x, y, q, ref.id, etag_filters)
     return tile_response(request, engine, viewer, ref.info.name, tms, z, x, y)
 
 

@@ -27,16 +27,16 @@ from layers.store import LayerInfo
 from layers.tiles import (
     TILE_MATRIX_SETS,
     WEB_MERCATOR_QUAD,
+    Tile,
     TileMatrixSet,
     TileRequest,
+    layer_state,
     layer_tile,
     layer_tile_checked,
 )
 
 MVT = "application/vnd.mapbox-vector-tile"
 TILEJSON = "application/json"
-TILE_MAX_FEATURES = 20_000
-"""Most features in one tile (as tipg's default cap, a bit higher)."""
 MAX_AGE_S = 60
 """How long clients may reuse a tile without asking (edits show within a minute)."""
 MAX_ZOOM_WEB = 20
@@ -93,6 +93,61 @@ def _matrix_set(tms_id: str) -> TileMatrixSet:
     return tms
 
 
+def _cache_key(
+    info: LayerInfo, tms: TileMatrixSet, z: int, x: int, y: int, q: FeatureQuery, name: str
+) -> tuple:
+    """What makes a tile (the layer id first: :class:`app.tile_cache.TileCache` purges by it)."""
+    return (
+        info.id,
+        info.current_version,
+        info.updated_at,
+        q.viewer,
+        tms.id,
+        z,
+        x,
+        y,
+        tuple(sorted(q.filters.items())),
+        q.family,
+        name,
+    )
+
+
+def _tile_response(tile: Tile, headers: dict[str, str], cached: bool) -> Response:
+    return Response(
+        tile.data,
+        media_type=MVT,
+        headers={**headers, **tile.headers(), "Ruimte-Tile-Cache": "hit" if cached else "miss"},
+    )
+
+
+def serve_tile(
+    request: Request,
+    conn,  # noqa: ANN001 - Connection
+    info: LayerInfo,
+    tms: TileMatrixSet,
+    z: int,
+    x: int,
+    y: int,
+    q: FeatureQuery,
+    name: str,
+    etag_filters: dict[str, str],
+) -> Response:
+    """The tile of ``info`` (current), from the tile cache or made; 304 when the client's copy
+    is current."""
+    headers = _headers(info, tms, z, x, y, etag_filters, q.viewer)
+    conditional = request.headers.get("if-none-match")
+    if conditional and headers["ETag"] in [t.strip() for t in conditional.split(",")]:
+        return Response(status_code=304, headers=headers)
+    cache = request.app.state.tile_cache
+    key = _cache_key(info, tms, z, x, y, q, name)
+    tile = cache.get(key) if cache.enabled else None
+    if tile is not None:
+        return _tile_response(tile, headers, True)
+    tile = layer_tile(conn, info, load_kinds()[info.kind], TileRequest(tms, z, x, y, name), q)
+    cache.put(info.id, (info.current_version, info.updated_at), key, tile)
+    return _tile_response(tile, headers, False)
+
+
 def tile_response(
     request: Request,
     engine,
@@ -105,32 +160,37 @@ def tile_response(
 ) -> Response:
     """The tile, or 304 when the client's copy is current.
 
-    The usual request (no ``If-None-Match``) takes one round trip: the tile query also
-    returns the layer's current version as the viewer sees it, checked against the layer
-    as last looked up (:func:`layers.collections.known_layer`); when that is stale, or on
+    The usual request (no ``If-None-Match``) takes one round trip: a cached tile is served
+    after checking the layer's state (:func:`layers.tiles.layer_state`, a small query), a new
+    one is made by the tile query that also returns that state; both are checked against the
+    layer as last looked up (:func:`layers.collections.known_layer`). When that is stale, or on
     a conditional request, the layer is looked up first, as for any other request.
     """
     tms.check(z, x, y)
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     q = FeatureQuery(filters=filters, viewer=viewer)
     conditional = request.headers.get("if-none-match")
+    cache = request.app.state.tile_cache
     with read_connection(engine) as conn:
         info = None if conditional else known_layer(collection, viewer)
         if info is not None:
-            req = TileRequest(tms, z, x, y, layer_name=info.name, max_features=TILE_MAX_FEATURES)
-            data, state = layer_tile_checked(conn, info, load_kinds()[info.kind], req, q)
-            if state == (info.current_version, info.updated_at):
-                return Response(
-                    data, media_type=MVT, headers=_headers(info, tms, z, x, y, filters, viewer)
-                )
+            headers = _headers(info, tms, z, x, y, filters, viewer)
+            state = (info.current_version, info.updated_at)
+            key = _cache_key(info, tms, z, x, y, q, info.name)
+            tile = cache.get(key) if cache.enabled else None
+            if tile is not None:
+                if layer_state(conn, info, q) == state:
+                    return _tile_response(tile, headers, True)
+                cache.forget_layer(info.id)
+            else:
+                req = TileRequest(tms, z, x, y, layer_name=info.name)
+                tile, now = layer_tile_checked(conn, info, load_kinds()[info.kind], req, q)
+                if now == state:
+                    cache.put(info.id, state, key, tile)
+                    return _tile_response(tile, headers, False)
             forget_layer(collection, viewer)
         info = current_layer(conn, collection, viewer)
-        headers = _headers(info, tms, z, x, y, filters, viewer)
-        if conditional and headers["ETag"] in [t.strip() for t in conditional.split(",")]:
-            return Response(status_code=304, headers=headers)
-        req = TileRequest(tms, z, x, y, layer_name=info.name, max_features=TILE_MAX_FEATURES)
-        data = layer_tile(conn, info, load_kinds()[info.kind], req, q)
-    return Response(data, media_type=MVT, headers=headers)
+        return serve_tile(request, conn, info, tms, z, x, y, q, info.name, filters)
 
 
 def _headers(
