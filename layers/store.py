@@ -634,6 +634,25 @@ class FeatureFrame:
     gemeente: np.ndarray
 
 
+def rows_filter(
+    info: LayerInfo, version: int | None, viewer: Viewer | None, table: str = ""
+) -> tuple[str, dict[str, object]]:
+    """The SQL condition (psycopg parameters) for the feature rows of ``info`` at ``version``
+    (None: current) that ``viewer`` may see (None: every row), as :func:`read_features` reads;
+    the columns qualified by ``table`` (an alias of ``features``) when given."""
+    t = f"{table}." if table else ""
+    flt = f"{t}layer_id = %(layer)s AND " + (
+        f"{t}version_to IS NULL"
+        if version is None
+        else f"{t}version_from <= %(v)s AND ({t}version_to IS NULL OR {t}version_to > %(v)s)"
+    )
+    if viewer is not None and viewer.see_all and not viewer.drafts:
+        flt += f" AND NOT {t}draft"
+    elif viewer is not None and not viewer.see_all:
+        flt += f" AND (NOT {t}draft" + (f" OR {t}gemeente = %(own)s)" if viewer.gemeente else ")")
+    return flt, {"layer": info.id, "v": version, "own": viewer.gemeente if viewer else None}
+
+
 def read_features(
     conn: Connection, name: str, version: int | None = None, viewer: Viewer | None = None
 ) -> FeatureFrame:
@@ -644,20 +663,12 @@ def read_features(
     """
     info = get_layer(conn, name, version, viewer)
     raw = conn.connection.driver_connection
-    flt = (
-        "version_to IS NULL"
-        if version is None
-        else "version_from <= %(v)s AND (version_to IS NULL OR version_to > %(v)s)"
-    )
-    if viewer is not None and viewer.see_all and not viewer.drafts:
-        flt += " AND NOT draft"
-    elif viewer is not None and not viewer.see_all:
-        flt += " AND (NOT draft" + (" OR gemeente = %(own)s)" if viewer.gemeente else ")")
+    flt, params = rows_filter(info, version, viewer)
     with raw.cursor(binary=True) as cur:
         cur.execute(
             f"SELECT fid, ST_AsBinary(geom), properties::text, gemeente FROM features "  # noqa: S608 - fixed text
-            f"WHERE layer_id = %(layer)s AND {flt} ORDER BY fid",
-            {"layer": info.id, "v": version, "own": viewer.gemeente if viewer else None},
+            f"WHERE {flt} ORDER BY fid",
+            params,
         )
         rows = cur.fetchall()
     if rows:
