@@ -306,17 +306,27 @@ def _overview_columns(kind: Kind) -> list[ColumnElement]:
 
 
 def _statement(
-    info: LayerInfo, kind: Kind, req: TileRequest, q: FeatureQuery, family: str, state: bool
+    info: LayerInfo,
+    kind: Kind,
+    req: TileRequest,
+    q: FeatureQuery,
+    family: str,
+    state: bool,
+    capped: bool = True,
 ) -> Select:
     """The tile query for this layer version, matrix set and filters, with the boxes, the
     tolerance and the smallest size as bound parameters: built once and reused (SQLAlchemy
     then reuses the compiled form). With ``state`` it also returns the layer's current version
     and ``updated_at`` as ``viewer`` sees it.
 
-    The features of the tile are chosen from their keys alone (fid, version and size, in a
-    small materialised list): every one is counted, those smaller than the smallest size are
-    left out, the rest ordered by size (largest first) and cut at the cap. Only the chosen rows
-    are read again by primary key to be simplified, transformed and encoded.
+    ``capped``: the tile may hold more features than the cap. Its features are then chosen
+    from their keys alone (fid, version and size, in a small materialised list): every one is
+    counted, those smaller than the smallest size are left out, the rest ordered by size
+    (largest first) and cut at the cap. Only the chosen rows are read again by primary key to
+    be simplified, transformed and encoded. Otherwise (no cut possible) one pass reads, counts
+    and encodes: a feature too small for a pixel gets no geometry, which ST_AsMVT leaves out.
+
+    Both return (MVT, matched, small, returned[, version, updated_at]).
     """
     key = (
         info.id,
@@ -333,6 +343,7 @@ def _statement(
         q.interval,
         q.family,
         q.viewer,
+        capped,
     )
     with _statements_lock:
         stmt = _statements.get(key)
@@ -354,19 +365,6 @@ def _statement(
                 func.ST_YMax(Feature.geom) - func.ST_YMin(Feature.geom),
             ),
         )
-    keys = (
-        select(Feature.fid, Feature.version_from, size.label("size"))
-        .where(*where, Feature.geom.op("&&")(box), func.ST_Intersects(Feature.geom, box))
-        .cte("keys")
-        .prefix_with("MATERIALIZED")
-    )
-    chosen = (
-        select(keys.c.fid, keys.c.version_from)
-        .where(keys.c.size >= p["min_size"])
-        .order_by(keys.c.size.desc(), keys.c.fid)
-        .limit(req.max_features)
-        .subquery("chosen")
-    )
     geom: ColumnElement = Feature.geom
     if family != "point":
         # Half a pixel: invisible at this zoom, and it removes most vertices of detailed shapes.
@@ -375,15 +373,67 @@ def _statement(
         geom = func.ST_Simplify(geom, p["tol"], True)
     if req.tms.srid != STORAGE_SRID:
         geom = func.ST_Transform(geom, req.tms.srid)
+    mvt_geom = func.ST_AsMVTGeom(geom, tile, EXTENT, BUFFER, True)
     properties = (
         _overview_columns(kind) if req.overview else [Feature.properties.label("properties")]
     )
-    rows = (
-        select(
-            Feature.fid.label("fid"),
-            func.ST_AsMVTGeom(geom, tile, EXTENT, BUFFER, True).label("geom"),
-            *properties,
+    in_tile = (Feature.geom.op("&&")(box), func.ST_Intersects(Feature.geom, box))
+    if capped:
+        stmt = _capped(info, req, where, in_tile, size, mvt_geom, properties, p["min_size"])
+    else:
+        rows = (
+            select(
+                Feature.fid.label("fid"),
+                case((size >= p["min_size"], mvt_geom), else_=None).label("geom"),
+                *properties,
+            )
+            .where(*where, *in_tile)
+            .subquery("t")
         )
+        mvt = func.ST_AsMVT(rows.table_valued(), literal(req.layer_name), EXTENT, "geom", "fid")
+        # count(*): matched; count(geom): in the tile. The rest is too small (or collapsed).
+        stmt = select(
+            cast(mvt, LargeBinary), func.count(), literal(0), func.count(rows.c.geom)
+        ).select_from(rows)
+    if state:
+        visible = and_(Layer.id == info.id, layer_visibility(q.viewer))
+        stmt = stmt.add_columns(
+            select(Layer.current_version).where(visible).scalar_subquery(),
+            select(Layer.updated_at).where(visible).scalar_subquery(),
+        )
+    with _statements_lock:
+        if len(_statements) > 1024:
+            _statements.clear()
+        _statements[key] = stmt
+    return stmt
+
+
+def _capped(
+    info: LayerInfo,
+    req: TileRequest,
+    where: list[ColumnElement],
+    in_tile: tuple[ColumnElement, ...],
+    size: ColumnElement,
+    mvt_geom: ColumnElement,
+    properties: list[ColumnElement],
+    min_size: ColumnElement,
+) -> Select:
+    """The tile query choosing at most the cap (see :func:`_statement`)."""
+    keys = (
+        select(Feature.fid, Feature.version_from, size.label("size"))
+        .where(*where, *in_tile)
+        .cte("keys")
+        .prefix_with("MATERIALIZED")
+    )
+    chosen = (
+        select(keys.c.fid, keys.c.version_from)
+        .where(keys.c.size >= min_size)
+        .order_by(keys.c.size.desc(), keys.c.fid)
+        .limit(req.max_features)
+        .subquery("chosen")
+    )
+    rows = (
+        select(Feature.fid.label("fid"), mvt_geom.label("geom"), *properties)
         .join(
             chosen,
             and_(
@@ -397,22 +447,11 @@ def _statement(
     # ``rows.table_valued()`` renders the whole row ``t``, which ST_AsMVT takes as its record.
     mvt = func.ST_AsMVT(rows.table_valued(), literal(req.layer_name), EXTENT, "geom", "fid")
     matched = select(func.count()).select_from(keys).scalar_subquery()
-    small = select(func.count()).select_from(keys).where(keys.c.size < p["min_size"])
+    small = select(func.count()).select_from(keys).where(keys.c.size < min_size)
     # count(geom): the chosen features ST_AsMVTGeom kept (it drops what collapses at this zoom).
-    stmt = select(
+    return select(
         cast(mvt, LargeBinary), matched, small.scalar_subquery(), func.count(rows.c.geom)
     ).select_from(rows)
-    if state:
-        visible = and_(Layer.id == info.id, layer_visibility(q.viewer))
-        stmt = stmt.add_columns(
-            select(Layer.current_version).where(visible).scalar_subquery(),
-            select(Layer.updated_at).where(visible).scalar_subquery(),
-        )
-    with _statements_lock:
-        if len(_statements) > 1024:
-            _statements.clear()
-        _statements[key] = stmt
-    return stmt
 
 
 def _run(
@@ -430,7 +469,25 @@ def _run(
     pixel = req.tms.pixel_size_rd(req.z)
     params["tol"] = pixel / 2
     params["min_size"] = pixel * req.rules.min_size_px
-    return conn.execute(_statement(info, kind, req, fq, family, state), params).one()
+    capped = info.feature_count > req.max_features and _may_exceed(conn, info, kind, req, fq)
+    return conn.execute(_statement(info, kind, req, fq, family, state, capped), params).one()
+
+
+def _may_exceed(
+    conn: Connection, info: LayerInfo, kind: Kind, req: TileRequest, fq: FeatureQuery
+) -> bool:
+    """Whether more features than the cap touch the tile's box (the index alone, no geometry
+    read): only then must the tile choose which to keep. Layers no larger than the cap never
+    ask."""
+    box = func.ST_MakeEnvelope(*(fq.bbox or ()), STORAGE_SRID)
+    near = (
+        select(literal(1))
+        .where(*_where(info, kind, replace(fq, bbox=None)), Feature.geom.op("&&")(box))
+        .limit(req.max_features + 1)
+        .subquery()
+    )
+    n = conn.execute(select(func.count()).select_from(near)).scalar_one()
+    return n > req.max_features
 
 
 def _tile(row, req: TileRequest) -> Tile:  # noqa: ANN001 - a result row
