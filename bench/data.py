@@ -7,8 +7,9 @@
 ``realistic``
     What a province's IBIS export looks like to the code: polygons of 20–60 vertices placed at
     random (clustered around 40 centres, as terreinen cluster around towns), so that many
-    overlap their neighbours, with every field of the ``bedrijventerreinen`` kind filled (16)
-    and one extra source column kept (``ibis_id``): 17 properties.
+    overlap their neighbours, with every field of the ``bedrijventerreinen`` kind filled (16),
+    ``bruto_ha`` within 3 % of the polygon area as in IBIS, and one extra source column kept
+    (``ibis_id``): 17 properties.
 
 Both are deterministic per seed, in EPSG:28992, coordinates rounded to millimetres, and pass
 every check of the kind (so an import stores them all).
@@ -109,7 +110,10 @@ def generate_terreinen(n: int, shape: str = "grid", seed: int = 20261128) -> gpd
     rng = np.random.default_rng(seed)
     polygons = _grid_geometry(n, rng) if shape == "grid" else _realistic_geometry(n, rng)
     idx = np.arange(n)
-    bruto = rng.uniform(1.0, 150.0, size=n).round(2)
+    if shape == "grid":
+        bruto = rng.uniform(1.0, 150.0, size=n).round(2)
+    else:  # as IBIS: the bruto area within a few % of the polygon's
+        bruto = (shapely.area(polygons) / 10_000 * rng.uniform(0.97, 1.03, size=n)).round(2)
     netto = (bruto * rng.uniform(0.6, 0.95, size=n)).round(2)
     uitgegeven = (netto * rng.uniform(0.0, 1.0, size=n)).round(2)
     uitgeefbaar = np.maximum(netto - uitgegeven, 0.0).round(2)

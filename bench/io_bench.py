@@ -58,8 +58,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
 import psycopg
 import pyogrio
 import shapely
@@ -67,10 +65,10 @@ from psycopg import sql
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from app.cli.layers import import_policy
 from app.database import migrate
 from app.localdb import LocalCluster
-from app.settings import LocalDatabaseSettings, ProvinceSettings
+from app.settings import LocalDatabaseSettings, import_policy
+from bench.data import SHAPES, write_gpkg
 from layers import store
 from layers.exporter import export_layer
 from layers.importer import ImportRequest, import_file
@@ -80,133 +78,6 @@ from layers.store import delete_layer
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 KIND = "bedrijventerreinen"
-#: Gemeenten of the province (CBS statcodes), assigned round the grid.
-GEMEENTEN = (
-    "GM0307",
-    "GM0308",
-    "GM0310",
-    "GM0312",
-    "GM0313",
-    "GM0317",
-    "GM0321",
-    "GM0327",
-    "GM0331",
-    "GM0335",
-    "GM0339",
-    "GM0340",
-    "GM0342",
-    "GM0344",
-    "GM0345",
-    "GM0351",
-    "GM0352",
-    "GM0353",
-    "GM0355",
-    "GM0356",
-    "GM0589",
-    "GM0632",
-    "GM0736",
-    "GM1581",
-    "GM1904",
-    "GM1961",
-)
-MILIEUCATEGORIEEN = ("2", "3.1", "3.2", "4.1", "4.2", "5.1")
-PLANSTATUS = (
-    "bestaand",
-    "in_aanleg",
-    "harde_plancapaciteit",
-    "zachte_plancapaciteit",
-    "transformatie",
-)
-
-
-# -- test data -------------------------------------------------------------------------
-
-
-def generate_terreinen(n: int, seed: int = 20261128) -> gpd.GeoDataFrame:
-    """``n`` valid, non-overlapping bedrijventerreinen in EPSG:28992, the same for the same seed.
-
-    The province's bounding box is cut into a grid of at least ``n`` cells; the first
-    ``n`` cells each get a star-shaped polygon (10–30 vertices, radii 25–45 % of the
-    cell) around their centre. Star-shaped with increasing angles means simple, hence
-    valid; inside its own cell means no overlaps. Coordinates are rounded to millimetres.
-    """
-    rng = np.random.default_rng(seed)
-    minx, miny, maxx, maxy = ProvinceSettings(_env_file=None).bbox
-    width, height = maxx - minx, maxy - miny
-    cols = int(np.ceil(np.sqrt(n * width / height)))
-    rows = int(np.ceil(n / cols))
-    cw, ch = width / cols, height / rows
-    idx = np.arange(n)
-    cx = minx + (idx % cols + 0.5) * cw
-    cy = miny + (idx // cols + 0.5) * ch
-    nverts = rng.integers(10, 31, size=n)
-    offsets = np.concatenate([[0], np.cumsum(nverts)])
-    total = int(offsets[-1])
-    owner = np.repeat(idx, nverts)
-    step = np.arange(total) - offsets[:-1][owner]
-    jitter = rng.uniform(0.0, 0.6, size=total)
-    angle = (step + jitter) / nverts[owner] * 2 * np.pi + rng.uniform(0, 2 * np.pi, size=n)[owner]
-    radius = rng.uniform(0.25, 0.45, size=total) * min(cw, ch)
-    xy = np.column_stack(
-        [cx[owner] + radius * np.cos(angle), cy[owner] + radius * np.sin(angle)]
-    ).round(3)
-    # Close each ring: repeat its first vertex after its last.
-    ring_len = nverts + 1
-    ring_offsets = np.concatenate([[0], np.cumsum(ring_len)])
-    coords = np.empty((int(ring_offsets[-1]), 2))
-    positions = np.arange(total) + owner
-    coords[positions] = xy
-    coords[ring_offsets[1:] - 1] = xy[offsets[:-1]]
-    polygons = shapely.from_ragged_array(
-        shapely.GeometryType.POLYGON, coords, (ring_offsets, np.arange(n + 1))
-    )
-    if not shapely.is_valid(polygons).all():
-        raise RuntimeError("generated an invalid polygon; change the generator")
-
-    bruto = rng.uniform(1.0, 150.0, size=n).round(2)
-    netto = (bruto * rng.uniform(0.6, 0.95, size=n)).round(2)
-    uitgegeven = (netto * rng.uniform(0.0, 1.0, size=n)).round(2)
-    uitgeefbaar = np.maximum(netto - uitgegeven, 0.0).round(2)
-
-    def pick(values: tuple[str, ...], which: np.ndarray) -> np.ndarray:
-        return np.array(values, dtype=object)[which]
-
-    frame = gpd.GeoDataFrame(
-        {
-            "naam": [f"Terrein {i + 1}" for i in range(n)],
-            "gemeente": pick(GEMEENTEN, idx % len(GEMEENTEN)),
-            "bruto_ha": bruto,
-            "netto_ha": netto,
-            "uitgegeven_ha": uitgegeven,
-            "uitgeefbaar_ha": uitgeefbaar,
-            "max_milieucategorie": pick(
-                MILIEUCATEGORIEEN, rng.integers(0, len(MILIEUCATEGORIEEN), n)
-            ),
-            "type_werklocatie": pick(("A", "B", "C"), rng.choice(3, n, p=[0.05, 0.85, 0.10])),
-            "planstatus": pick(PLANSTATUS, rng.integers(0, len(PLANSTATUS), n)),
-            "ontsluiting_water": rng.random(n) < 0.2,
-            "ontsluiting_spoor": rng.random(n) < 0.1,
-            "ontsluiting_weg": rng.random(n) < 0.9,
-        },
-        geometry=polygons,
-        crs=28992,
-    )
-    return frame
-
-
-def write_gpkg(n: int, path: Path) -> Path:
-    """Write the generated terreinen to a GeoPackage (layer ``terreinen``).
-
-    GeoPackage 1.2, as our exports: the GDAL 3.6 of Debian's ogr2ogr warns about 1.4.
-    """
-    pyogrio.write_dataframe(
-        generate_terreinen(n),
-        path,
-        layer="terreinen",
-        driver="GPKG",
-        dataset_options={"VERSION": "1.2"},
-    )
-    return path
 
 
 # -- database --------------------------------------------------------------------------
@@ -422,17 +293,34 @@ def cli_startup() -> float | None:
     return time.perf_counter() - t0
 
 
+def _ruimte(args: list[str], url: str) -> float:
+    """Wall seconds of the ``ruimte`` command as a user runs it (a new process: start-up,
+    imports, the migration check, the work), against ``url``."""
+    script = Path(sys.executable).with_name("ruimte")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
+    env = {**os.environ, "DATABASE_URL": url}
+    t0 = time.perf_counter()
+    proc = subprocess.run([*command, *args], capture_output=True, text=True, env=env, cwd=ROOT)
+    took = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"ruimte {' '.join(args)} failed:\n{proc.stderr}")
+    return took
+
+
 def one_run(
     i: int, engine: Engine, url: str, gpkg: Path, workdir: Path, tag: str
 ) -> dict[str, object]:
-    """Import and export once with each tool; returns the timings of this run."""
+    """Import and export once with each tool (in-process, through the CLI, ogr2ogr), the order
+    turning from run to run; returns the timings of this run."""
     pg, env = ogr_connection(url)
     ours_name = f"bench-{tag}-{i}"
+    cli_name = f"bench-cli-{tag}-{i}"
     ogr_table = f"bench_ogr_{tag}_{i}"
     ours_out = workdir / f"ours-{i}.gpkg"
+    cli_out = workdir / f"cli-{i}.gpkg"
     ogr_out = workdir / f"ogr-{i}.gpkg"
     policy = import_policy()
-    result: dict[str, object] = {"run": i, "ours_first": i % 2 == 0, "load": os.getloadavg()[0]}
+    result: dict[str, object] = {"run": i, "order": i % 3, "load": os.getloadavg()[0]}
 
     def ours_import() -> None:
         clock = StageClock()
@@ -459,8 +347,17 @@ def one_run(
     def ogr_export() -> None:
         result["ogr_export"] = run_ogr2ogr(["-f", "GPKG", str(ogr_out), pg, ogr_table], env)
 
-    for pair in ((ours_import, ogr_import), (ours_export, ogr_export)):
-        for step in pair if i % 2 == 0 else reversed(pair):
+    def cli_import() -> None:
+        args = ["layers", "import", str(gpkg), "--name", cli_name, "--kind", KIND, "--synthetic"]
+        result["cli_import"] = _ruimte(args, url)
+
+    def cli_export() -> None:
+        args = ["layers", "export", cli_name, "--format", "gpkg", "--output", str(cli_out)]
+        result["cli_export"] = _ruimte(args, url)
+
+    for tools in ((ours_import, cli_import, ogr_import), (ours_export, cli_export, ogr_export)):
+        turn = i % 3
+        for step in tools[turn:] + tools[:turn]:
             step()
 
     with engine.connect() as conn:
@@ -468,6 +365,7 @@ def one_run(
         result["ogr_import_count"] = conn.execute(count).scalar_one()
     result["ogr_export_count"] = pyogrio.read_info(ogr_out, layer=ogr_table)["features"]
     result["ours_export_file_count"] = pyogrio.read_info(ours_out, layer=ours_name)["features"]
+    result["cli_export_file_count"] = pyogrio.read_info(cli_out, layer=cli_name)["features"]
     result["ours_export_bytes"] = ours_out.stat().st_size
     result["ogr_export_bytes"] = ogr_out.stat().st_size
     result["server_copy"] = server_copy_floor(url, ours_name)
@@ -475,11 +373,12 @@ def one_run(
 
     with engine.begin() as conn:
         delete_layer(conn, ours_name)
+        delete_layer(conn, cli_name)
         conn.execute(text(f'DROP TABLE "{ogr_table}"'))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE features"))
-    ours_out.unlink()
-    ogr_out.unlink()
+    for path in (ours_out, cli_out, ogr_out):
+        path.unlink()
     return result
 
 
@@ -551,11 +450,16 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
+#: Targets of issue 14 (ours / ogr2ogr, median of the per-run ratios).
+TARGETS = {"inprocess": 1.0, "cli": 1.2}
+
+
 def summarise(runs: list[dict]) -> dict[str, object]:
     """Per-step statistics, ratios and median phase times."""
     out: dict[str, object] = {}
     for step in ("import", "export"):
         ours = summary([r[f"ours_{step}"] for r in runs])
+        cli = summary([r[f"cli_{step}"] for r in runs])
         ogr = summary([r[f"ogr_{step}"] for r in runs])
         phases = {
             name: statistics.median([r[f"ours_{step}_phases"][name] for r in runs])
@@ -563,11 +467,13 @@ def summarise(runs: list[dict]) -> dict[str, object]:
         }
         out[step] = {
             "ours": ours,
+            "cli": cli,
             "ogr2ogr": ogr,
             "ratio": ours["median"] / ogr["median"],
-            # Each run times both tools back to back, so its own ratio shrugs off load that
+            # Each run times the tools back to back, so its own ratio shrugs off load that
             # comes and goes between runs better than the ratio of the medians does.
             "run_ratios": summary([r[f"ours_{step}"] / r[f"ogr_{step}"] for r in runs]),
+            "cli_ratios": summary([r[f"cli_{step}"] / r[f"ogr_{step}"] for r in runs]),
             "phases": phases,
         }
     out["server_copy"] = {
@@ -578,35 +484,44 @@ def summarise(runs: list[dict]) -> dict[str, object]:
     return out
 
 
-def markdown(stats: dict, machine: dict, n: int, loads: list[float], after: float) -> str:
-    """The result tables, as in BENCHMARKS.md."""
+def _verdict(ratio: float, target: float) -> str:
+    return "met" if ratio <= target else "**missed**"
+
+
+def markdown(
+    stats: dict, machine: dict, n: int, loads: list[float], after: float, shape: str
+) -> str:
+    """The result tables of one data shape, as in BENCHMARKS.md."""
 
     def cell(s: dict[str, float]) -> str:
         return f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"
 
+    def ratio(s: dict[str, float]) -> str:
+        return f"{s['median']:.2f}× ({s['min']:.2f}–{s['max']:.2f})"
+
     lines = [
-        f"{n:,} polygons, {len(loads)} runs. {machine['cpu']}, {machine['cores']} cores, "
-        f"{machine['ram_gb']} GB RAM; PostgreSQL {machine['postgresql']}, "
+        f"**Shape `{shape}`**: {n:,} polygons, {len(loads)} runs. {machine['cpu']}, "
+        f"{machine['cores']} cores, {machine['ram_gb']} GB RAM; PostgreSQL {machine['postgresql']}, "
         f"PostGIS {machine['postgis']} (fsync {machine['fsync']}); {machine['ogr2ogr']}; "
         f"pyogrio with GDAL {machine['pyogrio_gdal']}. "
         "Load average (1 min) at the start of each run: "
         + ", ".join(f"{x:.2f}" for x in loads)
         + f"; {after:.2f} at the end.",
         "",
-        "| step | ours, s: median (min–max) | ogr2ogr, s: median (min–max) "
-        "| ours / ogr2ogr (of the medians) | per-run ratio: median (min–max) | target ≤ 2× |",
-        "|---|---|---|---|---|---|",
+        "| step | ours in-process, s | ours through the CLI, s | ogr2ogr, s "
+        "| in-process / ogr2ogr (per run) | target ≤ 1.0× | CLI / ogr2ogr (per run) "
+        "| target ≤ 1.2× |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     labels = {"import": "import GPKG → PostGIS", "export": "export PostGIS → GPKG"}
     for step in ("import", "export"):
         s = stats[step]
-        met = "met" if s["ratio"] <= 2.0 else "**missed**"
-        r = s["run_ratios"]
         lines.append(
-            f"| {labels[step]} | {cell(s['ours'])} | {cell(s['ogr2ogr'])} | {s['ratio']:.2f}× "
-            f"| {r['median']:.2f}× ({r['min']:.2f}–{r['max']:.2f}) | {met} |"
+            f"| {labels[step]} | {cell(s['ours'])} | {cell(s['cli'])} | {cell(s['ogr2ogr'])} "
+            f"| {ratio(s['run_ratios'])} | {_verdict(s['run_ratios']['median'], TARGETS['inprocess'])} "
+            f"| {ratio(s['cli_ratios'])} | {_verdict(s['cli_ratios']['median'], TARGETS['cli'])} |"
         )
-    lines += ["", "| our phase | median s | share |", "|---|---|---|"]
+    lines += ["", "| our phase (in-process) | median s | share |", "|---|---|---|"]
     for step in ("import", "export"):
         phases = stats[step]["phases"]
         total = sum(phases.values())
@@ -645,6 +560,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each step (default 5)")
     parser.add_argument(
+        "--shape",
+        default=",".join(SHAPES),
+        help="data shapes, comma-separated (default: grid,realistic; see bench/data.py)",
+    )
+    parser.add_argument(
         "--database-url",
         help="a PostGIS database to use instead of a throwaway cluster in /tmp; it is "
         "migrated, and the benchmark adds and removes its own layers and tables there",
@@ -654,6 +574,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.features < 1 or args.runs < 1:
         parser.error("--features and --runs must be at least 1")
+    args.shapes = [x.strip() for x in args.shape.split(",") if x.strip()]
+    unknown = [x for x in args.shapes if x not in SHAPES]
+    if unknown or not args.shapes:
+        parser.error(f"--shape: unknown {', '.join(unknown)}; one or more of {', '.join(SHAPES)}")
     return args
 
 
@@ -665,16 +589,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     workdir = Path(tempfile.mkdtemp(prefix="ruimte-bench-io-", dir="/tmp"))
+    by_shape: dict[str, dict[str, object]] = {}
     try:
-        gpkg = workdir / "terreinen.gpkg"
-        t_gen, _ = timed(lambda: write_gpkg(args.features, gpkg))
-        size_mb = gpkg.stat().st_size / 1e6
-        print(
-            f"generated {args.features:,} polygons in {t_gen:.1f} s ({size_mb:.1f} MB)",
-            file=sys.stderr,
-        )
-        if args.keep_file:
-            shutil.copyfile(gpkg, args.keep_file)
         database = throwaway_cluster() if args.database_url is None else _given(args.database_url)
         with database as url:
             url = sqlalchemy_url(url)
@@ -682,28 +598,25 @@ def main(argv: list[str] | None = None) -> int:
             engine = create_engine(url)
             try:
                 machine = machine_info(engine)
-                load_before = os.getloadavg()[0]
-                runs = []
-                for i in range(args.runs):
-                    r = one_run(i, engine, url, gpkg, workdir, stamp.lower())
-                    _check_counts(r, args.features)
-                    runs.append(r)
-                    print(
-                        f"run {i + 1}/{args.runs} (load {r['load']:.2f}): "
-                        f"import ours {r['ours_import']:.2f} s, "
-                        f"ogr2ogr {r['ogr_import']:.2f} s; export ours {r['ours_export']:.2f} s, "
-                        f"ogr2ogr {r['ogr_export']:.2f} s",
-                        file=sys.stderr,
-                    )
-                load_after = os.getloadavg()[0]
+                for shape in args.shapes:
+                    by_shape[shape] = _shape_runs(args, shape, engine, url, workdir, stamp)
             finally:
                 engine.dispose()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    stats = summarise(runs)
-    table = markdown(stats, machine, args.features, [r["load"] for r in runs], load_after)
-    print(table)
+    tables = []
+    for shape, res in by_shape.items():
+        res["markdown"] = markdown(
+            res["summary"],
+            machine,
+            args.features,
+            [r["load"] for r in res["runs"]],
+            res["load_after"],
+            shape,
+        )
+        tables.append(res["markdown"])
+    print("\n\n".join(tables))
     args.results_dir.mkdir(parents=True, exist_ok=True)
     out = args.results_dir / f"io-{stamp}.json"
     document = {
@@ -714,15 +627,48 @@ def main(argv: list[str] | None = None) -> int:
         "database": "--database-url" if args.database_url else "throwaway cluster (fsync off)",
         "git": git_state(),
         "machine": machine,
-        "load_average": {"before": load_before, "after": load_after},
-        "generate_seconds": t_gen,
-        "summary": stats,
-        "runs": runs,
-        "markdown": table,
+        "shapes": by_shape,
     }
-    out.write_text(json.dumps(document, indent=2))
+    out.write_text(json.dumps(document, indent=2, default=str))
     print(f"\nwritten: {out}", file=sys.stderr)
     return 0
+
+
+def _shape_runs(
+    args: argparse.Namespace, shape: str, engine: Engine, url: str, workdir: Path, stamp: str
+) -> dict[str, object]:
+    """Generate the data of one shape and run the timed runs on it."""
+    gpkg = workdir / f"terreinen-{shape}.gpkg"
+    t_gen, _ = timed(lambda: write_gpkg(args.features, gpkg, shape))
+    size_mb = gpkg.stat().st_size / 1e6
+    print(
+        f"{shape}: generated {args.features:,} polygons in {t_gen:.1f} s ({size_mb:.1f} MB)",
+        file=sys.stderr,
+    )
+    if args.keep_file:
+        shutil.copyfile(gpkg, args.keep_file.with_stem(f"{args.keep_file.stem}-{shape}"))
+    load_before = os.getloadavg()[0]
+    runs = []
+    for i in range(args.runs):
+        r = one_run(i, engine, url, gpkg, workdir, f"{shape[:4]}{stamp.lower()}")
+        _check_counts(r, args.features)
+        runs.append(r)
+        print(
+            f"{shape} run {i + 1}/{args.runs} (load {r['load']:.2f}): import ours "
+            f"{r['ours_import']:.2f} s, CLI {r['cli_import']:.2f} s, ogr2ogr {r['ogr_import']:.2f} s; "
+            f"export ours {r['ours_export']:.2f} s, CLI {r['cli_export']:.2f} s, "
+            f"ogr2ogr {r['ogr_export']:.2f} s",
+            file=sys.stderr,
+        )
+    gpkg.unlink()
+    return {
+        "file_mb": size_mb,
+        "generate_seconds": t_gen,
+        "load_average": {"before": load_before},
+        "load_after": os.getloadavg()[0],
+        "summary": summarise(runs),
+        "runs": runs,
+    }
 
 
 @contextmanager

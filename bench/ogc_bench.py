@@ -188,9 +188,15 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def start_ours(url: str, port: int, workers: int) -> subprocess.Popen:
-    """uvicorn serving ``app.main:create_app`` (factory) with ``workers`` processes."""
-    env = {**os.environ, "DATABASE_URL": url, "RUIMTE_WEB_BASEMAP": "none"}
+def start_ours(url: str, port: int, workers: int, cache_mb: int = 64) -> subprocess.Popen:
+    """uvicorn serving ``app.main:create_app`` (factory) with ``workers`` processes and a tile
+    cache of ``cache_mb`` (0: every tile is made, as when the cache is cold)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RUIMTE_WEB_BASEMAP": "none",
+        "RUIMTE_WEB_TILE_CACHE_MB": str(cache_mb),
+    }
     return subprocess.Popen(
         [
             sys.executable,
@@ -322,21 +328,55 @@ def content_check(base: str, paths: list[str], kind: str) -> list[int]:
     return counts
 
 
-def scenarios_for(engine, layer: str) -> dict[str, dict[str, list[str]]]:  # noqa: ANN001
-    """Per scenario, the URL paths for ``ours`` and ``tipg`` (same requests)."""
+#: Offsets of the deep-paging scenarios (limit 1,000): issue 14's "any page up to 90,000".
+PAGE_OFFSETS = (0, 10_000, 50_000, 90_000)
+PAGE_LIMIT = 1000
+
+
+def keyset_paths(base: str, layer: str, offsets: tuple[int, ...]) -> dict[int, str]:
+    """The URL (path and query) of the keyset page starting at each offset, found by walking
+    the next links of ``layer``'s items from the first page (our server only)."""
+    out: dict[int, str] = {}
+    path = f"/ogc/collections/{layer}/items?limit={PAGE_LIMIT}&skipGeometry=true"
+    position = 0
+    with httpx.Client(timeout=120) as client:
+        while path and position <= max(offsets):
+            if position in offsets:
+                out[position] = path.replace("&skipGeometry=true", "")
+            resp = client.get(base + path)
+            resp.raise_for_status()
+            body = resp.json()
+            position += body["numberReturned"]
+            nxt = [lk["href"] for lk in body["links"] if lk["rel"] == "next"]
+            path = nxt[0].removeprefix(base) if nxt else ""
+    return out
+
+
+def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[str, list[str]]]:  # noqa: ANN001
+    """Per scenario, the URL paths for each server (the same requests)."""
     out: dict[str, dict[str, list[str]]] = {}
     windows = item_windows(engine, layer, 200)
+    tipg_items = f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/items"
+    ours_items = [f"/ogc/collections/{layer}/items?limit=100&bbox={w}" for w in windows]
     out["items (limit 100, bbox)"] = {
-        "ours": [f"/ogc/collections/{layer}/items?limit=100&bbox={w}" for w in windows],
-        "tipg": [
-            f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/items?limit=100&bbox={w}"
-            for w in windows
-        ],
+        "ours": ours_items,
+        "ours (tile cache on)": ours_items,
+        "tipg": [f"{tipg_items}?limit=100&bbox={w}" for w in windows],
     }
+    for offset in PAGE_OFFSETS:
+        ours = [f"/ogc/collections/{layer}/items?limit={PAGE_LIMIT}&offset={offset}"]
+        out[f"items offset {offset:,} (limit 1,000)"] = {
+            "ours": ours,
+            "tipg": [f"{tipg_items}?limit={PAGE_LIMIT}&offset={offset}"],
+        }
+        if offset in keyset:
+            out[f"items keyset page at {offset:,} (limit 1,000)"] = {"ours": [keyset[offset]]}
     for z in range(10, 15):
         tiles = tiles_for(engine, layer, z, 60)
+        ours = [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for z, x, y in tiles]
         out[f"tiles z{z}"] = {
-            "ours": [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for z, x, y in tiles],
+            "ours": ours,
+            "ours (tile cache on)": ours,
             "tipg": [
                 f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/tiles/WebMercatorQuad/{z}/{x}/{y}"
                 for z, x, y in tiles
@@ -345,80 +385,118 @@ def scenarios_for(engine, layer: str) -> dict[str, dict[str, list[str]]]:  # noq
     return out
 
 
-def run(url: str, args: argparse.Namespace) -> dict[str, object]:
-    """Load, serve with each server in turn, measure; return the results."""
-    migrate(url)
-    engine = create_engine(url)
-    layer = f"bench-{args.size}"
+#: The servers: ours without a tile cache (every tile made: cold), ours with it (warm after
+#: wrk's 3 s warm-up) and tipg. All run at once; each scenario drives them in turn, the order
+#: turning from scenario to scenario (interleaved: load that comes and goes hits all alike).
+SERVERS = ("ours", "ours (tile cache on)", "tipg")
+
+
+def load_layers(engine, size: int, shapes: list[str]) -> dict[str, str]:  # noqa: ANN001
+    """The demo layers and one large layer per data shape; layer name by shape."""
+    names = {shape: f"bench-{shape}-{size}" for shape in shapes}
     with engine.connect() as conn:
-        loaded = layer in {i.name for i in list_layers(conn)}
-    if not loaded:  # a --database-url from an earlier run keeps its data
+        have = {i.name for i in list_layers(conn)}
+    if "bedrijventerreinen" not in have:
         load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
+    for shape, layer in names.items():
+        if layer in have:  # a --database-url from an earlier run keeps its data
+            continue
         with tempfile.TemporaryDirectory() as tmp:
-            path = write_gpkg(args.size, Path(tmp) / f"{layer}.gpkg")
+            path = write_gpkg(size, Path(tmp) / f"{layer}.gpkg", shape)
             import_file(
                 engine,
-                ImportRequest(path=path, kind="bedrijventerreinen", name=layer),
+                ImportRequest(path=path, kind="bedrijventerreinen", name=layer, synthetic=True),
                 ImportPolicy(),
             )
     with engine.begin() as conn:
         conn.execute(text("ANALYZE features"))
+    return names
+
+
+def run(url: str, args: argparse.Namespace) -> dict[str, object]:
+    """Load, serve with every server at once, measure each scenario on each in turn."""
+    migrate(url)
+    engine = create_engine(url)
+    layers = load_layers(engine, args.size, args.shapes)
     create_views(engine)
-    plan = scenarios_for(engine, layer)
     results: dict[str, object] = {
         "machine": machine_info(engine),
-        "layer": layer,
+        "layers": layers,
         "workers": args.workers,
         "connections": args.connections,
         "seconds": args.seconds,
-        "scenarios": {},
+        "shapes": {},
     }
-    servers = {
-        "ours": (lambda port: start_ours(url, port, args.workers), "/ogc/collections"),
-        "tipg": (lambda port: start_tipg(Path(args.tipg), url, port, args.workers), "/collections"),
+    starters = {
+        "ours": lambda port: start_ours(url, port, args.workers, cache_mb=0),
+        "ours (tile cache on)": lambda port: start_ours(url, port, args.workers),
+        "tipg": lambda port: start_tipg(Path(args.tipg), url, port, args.workers),
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, (start, probe) in servers.items():
+    probes = {"ours": "/ogc/collections", "ours (tile cache on)": "/ogc/collections"}
+    procs: dict[str, tuple[subprocess.Popen, str]] = {}
+    turn = 0
+    try:
+        for name in SERVERS:
             port = _free_port()
-            proc = start(port)
-            base = f"http://127.0.0.1:{port}"
-            try:
-                wait_for(base + probe, proc)
+            procs[name] = (starters[name](port), f"http://127.0.0.1:{port}")
+            wait_for(procs[name][1] + probes.get(name, "/collections"), procs[name][0])
+        with tempfile.TemporaryDirectory() as tmp:
+            for shape, layer in layers.items():
+                keyset = keyset_paths(procs["ours"][1], layer, PAGE_OFFSETS)
+                plan = scenarios_for(engine, layer, keyset)
+                shape_res: dict[str, dict[str, object]] = {}
                 for scenario, paths in plan.items():
-                    kind = "items" if scenario.startswith("items") else "tiles"
-                    counts = content_check(base, paths[name], kind)
-                    stats = wrk(base, paths[name], args.seconds, args.connections, Path(tmp))
-                    stats["features_sample"] = counts
-                    results["scenarios"].setdefault(scenario, {})[name] = stats
-                    print(
-                        f"{name:5} {scenario:24} p50 {stats['p50_ms']:7.1f} ms  p95 {stats['p95_ms']:7.1f} ms  "
-                        f"{stats['req_per_s']:7.1f} req/s  non-2xx {stats['non2xx']}",
-                        flush=True,
-                    )
-            finally:
-                proc.terminate()
-                proc.wait(20)
+                    names = [n for n in SERVERS if n in paths]
+                    turn += 1
+                    for name in names[turn % len(names) :] + names[: turn % len(names)]:
+                        base = procs[name][1]
+                        kind = "items" if scenario.startswith("items") else "tiles"
+                        counts = content_check(base, paths[name], kind)
+                        load = os.getloadavg()[0]
+                        stats = wrk(base, paths[name], args.seconds, args.connections, Path(tmp))
+                        stats["features_sample"] = counts
+                        stats["load"] = load
+                        shape_res.setdefault(scenario, {})[name] = stats
+                        print(
+                            f"{shape:9} {name:20} {scenario:40} p50 {stats['p50_ms']:7.1f} ms  "
+                            f"p95 {stats['p95_ms']:7.1f} ms  {stats['req_per_s']:7.1f} req/s  "
+                            f"non-2xx {stats['non2xx']}  load {load:.2f}",
+                            flush=True,
+                        )
+                results["shapes"][shape] = shape_res
+    finally:
+        for proc, _ in procs.values():
+            proc.terminate()
+            proc.wait(20)
     engine.dispose()
     return results
 
 
 def markdown(res: dict) -> str:
-    """The results as a Markdown table."""
-    lines = [
-        "| scenario | server | p50 (ms) | p95 (ms) | p99 (ms) | req/s | KB per response "
-        "| features per response (sample median) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for scenario, by_server in res["scenarios"].items():
-        for name in ("ours", "tipg"):
-            r = by_server.get(name)
-            if r is None:
-                continue
-            label = "**Ruimte Circulair**" if name == "ours" else "tipg"
-            lines.append(
-                f"| {scenario} | {label} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
-                f"{r['req_per_s']:.0f} | {r['kb_per_response']:.1f} | {float(np.median(r['features_sample'])):.0f} |"
-            )
+    """The results as Markdown tables, one per data shape, with issue 14's ratios."""
+    lines: list[str] = []
+    for shape, scenarios in res["shapes"].items():
+        lines += [
+            f"**Shape `{shape}`** (layer `{res['layers'][shape]}`)",
+            "",
+            "| scenario | server | p50 (ms) | p95 (ms) | req/s | KB per response "
+            "| features per response (sample median) | load (1 min) | p50 / tipg |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for scenario, by_server in scenarios.items():
+            tipg = by_server.get("tipg")
+            for name in SERVERS:
+                r = by_server.get(name)
+                if r is None:
+                    continue
+                label = f"**{name}**" if name.startswith("ours") else name
+                vs = f"{r['p50_ms'] / tipg['p50_ms']:.2f}×" if tipg and name != "tipg" else ""
+                lines.append(
+                    f"| {scenario} | {label} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+                    f"{r['req_per_s']:.0f} | {r['kb_per_response']:.1f} | "
+                    f"{float(np.median(r['features_sample'])):.0f} | {r['load']:.2f} | {vs} |"
+                )
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -441,10 +519,17 @@ def main(argv: list[str] | None = None) -> int:
         "--size", type=int, default=100_000, help="polygons in the large layer (default 100000)"
     )
     ap.add_argument(
+        "--shape",
+        default="grid,realistic",
+        help="data shapes of the large layer, comma-separated (default grid,realistic; "
+        "bench/data.py)",
+    )
+    ap.add_argument(
         "--database-url",
         help="a PostGIS database, empty or from an earlier run (default: a throwaway cluster)",
     )
     args = ap.parse_args(argv)
+    args.shapes = [x.strip() for x in args.shape.split(",") if x.strip()]
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
