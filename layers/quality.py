@@ -144,10 +144,20 @@ def _fids(frame: gpd.GeoDataFrame) -> list[int | None]:
 def bruto_deviations(
     terreinen: gpd.GeoDataFrame, tolerance_pct: float
 ) -> tuple[int, list[BrutoDeviation]]:
+    """Every deviation (see :func:`bruto_check`, which this lists in full)."""
+    checked, _, over = bruto_check(terreinen, tolerance_pct, None)
+    return checked, over
+
+
+def bruto_check(
+    terreinen: gpd.GeoDataFrame, tolerance_pct: float, limit: int | None = MAX_ITEMS
+) -> tuple[int, int, list[BrutoDeviation]]:
     """Terreinen whose ``bruto_ha`` differs from the polygon area by more than ``tolerance_pct``.
 
-    Returns (terreinen checked, deviations sorted by the size of the difference, largest
-    first). Terreinen without a ``bruto_ha`` or without area are not checked.
+    Returns (terreinen checked, how many deviate, the first ``limit`` deviations sorted by the
+    size of the difference, largest first; None: all). Only those are built (a file whose
+    ``bruto_ha`` never matches has as many deviations as terreinen). Terreinen without a
+    ``bruto_ha`` or without area are not checked.
 
     Examples
     --------
@@ -166,13 +176,13 @@ def bruto_deviations(
     diff = bruto - area
     pct = np.where(ok, 100.0 * diff / np.where(area > 0, area, 1.0), 0.0)
     over = np.flatnonzero(ok & (np.abs(pct) > tolerance_pct))
-    order = over[np.lexsort((over, -np.abs(pct[over])))]
+    order = over[np.lexsort((over, -np.abs(pct[over])))][:limit]
     fids, names, codes = (
         _fids(terreinen),
         _column(terreinen, "naam"),
         _column(terreinen, "gemeente"),
     )
-    return int(ok.sum()), [
+    return int(ok.sum()), len(over), [
         BrutoDeviation(
             fid=fids[i],
             naam=_text(names[i]),
@@ -293,10 +303,13 @@ def quality_report(
     )
     if kind != "bedrijventerreinen":
         return report
-    checked, over = bruto_deviations(features, tolerance_pct)
-    kept, cut = _cut(over)
+    checked, count, kept = bruto_check(features, tolerance_pct, MAX_ITEMS)
     report.bruto_area = BrutoCheck(
-        tolerance_pct=tolerance_pct, checked=checked, count=len(over), terreinen=kept, truncated=cut
+        tolerance_pct=tolerance_pct,
+        checked=checked,
+        count=count,
+        terreinen=kept,
+        truncated=count > len(kept),
     )
     if gemeenten is None or gemeenten_ref is None or not len(gemeenten):
         report.notes.append(
