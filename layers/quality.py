@@ -182,18 +182,22 @@ def bruto_check(
         _column(terreinen, "naam"),
         _column(terreinen, "gemeente"),
     )
-    return int(ok.sum()), len(over), [
-        BrutoDeviation(
-            fid=fids[i],
-            naam=_text(names[i]),
-            gemeente=_text(codes[i]),
-            bruto_ha=float(bruto[i]),
-            area_ha=float(area[i]),
-            difference_ha=float(diff[i]),
-            difference_pct=float(pct[i]),
-        )
-        for i in order
-    ]
+    return (
+        int(ok.sum()),
+        len(over),
+        [
+            BrutoDeviation(
+                fid=fids[i],
+                naam=_text(names[i]),
+                gemeente=_text(codes[i]),
+                bruto_ha=float(bruto[i]),
+                area_ha=float(area[i]),
+                difference_ha=float(diff[i]),
+                difference_pct=float(pct[i]),
+            )
+            for i in order
+        ],
+    )
 
 
 def border_crossings(
