@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
-from layers.access import Viewer, layer_visibility
-from layers.models import Layer, LayerVersion
+from layers.access import Viewer, feature_visibility, layer_visibility
+from layers.models import Feature, Layer, LayerVersion
 
 #: Peildata are calendar dates in the Netherlands: a peildatum means the start of that day there.
 PEIL_ZONE = ZoneInfo("Europe/Amsterdam")
@@ -51,3 +51,29 @@ def versions_as_of(
         .group_by(Layer.name)
     ).all()
     return {name: int(v) for name, v in sorted(rows)}
+
+
+def workflow_counts(
+    conn: Connection, name: str, gemeente: str, viewer: Viewer
+) -> dict[str, dict[str, float]]:
+    """{workflow state: {"n", "ha"}} of the current features of layer ``name`` owned by
+    ``gemeente``, counting only what ``viewer`` may see (the public: vastgesteld only).
+
+    An unknown or hidden layer gives {}.
+    """
+    layer_id = conn.execute(
+        select(Layer.id).where(Layer.name == name, layer_visibility(viewer))
+    ).scalar_one_or_none()
+    if layer_id is None:
+        return {}
+    rows = conn.execute(
+        select(Feature.workflow, func.count(), func.sum(func.ST_Area(Feature.geom)))
+        .where(
+            Feature.layer_id == layer_id,
+            Feature.version_to.is_(None),
+            Feature.gemeente == gemeente,
+            feature_visibility(viewer),
+        )
+        .group_by(Feature.workflow)
+    ).all()
+    return {state: {"n": int(n), "ha": float(area or 0.0) / 10_000.0} for state, n, area in rows}

@@ -50,7 +50,7 @@ from layers.access import PUBLIC
 from layers.errors import LayerNotFound
 from layers.history import versions_as_of
 from layers.milieucategorie import MilieucategorieTable, load_table
-from layers.store import read_features
+from layers.store import orm_session, read_features
 from scenarios.errors import ScenarioError
 from scenarios.indicators import HA, hmc_benutting, landgebruik
 from scenarios.inputs import Inputs, LayerData
@@ -532,26 +532,34 @@ def create_edition(
 
 def get_edition(conn: Connection, edition_id: int) -> MonitorEdition:
     """A stored edition (:class:`EditionNotFound` when there is none)."""
-    row = conn.execute(select(MonitorEdition).where(MonitorEdition.id == edition_id)).first()
-    if row is None:
+    found = orm_session(conn).get(MonitorEdition, edition_id)
+    if found is None:
         raise EditionNotFound(f"no monitor edition {edition_id}")
-    return row[0]
+    return found
 
 
 def list_editions(conn: Connection) -> list[MonitorEdition]:
     """Every edition, newest first."""
-    return [r[0] for r in conn.execute(select(MonitorEdition).order_by(MonitorEdition.id.desc()))]
+    return list(
+        orm_session(conn)
+        .execute(select(MonitorEdition).order_by(MonitorEdition.id.desc()))
+        .scalars()
+    )
 
 
 def previous_edition(conn: Connection, edition_id: int) -> MonitorEdition | None:
     """The edition stored before ``edition_id`` (None for the first)."""
-    row = conn.execute(
-        select(MonitorEdition)
-        .where(MonitorEdition.id < edition_id)
-        .order_by(MonitorEdition.id.desc())
-        .limit(1)
-    ).first()
-    return row[0] if row else None
+    return (
+        orm_session(conn)
+        .execute(
+            select(MonitorEdition)
+            .where(MonitorEdition.id < edition_id)
+            .order_by(MonitorEdition.id.desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def edition_config(edition: MonitorEdition) -> MonitorConfig:

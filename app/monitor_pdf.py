@@ -1,0 +1,72 @@
+"""PDF reports with headless Chromium (Debian ``/usr/bin/chromium``, driven by Playwright).
+
+The map image is a screenshot of the edition's own map page (``/kaart/monitor/{id}``),
+taken from this server; the report HTML (the same page as ``…/rapport``, with that image
+in it) is then printed by Chromium with its print stylesheet. Chromium may reach only the
+server itself: every other request is refused, so nothing leaves the host.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
+MAP_TIMEOUT_MS = 15_000
+
+
+class PdfError(RuntimeError):
+    """Chromium could not make the report."""
+
+
+def render_pdf(base_url: str, map_path: str, report_html: Callable[[str | None], str]) -> bytes:
+    """Screenshot ``map_path`` of the server at ``base_url``, put it into the report HTML
+    (``report_html(data_uri)``) and print that as an A4 PDF."""
+    if not CHROMIUM.exists():
+        raise PdfError(f"Chromium is missing ({CHROMIUM}): install the Debian package chromium")
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    base = base_url.rstrip("/")
+
+    def local_only(route) -> None:  # noqa: ANN001 - playwright Route
+        url = route.request.url
+        if url.startswith(base + "/") or url.startswith("data:") or url.startswith("blob:"):
+            route.continue_()
+        else:
+            route.abort()
+
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(viewport={"width": 1100, "height": 760})
+                page = context.new_page()
+                page.route("**/*", local_only)
+                page.goto(base + map_path, wait_until="networkidle")
+                page.wait_for_selector(".leaflet-overlay-pane path", timeout=MAP_TIMEOUT_MS)
+                page.wait_for_timeout(300)
+                png = page.locator(".folium-map").first.screenshot()
+                uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                page.goto(base + "/monitor", wait_until="domcontentloaded")
+                page.set_content(report_html(uri), wait_until="networkidle")
+                page.emulate_media(media="print")
+                return page.pdf(
+                    format="A4",
+                    print_background=True,
+                    margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
+                )
+            finally:
+                browser.close()
+    except PlaywrightError as exc:
+        raise PdfError(f"Chromium could not make the report: {exc.message}") from exc
