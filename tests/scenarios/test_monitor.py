@@ -63,7 +63,13 @@ def _backdate(engine, name: str, when: str) -> None:
 
 
 def _res(naam, gemeente, status, geom):
-    return {"naam": naam, "gemeente": gemeente, "doel": "opslag", "status": status, "geometry": geom}
+    return {
+        "naam": naam,
+        "gemeente": gemeente,
+        "doel": "opslag",
+        "status": status,
+        "geometry": geom,
+    }
 
 
 R1 = _res("R1", "GM0001", "hard", box(100, 100, 200, 200))  # 4 ha
