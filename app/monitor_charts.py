@@ -37,7 +37,9 @@ def line_chart(
     >>> svg.startswith("<svg") and "2,5" in svg
     True
     """
-    width, height, left, right, top, bottom = 640, 260, 70, 20, 40, 60
+    width, left, right, top = 640, 70, 44, 40
+    bottom = 40 + 18 * len(series)
+    height = 200 + bottom
     values = [v for _, vs in series for v in vs if v is not None]
     high = max(values + [0.0])
     low = min(values + [0.0])
@@ -84,10 +86,10 @@ def line_chart(
                 f'<text x="{px:.1f}" y="{py - 8:.1f}" text-anchor="middle" fill="{colour}">'
                 f"{getal(v, decimals)}</text>"
             )
-        lx = left + n * 200
+        ly = top + plot_h + 30 + n * 18
         out.append(
-            f'<rect x="{lx}" y="{height - 22}" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{lx + 16}" y="{height - 12}">{escape(name)} ({escape(unit)})</text>'
+            f'<rect x="{left}" y="{ly}" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{left + 16}" y="{ly + 10}">{escape(name)} ({escape(unit)})</text>'
         )
     out.append("</svg>")
     return "\n".join(out)
@@ -127,7 +129,7 @@ def stacked_bars(
             f'<text x="{xx + 4:.1f}" y="{yy + bar_h - 4}" fill="#333">{getal(total, decimals)} {escape(unit)}</text>'
         )
     for n, part in enumerate(parts):
-        lx = left + n * 160
+        lx = left + n * 280
         colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
         out.append(
             f'<rect x="{lx}" y="{height - 20}" width="12" height="12" fill="{colour}"/>'

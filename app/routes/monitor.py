@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
 import scenarios
-from app.dependencies import MAX_INT32, EngineDep, ViewerDep
+from app.charts import balance_bars
+from app.dependencies import MAX_INT32, EngineDep, RunIdPath, ViewerDep
 from app.guards import csp_nonce
 from app.maps import (
     LayerControl,
@@ -329,9 +330,10 @@ def monitor_map(edition_id: EditionPath, request: Request, engine: EngineDep) ->
             {
                 "name": f"monitor-{edition.id}-gemeenten",
                 "title": f"Reserveringen per gemeente (ha, {day})",
-                "styleKey": "balance",
-                "diverging": diverging_classes([f["properties"]["totaal_ha"] for f in features])
-                | {"field": "totaal_ha"},
+                "styleKey": "monitor_reserveringen",
+                "diverging": diverging_classes(
+                    [f["properties"]["totaal_ha"] for f in features], "monitor_reserveringen"
+                ),
                 "decimals": 1,
                 "labels": {**labels, "totaal_ha": "Reserveringen totaal (ha)"},
                 "fields": [*labels, "totaal_ha"],
@@ -407,13 +409,18 @@ def monitor_gemeente_report(
 
 
 def _pdf(request: Request, ctx: dict[str, Any], filename: str) -> Response:
-    base = str(request.base_url)
+    return _pdf_response(
+        request,
+        f"/kaart/monitor/{ctx['edition'].id}",
+        lambda uri: _report_html(request, ctx, "monitor_report.html", uri),
+        filename,
+    )
+
+
+def _pdf_response(request: Request, map_path: str, html: Any, filename: str) -> Response:
+    """A PDF made by Chromium from this server's map page and report HTML; 503 when it fails."""
     try:
-        content = render_pdf(
-            base,
-            f"/kaart/monitor/{ctx['edition'].id}",
-            lambda uri: _report_html(request, ctx, "monitor_report.html", uri),
-        )
+        content = render_pdf(str(request.base_url), map_path, html)
     except PdfError as exc:
         return Response(
             json.dumps({"title": "PDF unavailable", "status": 503, "detail": str(exc)}),
@@ -476,3 +483,67 @@ def monitor_csv(edition_id: EditionPath, engine: EngineDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="ruimtemonitor-{edition_id}.csv"'},
     )
+
+
+#: The method summary of a scenario run report (the full method: docs/methode-ruimtebeslag.md).
+RUN_METHOD = (
+    "De ruimtevraag is de groei (in % van het huidige ruimtebeslag per categorie) tot het "
+    "zichtjaar; het aanbod is nog uitgeefbare grond, harde en zachte reserveringen (met hun "
+    "gewicht), strategische locaties en intensivering. Balans = aanbod − vraag per gemeente; "
+    "toewijzing op een raster in RD New naar geschiktheid, buiten de uitgesloten lagen. De run "
+    "leest elke laag op een vaste versie, alleen vastgestelde objecten (geen concepten). "
+    "Volledige methode: docs/methode-ruimtebeslag.md."
+)
+
+
+def _run_context(conn: Connection, run_id: int) -> dict[str, Any]:
+    run = scenarios.get_run(conn, run_id)
+    if run.status != "done":
+        raise scenarios.ScenarioError(f"run {run_id} has no result (status {run.status})")
+    spec = scenarios.get_spec(conn, run.spec_name, run.spec_version).spec
+    result = run.result or {}
+    rows = sorted(result.get("per_gemeente", []), key=lambda r: r.get("balance_ha") or 0.0)
+    synthetic = bool((result.get("inputs") or {}).get("synthetic"))
+    layers = ", ".join(f"{k} versie {v}" for k, v in run.layer_versions.items())
+    return {
+        "run": run,
+        "spec": spec,
+        "result": result,
+        "rows": rows,
+        "chart": balance_bars(rows, title="Balans aanbod − ruimtevraag per gemeente (ha)")
+        if rows
+        else "",
+        "synthetic": synthetic,
+        "synthetic_note": SYNTHETIC_NOTE,
+        "province": _province(),
+        "method": RUN_METHOD,
+        "provenance": [
+            ("Run", f"{run.id}, gestart {run.started_at.strftime('%d-%m-%Y %H:%M')}"),
+            ("Scenario", f"{run.spec_name} versie {run.spec_version}"),
+            ("Software", f"ruimte-circulair {run.software_version}"),
+            ("Gelezen lagen", layers or "geen"),
+            ("Synthetische data", SYNTHETIC_NOTE if synthetic else "nee"),
+        ],
+    }
+
+
+@router.get("/scenario/{run_id}/rapport", response_class=HTMLResponse)
+def run_report(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTMLResponse:
+    """The printable report of a scenario run (HTML with a print stylesheet)."""
+    with engine.connect() as conn:
+        ctx = _run_context(conn, run_id)
+    return templates.TemplateResponse(request, "run_report.html", {**ctx, "map_image": None})
+
+
+@router.get("/scenario/{run_id}/rapport.pdf")
+def run_report_pdf(run_id: RunIdPath, request: Request, engine: EngineDep) -> Response:
+    """The report of a scenario run as PDF, with its map as an image."""
+    with engine.connect() as conn:
+        ctx = _run_context(conn, run_id)
+
+    def html(uri: str | None) -> str:
+        return templates.get_template("run_report.html").render(
+            {**ctx, "request": request, "map_image": uri}
+        )
+
+    return _pdf_response(request, f"/kaart/scenario/{run_id}", html, f"scenario-run-{run_id}.pdf")

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import httpx2 as httpx
 import pytest
-import shapely
 from sqlalchemy import text
 
 from layers.access import EVERYTHING
 from layers.edit import create_feature
 from layers.store import read_features
 from scenarios.monitor import create_edition, load_config
+from tests.app.conftest import auth
 
 NL = ZoneInfo("Europe/Amsterdam")
 SHOTS = os.environ.get("RUIMTE_TEST_SCREENSHOTS")
@@ -31,6 +31,7 @@ PAGES = (
     "/kaart/monitor/2",
     "/monitor/2/rapport",
     "/monitor/2/gemeente/GM0344/rapport",
+    "/scenario/1/rapport",
 )
 
 
@@ -61,6 +62,9 @@ def editions(demo_engine):
         days = [date(2025, 1, 1), date(2026, 1, 1), date(2026, 7, 1), date(2026, 12, 1)]
         second = create_edition(conn, config, raw, days, today=today, title="Ruimtemonitor 2026")
     assert (first, second) == (1, 2)
+    import scenarios
+
+    scenarios.run_scenario(demo_engine, "pbl-2023-bedrijventerreinen-40")
     return demo_engine
 
 
@@ -112,18 +116,34 @@ def test_gemeente_page_hides_drafts_from_the_public(served):
     assert "Vastgesteld" in html
     assert "Concept" not in html
     assert "Alleen vastgestelde reserveringen zijn openbaar" in html
+    assert "/scenario/1" in html  # the balance in the latest run
+
+
+@pytest.mark.parametrize(
+    ("user", "sees"), [("utrecht", True), ("amersfoort", False), ("provincie", True)]
+)
+def test_gemeente_page_shows_workflow_states_to_who_may_see_them(served, user, sees):
+    html = httpx.get(served.url + "/monitor/2/gemeente/GM0344", headers=auth(user)).text
+    assert ('<td>Concept</td><td class="num">1</td>' in html) is sees
+    assert "GEHEIM" not in html
 
 
 @pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils missing")
 def test_pdf_report_opens_and_holds_charts_and_a_map_image(served, tmp_path):
-    for path in ("/monitor/2/rapport.pdf", "/monitor/2/gemeente/GM0344/rapport.pdf"):
+    for path in (
+        "/monitor/2/rapport.pdf",
+        "/monitor/2/gemeente/GM0344/rapport.pdf",
+        "/scenario/1/rapport.pdf",
+    ):
         response = httpx.get(served.url + path, timeout=120)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/pdf"
         pdf = tmp_path / "rapport.pdf"
         pdf.write_bytes(response.content)
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-        pages = int(next(ln for ln in info.stdout.splitlines() if ln.startswith("Pages")).split()[1])
+        pages = int(
+            next(ln for ln in info.stdout.splitlines() if ln.startswith("Pages")).split()[1]
+        )
         assert pages >= 1
         subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "p")], check=True)
         assert len(list(tmp_path.glob("p*.png"))) == pages
@@ -135,10 +155,21 @@ def test_pdf_report_opens_and_holds_charts_and_a_map_image(served, tmp_path):
             ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
         ).stdout
         assert "Synthetische demodata" in words or "synthetische demodata" in words
-        assert "Reserveringen" in words and "HMC-benutting" in words
+        assert ("Reserveringen" in words and "HMC-benutting" in words) or "Balans" in words
         if SHOTS and "gemeente" not in path:
             subprocess.run(
-                ["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "2", str(pdf), f"{SHOTS}/rapport"],
+                [
+                    "pdftoppm",
+                    "-r",
+                    "70",
+                    "-png",
+                    "-f",
+                    "1",
+                    "-l",
+                    "2",
+                    str(pdf),
+                    f"{SHOTS}/rapport",
+                ],
                 check=True,
             )
         for png in tmp_path.glob("p*.png"):

@@ -319,3 +319,15 @@ def test_a_bad_configuration_names_every_problem():
     with pytest.raises(MonitorError) as info:
         parse_config(bad)
     assert "paars" in info.value.message or "status" in info.value.message
+
+
+def test_cli_monitor_peildatum_and_editions(history, ruimte):
+    shown = ruimte("monitor", "--peildatum", "2026-01-01", "--json")
+    fig = __import__("json").loads(shown.stdout)
+    assert fig["indicators"]["reserveringen_hard_ha"] == pytest.approx(5.0)
+    text_out = ruimte("monitor", "--peildatum", "2026-01-01").stdout
+    assert "Harde reserveringen" in text_out and "5,0" in text_out
+    assert "stored" in ruimte("monitor", "edition", "--peildatum", "2026-01-01").stdout
+    assert "identical" in ruimte("monitor", "check", "1").stdout
+    bad = ruimte("monitor", "--peildatum", "1-1-2026", check=False)
+    assert bad.returncode != 0 and "1-1-2026" in bad.stderr
