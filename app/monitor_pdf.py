@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -23,15 +24,23 @@ CHROMIUM_ARGS = [
     "--disable-default-apps",
 ]
 MAP_TIMEOUT_MS = 15_000
+FOOTER = (
+    '<div style="font-size:7pt;color:#7a5a00;width:100%;margin:0 12mm;'
+    'border-top:1px solid #e0c36a;padding-top:1mm;text-align:center">{text} · pagina '
+    '<span class="pageNumber"></span> van <span class="totalPages"></span></div>'
+)
 
 
 class PdfError(RuntimeError):
     """Chromium could not make the report."""
 
 
-def render_pdf(base_url: str, map_path: str, report_html: Callable[[str | None], str]) -> bytes:
+def render_pdf(
+    base_url: str, map_path: str, report_html: Callable[[str | None], str], footer: str
+) -> bytes:
     """Screenshot ``map_path`` of the server at ``base_url``, put it into the report HTML
-    (``report_html(data_uri)``) and print that as an A4 PDF."""
+    (``report_html(data_uri)``) and print that as an A4 PDF; ``footer`` (text) is printed in
+    the bottom margin of every page, with the page number."""
     if not CHROMIUM.exists():
         raise PdfError(f"Chromium is missing ({CHROMIUM}): install the Debian package chromium")
     from playwright.sync_api import Error as PlaywrightError
@@ -64,7 +73,10 @@ def render_pdf(base_url: str, map_path: str, report_html: Callable[[str | None],
                 return page.pdf(
                     format="A4",
                     print_background=True,
-                    margin={"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
+                    margin={"top": "14mm", "bottom": "18mm", "left": "12mm", "right": "12mm"},
+                    display_header_footer=True,
+                    header_template="<span></span>",
+                    footer_template=FOOTER.format(text=escape(footer)),
                 )
             finally:
                 browser.close()

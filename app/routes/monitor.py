@@ -409,18 +409,23 @@ def monitor_gemeente_report(
 
 
 def _pdf(request: Request, ctx: dict[str, Any], filename: str) -> Response:
+    edition = ctx["edition"]
+    footer = f"{edition.title} · editie {edition.id} · ruimte-circulair {edition.software_version}"
     return _pdf_response(
         request,
-        f"/kaart/monitor/{ctx['edition'].id}",
-        lambda uri: _report_html(request, ctx, "monitor_report.html", uri),
+        f"/kaart/monitor/{edition.id}",
+        lambda uri: _report_html(request, {**ctx, "pdf": True}, "monitor_report.html", uri),
         filename,
+        footer + (f" · {SYNTHETIC_NOTE}" if edition.synthetic else ""),
     )
 
 
-def _pdf_response(request: Request, map_path: str, html: Any, filename: str) -> Response:
+def _pdf_response(
+    request: Request, map_path: str, html: Any, filename: str, footer: str
+) -> Response:
     """A PDF made by Chromium from this server's map page and report HTML; 503 when it fails."""
     try:
-        content = render_pdf(str(request.base_url), map_path, html)
+        content = render_pdf(str(request.base_url), map_path, html, footer)
     except PdfError as exc:
         return Response(
             json.dumps({"title": "PDF unavailable", "status": 503, "detail": str(exc)}),
@@ -543,7 +548,14 @@ def run_report_pdf(run_id: RunIdPath, request: Request, engine: EngineDep) -> Re
 
     def html(uri: str | None) -> str:
         return templates.get_template("run_report.html").render(
-            {**ctx, "request": request, "map_image": uri}
+            {**ctx, "request": request, "map_image": uri, "pdf": True}
         )
 
-    return _pdf_response(request, f"/kaart/scenario/{run_id}", html, f"scenario-run-{run_id}.pdf")
+    run = ctx["run"]
+    footer = f"Scenariorun {run.id} ({run.spec_name} versie {run.spec_version})"
+    footer += f" · ruimte-circulair {run.software_version}"
+    if ctx["synthetic"]:
+        footer += f" · {SYNTHETIC_NOTE}"
+    return _pdf_response(
+        request, f"/kaart/scenario/{run_id}", html, f"scenario-run-{run_id}.pdf", footer
+    )
