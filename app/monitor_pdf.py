@@ -59,11 +59,14 @@ def render_pdf(
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
-                context = browser.new_context(viewport={"width": 1100, "height": 760})
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
                 page = context.new_page()
                 page.route("**/*", local_only)
                 page.goto(base + map_path, wait_until="networkidle")
                 page.wait_for_selector(".leaflet-overlay-pane path", timeout=MAP_TIMEOUT_MS)
+                legend = page.locator('button[aria-expanded="false"]:has(.rc-legend-arrow)')
+                if legend.count():  # the legend belongs in the picture
+                    legend.first.click()
                 page.wait_for_timeout(300)
                 png = page.locator(".folium-map").first.screenshot()
                 uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
