@@ -275,6 +275,7 @@ def _gemeente_context(
             or not (viewer.see_all or viewer.gemeente == statcode),
             "balances": _latest_balances(conn, statcode),
             "gemeente_change": ctx["changes"]["gemeenten"].get(statcode),
+            "column_labels": {k: label for k, label, _ in GEMEENTE_COLUMNS},
         }
     )
     return ctx
