@@ -9,6 +9,7 @@ from app.routes import (
     health,
     layers,
     monitor,
+    monitor_api,
     ogc,
     ogc_tiles,
     ogc_transactions,
@@ -30,6 +31,7 @@ api_router.include_router(beheer.router)
 api_router.include_router(scenarios.router)
 api_router.include_router(scenario_pages.router)
 api_router.include_router(monitor.router)
+api_router.include_router(monitor_api.router)
 api_router.include_router(ogc.router)
 api_router.include_router(ogc_transactions.router)
 api_router.include_router(ogc_tiles.router)

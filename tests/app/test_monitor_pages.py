@@ -190,3 +190,16 @@ def test_csv_has_every_peildatum(served):
 def test_unknown_edition_is_404(served):
     assert httpx.get(served.url + "/monitor/99").status_code == 404
     assert httpx.get(served.url + "/monitor/2/gemeente/GM9999").status_code == 404
+
+
+def test_api_indicators_as_of_and_editions(served):
+    got = httpx.get(served.url + "/api/monitor/indicators", params={"peildatum": "2026-01-01"})
+    assert got.status_code == 200
+    body = got.json()
+    stored = httpx.get(served.url + "/api/monitor/editions/2").json()
+    assert body["indicators"] == stored["series"][1]["indicators"]
+    assert body["milestones"][0]["reason"]
+    assert httpx.get(served.url + "/api/monitor/editions").json()[0]["id"] == 2
+    future = httpx.get(served.url + "/api/monitor/indicators", params={"peildatum": "2999-01-01"})
+    assert future.status_code == 400 and "2999-01-01" in future.json()["detail"]
+    assert httpx.get(served.url + "/api/monitor/editions/7").status_code == 404
