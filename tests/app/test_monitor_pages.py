@@ -24,6 +24,7 @@ from tests.app.conftest import auth
 
 NL = ZoneInfo("Europe/Amsterdam")
 SHOTS = os.environ.get("RUIMTE_TEST_SCREENSHOTS")
+HOSTILE = 'Eerste <img src=x onerror="alert(1)"> {{ 7*7 }}'
 PAGES = (
     "/monitor",
     "/monitor/2",
@@ -58,7 +59,7 @@ def editions(demo_engine):
     config, raw = load_config()
     today = date(2026, 12, 2)
     with demo_engine.begin() as conn:
-        first = create_edition(conn, config, raw, [date(2026, 1, 1)], today=today, title="Eerste")
+        first = create_edition(conn, config, raw, [date(2026, 1, 1)], today=today, title=HOSTILE)
         days = [date(2025, 1, 1), date(2026, 1, 1), date(2026, 7, 1), date(2026, 12, 1)]
         second = create_edition(conn, config, raw, days, today=today, title="Ruimtemonitor 2026")
     assert (first, second) == (1, 2)
@@ -109,6 +110,7 @@ def test_monitor_page_shows_milestones_charts_and_changes(served):
     assert "mijlpaal-" in html and "Reden" in html
     assert 'class="num changed"' in html  # Utrecht's new reservering, since edition 1
     assert "t.o.v. vorige editie" in html
+    assert "<img src=x" not in html and "Eerste &lt;img" in html and "{{ 7*7 }}" in html
 
 
 def test_gemeente_page_hides_drafts_from_the_public(served):
