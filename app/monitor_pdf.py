@@ -9,6 +9,7 @@ server itself: every other request is refused, so nothing leaves the host.
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -31,8 +32,31 @@ FOOTER = (
 )
 
 
+#: At most this many Chromium processes make reports at once (per worker process); more
+#: requests get 503 with Retry-After instead of piling up browsers.
+MAX_CONCURRENT = 2
+RETRY_AFTER_S = 10
+_slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+
+
 class PdfError(RuntimeError):
     """Chromium could not make the report."""
+
+
+class PdfBusy(PdfError):
+    """Too many reports are being made right now."""
+
+
+def self_url(scope: dict) -> str:
+    """How this server reaches itself: loopback on the port the request came in on (the
+    socket's own address when it listens on one specific non-loopback address), never the
+    Host a client or proxy sent, so Chromium's requests stay on this machine."""
+    host, port = (scope.get("server") or ("127.0.0.1", 80))[:2]
+    if host in ("0.0.0.0", "::", "localhost", "::1") or str(host).startswith("127."):
+        host = "127.0.0.1"
+    elif ":" in str(host):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def render_pdf(
@@ -43,6 +67,19 @@ def render_pdf(
     the bottom margin of every page, with the page number."""
     if not CHROMIUM.exists():
         raise PdfError(f"Chromium is missing ({CHROMIUM}): install the Debian package chromium")
+    if not _slots.acquire(blocking=False):
+        raise PdfBusy(
+            f"{MAX_CONCURRENT} reports are being made right now; try again in {RETRY_AFTER_S} s"
+        )
+    try:
+        return _render(base_url, map_path, report_html, footer)
+    finally:
+        _slots.release()
+
+
+def _render(
+    base_url: str, map_path: str, report_html: Callable[[str | None], str], footer: str
+) -> bytes:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 

@@ -91,9 +91,10 @@ def monitor(
     if peildatum is None:
         out.print(ctx.get_help())
         raise typer.Exit(0)
-    from scenarios.monitor import figures_at
+    from scenarios.monitor import check_peildata, figures_at
 
     day = _day(peildatum, "--peildatum")
+    check_peildata([day], date.today())
     config, _raw = _config()
     with engine().connect() as conn:
         fig = figures_at(conn, config, day)

@@ -12,7 +12,8 @@ import json
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+import shapely.geometry
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection
 
@@ -32,7 +33,7 @@ from app.maps import (
     render,
 )
 from app.monitor_charts import line_chart, stacked_bars
-from app.monitor_pdf import PdfError, render_pdf
+from app.monitor_pdf import RETRY_AFTER_S, PdfBusy, PdfError, render_pdf, self_url
 from app.monitor_tables import GEMEENTE_COLUMNS, edition_csv, edition_xlsx
 from app.nl_format import getal, page_templates
 from app.settings import get_province_settings
@@ -296,9 +297,17 @@ def monitor_gemeente(
 
 
 @router.get("/kaart/monitor/{edition_id}", response_class=HTMLResponse)
-def monitor_map(edition_id: EditionPath, request: Request, engine: EngineDep) -> HTMLResponse:
+def monitor_map(
+    edition_id: EditionPath,
+    request: Request,
+    engine: EngineDep,
+    gemeente: Annotated[
+        str | None, Query(pattern=r"^GM[0-9]{4}$", description="Zoom to this gemeente.")
+    ] = None,
+) -> HTMLResponse:
     """The edition on the map: gemeenten by reserveringen (ha) on the last peildatum, and the
-    reserveringen as they were then (the pinned layer versions, as the public saw them)."""
+    reserveringen as they were then (the pinned layer versions, as the public saw them);
+    ``gemeente`` zooms to one gemeente."""
     with engine.connect() as conn:
         edition = get_edition(conn, edition_id)
         config = edition_config(edition)
@@ -309,6 +318,12 @@ def monitor_map(edition_id: EditionPath, request: Request, engine: EngineDep) ->
             raise EditionNotFound(f"monitor edition {edition_id} has no gemeenten on {day}")
         gem = get_layer(conn, gem_name, last["layers"][gem_name], PUBLIC)
         outline, bounds = province_outline(conn, gem)
+        features = _features(conn, gem, last["layers"][gem_name])
+        if gemeente is not None:
+            match = [f for f in features if f["properties"].get("statcode") == gemeente]
+            if not match:
+                raise EditionNotFound(f"gemeente {gemeente} is not in monitor edition {edition_id}")
+            bounds = tuple(shapely.geometry.shape(match[0]["geometry"]).bounds)
         m = new_map(request.app.state.basemap, bounds, f"{edition.title}: reserveringen op {day}")
         if outline:
             outline_layer(outline).add_to(m)
@@ -318,7 +333,6 @@ def monitor_map(edition_id: EditionPath, request: Request, engine: EngineDep) ->
             "statcode": "Code",
             **{k: lab for k, lab, _ in GEMEENTE_COLUMNS},
         }
-        features = _features(conn, gem, last["layers"][gem_name])
         for f in features:
             row = figures.get(f["properties"].get("statcode"), {})
             row = {
@@ -411,10 +425,11 @@ def monitor_gemeente_report(
 
 def _pdf(request: Request, ctx: dict[str, Any], filename: str) -> Response:
     edition = ctx["edition"]
+    zoom = f"?gemeente={ctx['statcode']}" if ctx.get("statcode") else ""
     footer = f"{edition.title} · editie {edition.id} · ruimte-circulair {edition.software_version}"
     return _pdf_response(
         request,
-        f"/kaart/monitor/{edition.id}",
+        f"/kaart/monitor/{edition.id}{zoom}",
         lambda uri: _report_html(request, {**ctx, "pdf": True}, "monitor_report.html", uri),
         filename,
         footer + (f" · {SYNTHETIC_NOTE}" if edition.synthetic else ""),
@@ -426,12 +441,13 @@ def _pdf_response(
 ) -> Response:
     """A PDF made by Chromium from this server's map page and report HTML; 503 when it fails."""
     try:
-        content = render_pdf(str(request.base_url), map_path, html, footer)
+        content = render_pdf(self_url(request.scope), map_path, html, footer)
     except PdfError as exc:
         return Response(
             json.dumps({"title": "PDF unavailable", "status": 503, "detail": str(exc)}),
             status_code=503,
             media_type="application/problem+json",
+            headers={"Retry-After": str(RETRY_AFTER_S)} if isinstance(exc, PdfBusy) else None,
         )
     return Response(
         content,

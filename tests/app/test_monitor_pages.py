@@ -30,6 +30,7 @@ PAGES = (
     "/monitor/2",
     "/monitor/2/gemeente/GM0344",
     "/kaart/monitor/2",
+    "/kaart/monitor/2?gemeente=GM0344",
     "/monitor/2/rapport",
     "/monitor/2/gemeente/GM0344/rapport",
     "/scenario/1/rapport",
@@ -99,7 +100,7 @@ def test_monitor_pages_render_in_chromium(served, page, path):
     assert "synthetische demodata" in body.lower() or path.startswith("/kaart")
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        name = path.strip("/").replace("/", "_") + ".png"
+        name = path.strip("/").replace("/", "_").replace("?", "_").replace("=", "-") + ".png"
         page.page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
 
 
@@ -205,3 +206,11 @@ def test_api_indicators_as_of_and_editions(served):
     future = httpx.get(served.url + "/api/monitor/indicators", params={"peildatum": "2999-01-01"})
     assert future.status_code == 400 and "2999-01-01" in future.json()["detail"]
     assert httpx.get(served.url + "/api/monitor/editions/7").status_code == 404
+
+
+def test_pdf_reaches_this_server_over_loopback_not_the_host_header():
+    from app.monitor_pdf import self_url
+
+    assert self_url({"server": ("0.0.0.0", 8000)}) == "http://127.0.0.1:8000"
+    assert self_url({"server": ("127.0.0.1", 8123)}) == "http://127.0.0.1:8123"
+    assert self_url({"server": ("10.1.2.3", 80)}) == "http://10.1.2.3:80"
