@@ -45,6 +45,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import defer
 
 from layers.access import PUBLIC
 from layers.errors import LayerNotFound
@@ -539,12 +540,18 @@ def get_edition(conn: Connection, edition_id: int) -> MonitorEdition:
 
 
 def list_editions(conn: Connection) -> list[MonitorEdition]:
-    """Every edition, newest first."""
-    return list(
-        orm_session(conn)
-        .execute(select(MonitorEdition).order_by(MonitorEdition.id.desc()))
-        .scalars()
+    """Every edition, newest first, without its figures, configuration and versions (read
+    :func:`get_edition` for those)."""
+    stmt = (
+        select(MonitorEdition)
+        .options(
+            defer(MonitorEdition.result, raiseload=True),
+            defer(MonitorEdition.config, raiseload=True),
+            defer(MonitorEdition.layer_versions, raiseload=True),
+        )
+        .order_by(MonitorEdition.id.desc())
     )
+    return list(orm_session(conn).execute(stmt).scalars())
 
 
 def previous_edition(conn: Connection, edition_id: int) -> MonitorEdition | None:

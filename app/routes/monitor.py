@@ -85,7 +85,7 @@ def _edition(conn: Connection, edition_id: int | None) -> MonitorEdition | None:
     if edition_id is not None:
         return get_edition(conn, edition_id)
     editions = list_editions(conn)
-    return editions[0] if editions else None
+    return get_edition(conn, editions[0].id) if editions else None
 
 
 def _milestones(config: MonitorConfig, statuses: list[dict]) -> list[dict]:

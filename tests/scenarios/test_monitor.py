@@ -329,5 +329,6 @@ def test_cli_monitor_peildatum_and_editions(history, ruimte):
     assert "Harde reserveringen" in text_out and "5,0" in text_out
     assert "stored" in ruimte("monitor", "edition", "--peildatum", "2026-01-01").stdout
     assert "identical" in ruimte("monitor", "check", "1").stdout
+    assert "2026-01-01" in ruimte("monitor", "list", check=True).stdout
     bad = ruimte("monitor", "--peildatum", "1-1-2026", check=False)
     assert bad.returncode != 0 and "1-1-2026" in bad.stderr
