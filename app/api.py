@@ -8,6 +8,8 @@ from app.routes import (
     beheer,
     health,
     layers,
+    monitor,
+    monitor_api,
     ogc,
     ogc_tiles,
     ogc_transactions,
@@ -28,6 +30,8 @@ api_router.include_router(session.router)
 api_router.include_router(beheer.router)
 api_router.include_router(scenarios.router)
 api_router.include_router(scenario_pages.router)
+api_router.include_router(monitor.router)
+api_router.include_router(monitor_api.router)
 api_router.include_router(ogc.router)
 api_router.include_router(ogc_transactions.router)
 api_router.include_router(ogc_tiles.router)

@@ -77,6 +77,7 @@ def target_metadata() -> MetaData:
     """The metadata of every model module (what migrations must match)."""
     import app.models  # noqa: F401 - users and tokens
     import scenarios.models  # noqa: F401 - scenario tables
+    import scenarios.monitor_models  # noqa: F401 - monitor editions
     from layers.models import Base
 
     return Base.metadata

@@ -27,6 +27,7 @@ from app.settings import LocalDatabaseSettings
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("RUIMTE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 DATA_TABLES = (
+    "monitor_editions",
     "scenario_rasters",
     "scenario_runs",
     "scenario_specs",
