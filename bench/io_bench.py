@@ -70,7 +70,7 @@ from sqlalchemy.engine import URL, make_url
 from app.cli.layers import import_policy
 from app.database import migrate
 from app.localdb import LocalCluster
-from app.settings import LocalDatabaseSettings, ProvinceSettings
+from app.settings import LocalDatabaseSettings, WorkAreaSettings
 from layers import store
 from layers.exporter import export_layer
 from layers.importer import ImportRequest, import_file
@@ -131,7 +131,7 @@ def generate_terreinen(n: int, seed: int = 20261128) -> gpd.GeoDataFrame:
     valid; inside its own cell means no overlaps. Coordinates are rounded to millimetres.
     """
     rng = np.random.default_rng(seed)
-    minx, miny, maxx, maxy = ProvinceSettings(_env_file=None).bbox
+    minx, miny, maxx, maxy = WorkAreaSettings(_env_file=None).resolve().bbox
     width, height = maxx - minx, maxy - miny
     cols = int(np.ceil(np.sqrt(n * width / height)))
     rows = int(np.ceil(n / cols))

@@ -10,7 +10,7 @@ import typer
 import scenarios
 from app.cli.common import CliError, engine, out
 from app.qgis_export import export_all_layers, export_run
-from app.settings import get_planning_settings, get_web_settings
+from app.settings import get_planning_settings, get_web_settings, get_work_area
 from layers.qgis_project import QgisExport
 
 
@@ -43,6 +43,7 @@ def register(layers_app: typer.Typer, scenario_app: typer.Typer) -> None:
                 output,
                 hmc_threshold=get_planning_settings().hmc_threshold,
                 basemap_url=get_web_settings().basemap_url,
+                area_title=get_work_area().title,
             )
         _report(export)
 
@@ -62,6 +63,7 @@ def register(layers_app: typer.Typer, scenario_app: typer.Typer) -> None:
                     output,
                     hmc_threshold=get_planning_settings().hmc_threshold,
                     basemap_url=get_web_settings().basemap_url,
+                    area_title=get_work_area().title,
                 )
         except scenarios.ScenarioError as exc:
             raise CliError(exc.message) from exc

@@ -20,7 +20,7 @@ import shapely
 from sqlalchemy import create_engine, text
 
 from app.database import migrate
-from app.settings import ProvinceSettings
+from app.settings import WorkAreaSettings
 from layers import boundaries
 from layers.demo import DEMO_LAYERS, DemoOptions, generate_demo_data, load_demo_data
 from layers.errors import LayerError, LayerExists
@@ -48,7 +48,7 @@ PROVINCE_KM2 = 1_551.5
 
 def policy() -> ImportPolicy:
     """The import policy of the default settings (the province's work area)."""
-    province = ProvinceSettings(_env_file=None)
+    province = WorkAreaSettings(_env_file=None).resolve()
     return ImportPolicy(work_area=province.work_area, work_area_name="the province of Utrecht")
 
 
