@@ -246,6 +246,15 @@ def get_work_area() -> WorkArea:
     return settings.resolve()
 
 
+def work_area_named(code_or_name: str | None) -> WorkArea:
+    """The work area ``code_or_name`` (``None``: the setting), with the setting's margin."""
+    if code_or_name is None:
+        return get_work_area()
+    from layers import boundaries
+
+    return WorkArea(boundaries.work_area(code_or_name), get_work_area().margin_m)
+
+
 def get_province_settings() -> WorkArea:
     """The work area (old name, kept for callers): ``statcode``, ``name``, ``work_area``."""
     return get_work_area()

@@ -474,8 +474,10 @@ def test_a_file_of_the_whole_country_gives_the_province_by_membership(tmp_path):
 
 def test_an_unknown_province_is_refused_before_anything_is_stored(db):
     before = table_counts(db)
-    with pytest.raises(LayerError, match="'Gelre' is not a province of the CBS 2025 indeling"):
+    with pytest.raises(LayerError, match="'Gelre' is not a work area: give a CBS 2025 province"):
         load_demo_data(db, offline(province="Gelre"), policy())
+    with pytest.raises(LayerError, match="did you mean 'Gelderland'"):
+        load_demo_data(db, offline(province="Gelderlnd"), policy())
     assert table_counts(db) == before
 
 
