@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
@@ -79,6 +79,19 @@ class LocalDatabaseSettings(BaseSettings):
 LEGACY_PROVINCE_PREFIX = "RUIMTE_PROVINCE_"
 
 
+class _LegacyProvinceSettings(BaseSettings):
+    """The ``RUIMTE_PROVINCE_*`` settings of before ``RUIMTE_WORK_AREA``: read only to refuse them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=LEGACY_PROVINCE_PREFIX, env_file=".env", extra="ignore"
+    )
+
+    name: str | None = None
+    statcode: str | None = None
+    bbox: str | None = None
+    margin_m: str | None = None
+
+
 class WorkAreaSettings(BaseSettings):
     """The work area: a province by CBS code or name, or ``NL`` for the whole country.
 
@@ -98,25 +111,17 @@ class WorkAreaSettings(BaseSettings):
     """Features must intersect the work area's bbox grown by this margin (context layers reach
     5 km out)."""
 
-    @model_validator(mode="after")
-    def _no_legacy(self) -> WorkAreaSettings:
-        env_file = self.model_config.get("env_file")
-        found = sorted(k for k in os.environ if k.upper().startswith(LEGACY_PROVINCE_PREFIX))
-        if env_file and Path(str(env_file)).is_file():
-            from dotenv import dotenv_values
-
-            found += sorted(
-                k
-                for k in dotenv_values(str(env_file))
-                if k.upper().startswith(LEGACY_PROVINCE_PREFIX)
-            )
-        if found:
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        env_file = values.get("_env_file", self.model_config.get("env_file"))
+        old = _LegacyProvinceSettings(_env_file=env_file).model_dump(exclude_none=True)
+        if old:
+            names = ", ".join(LEGACY_PROVINCE_PREFIX + k.upper() for k in old)
             raise ValueError(
-                f"{', '.join(dict.fromkeys(found))} is no longer read: set RUIMTE_WORK_AREA to a "
-                "CBS province code (PV20…PV31), a province name or NL; its name, outline and "
-                "bbox follow from the CBS boundaries, and RUIMTE_WORK_AREA_MARGIN_M sets the margin"
+                f"{names} is no longer read: set RUIMTE_WORK_AREA to a CBS province code "
+                "(PV20…PV31), a province name or NL; its name, outline and bbox follow from the "
+                "CBS boundaries, and RUIMTE_WORK_AREA_MARGIN_M sets the margin"
             )
-        return self
 
     def resolve(self) -> WorkArea:
         """The work area these settings name (an unknown one raises, with "did you mean")."""
@@ -241,8 +246,10 @@ def get_work_area() -> WorkArea:
     try:
         settings = WorkAreaSettings()
     except ValidationError as exc:
-        messages = [e["msg"].removeprefix("Value error, ") for e in exc.errors()]
+        messages = [e["msg"] for e in exc.errors()]
         raise BoundaryError("; ".join(messages)) from None
+    except ValueError as exc:
+        raise BoundaryError(str(exc)) from None
     return settings.resolve()
 
 
