@@ -142,7 +142,11 @@ def stored_features(engine) -> dict[str, list[tuple[str, str]]]:
 
 def digest(seed: int) -> str:
     """SHA-256 over every generated layer's WKB and property JSON (offline, no database)."""
-    data = generate_demo_data(offline(seed), policy())
+    return data_digest(generate_demo_data(offline(seed), policy()))
+
+
+def data_digest(data) -> str:
+    """SHA-256 over every layer's WKB and property JSON of generated demo data."""
     h = hashlib.sha256()
     for lyr in data.layers:
         h.update(lyr.name.encode())

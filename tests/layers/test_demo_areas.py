@@ -3,8 +3,6 @@ country's targets; kernen derived from the boundaries. Generated without a datab
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 import shapely
@@ -13,23 +11,12 @@ from layers import boundaries
 from layers.demo import DemoOptions, generate_demo_data
 from layers.demo.area import derived_kernen, targets_for
 from layers.importer import ImportPolicy
-from layers.store import properties_json
+from tests.layers.test_demo import data_digest
 
 
 def _policy(code: str) -> ImportPolicy:
     minx, miny, maxx, maxy = boundaries.work_area(code).bbox
     return ImportPolicy(work_area=(minx - 1e4, miny - 1e4, maxx + 1e4, maxy + 1e4))
-
-
-def _digest(data) -> str:
-    h = hashlib.sha256()
-    for lyr in data.layers:
-        h.update(lyr.name.encode())
-        for wkb in shapely.to_wkb(lyr.geometries):
-            h.update(wkb)
-        for line in properties_json(lyr.frame):
-            h.update(line.encode())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +65,9 @@ def test_gelderland_gets_plausible_layers_in_its_51_gemeenten(gelderland):
 
 def test_the_same_seed_gives_the_same_gelderland(gelderland):
     again = generate_demo_data(DemoOptions(seed=2025, province="PV25"), _policy("PV25"))
-    assert _digest(again) == _digest(gelderland)
+    assert data_digest(again) == data_digest(gelderland)
     other = generate_demo_data(DemoOptions(seed=7, province="PV25"), _policy("PV25"))
-    assert _digest(other) != _digest(gelderland)
+    assert data_digest(other) != data_digest(gelderland)
 
 
 def test_derived_kernen_lie_in_their_gemeente_and_follow_the_seed():
