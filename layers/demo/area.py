@@ -55,6 +55,8 @@ MAIN_KERN_INWONERS = (9_000.0, 0.45)
 #: A village more per this many km² of a gemeente without known kernen.
 KM2_PER_VILLAGE = 45.0
 VILLAGE_INWONERS = (1_500, 9_000)
+#: Synthetic rivers bend as a sum of waves: (wavelength, amplitude) in metres.
+MEANDERS = ((60_000.0, 6_000.0), (18_000.0, 2_000.0), (6_000.0, 700.0), (2_500.0, 250.0))
 
 
 @dataclass(frozen=True)
@@ -235,9 +237,11 @@ def synthetic_infrastructure(
     for i in range(max(2, int(round(km2 / 1_200.0)))):
         x0, y0 = _inside(area, rng)
         theta = rng.uniform(0.0, np.pi)
-        t = np.linspace(-span, span, 80)
-        wiggle = np.cumsum(rng.normal(0.0, 350.0, size=t.size))
-        wiggle -= np.interp(0.0, t, wiggle)
+        t = np.linspace(-span, span, int(2 * span / 500.0) + 2)
+        wiggle = np.zeros_like(t)
+        for wavelength, amplitude in MEANDERS:
+            phase = rng.uniform(0.0, 2.0 * np.pi)
+            wiggle += amplitude * rng.uniform(0.5, 1.0) * np.sin(2 * np.pi * t / wavelength + phase)
         xs = x0 + t * np.cos(theta) - wiggle * np.sin(theta)
         ys = y0 + t * np.sin(theta) + wiggle * np.cos(theta)
         line = shapely.intersection(LineString(np.column_stack([xs, ys])), area.buffer(2_000.0))
