@@ -81,3 +81,15 @@ def test_derived_kernen_lie_in_their_gemeente_and_follow_the_seed():
     assert derived_kernen("GM0200", "Apeldoorn", geom, seed=1) == kernen
     moved = derived_kernen("GM0200", "Apeldoorn", geom, seed=2)
     assert not np.allclose([k.x for k in moved[1:3]], [k.x for k in kernen[1:3]])
+
+
+def test_the_hand_drawn_network_is_used_for_its_province_only():
+    from layers.demo.area import infrastructure
+
+    for code, hand_drawn in (("PV26", True), ("PV25", False)):
+        gem = boundaries.gemeenten_of(code)
+        area = shapely.union_all(gem.geometry.to_numpy())
+        infra = infrastructure(list(gem["statcode"]), [], area, seed=1)
+        assert infra.hand_drawn is hand_drawn, code
+    # the whole country holds Utrecht's gemeenten and more: a synthetic network
+    assert not infrastructure(["GM0344", "GM0200"], [], area, seed=1).hand_drawn
