@@ -56,7 +56,9 @@ MAIN_KERN_INWONERS = (9_000.0, 0.45)
 KM2_PER_VILLAGE = 45.0
 VILLAGE_INWONERS = (1_500, 9_000)
 #: Synthetic rivers bend as a sum of waves: (wavelength, amplitude) in metres.
-MEANDERS = ((60_000.0, 6_000.0), (18_000.0, 2_000.0), (6_000.0, 700.0), (2_500.0, 250.0))
+MEANDERS = ((60_000.0, 6_000.0), (18_000.0, 2_000.0), (6_000.0, 700.0))
+#: Their vertices lie this far apart (m) before clipping.
+RIVER_STEP_M = 1_000.0
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,7 @@ def synthetic_infrastructure(
     for i in range(max(2, int(round(km2 / 1_200.0)))):
         x0, y0 = _inside(area, rng)
         theta = rng.uniform(0.0, np.pi)
-        t = np.linspace(-span, span, int(2 * span / 500.0) + 2)
+        t = np.linspace(-span, span, int(2 * span / RIVER_STEP_M) + 2)
         wiggle = np.zeros_like(t)
         for wavelength, amplitude in MEANDERS:
             phase = rng.uniform(0.0, 2.0 * np.pi)
