@@ -26,9 +26,11 @@ from app.settings import (
     AuthSettings,
     PlanningSettings,
     WebSettings,
+    WorkArea,
     get_auth_settings,
     get_planning_settings,
     get_web_settings,
+    get_work_area,
 )
 from app.text_guard import RequestTextGuard
 from app.tile_cache import TileCache
@@ -43,9 +45,11 @@ def create_app(
     web: WebSettings | None = None,
     auth: AuthSettings | None = None,
     planning: PlanningSettings | None = None,
+    work_area: WorkArea | None = None,
 ) -> FastAPI:
-    """Build the app; ``engine`` defaults to DATABASE_URL or the local cluster, settings to the
-    environment (tests pass their own)."""
+    """Build the app; ``engine`` defaults to DATABASE_URL or the local cluster, settings (and
+    the work area, ``RUIMTE_WORK_AREA``) to the environment (tests pass their own)."""
+    area = work_area or get_work_area()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,13 +61,14 @@ def create_app(
     app = FastAPI(
         title="Ruimte Circulair",
         summary="Kaartlagen, ruimtebeslag scenarios and maps for circular spatial planning "
-        "in the province of Utrecht.",
+        f"in {area.title} ({area.statcode}).",
         version=_version(),
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
     )
+    app.state.work_area = area
     app.state.web = web or get_web_settings()
     app.state.auth = auth or get_auth_settings()
     app.state.rate_limiter = RateLimiter(app.state.auth.write_rate_per_minute)

@@ -514,9 +514,10 @@ def _whole_layer(q: FeatureQuery) -> bool:
 
 
 def province_outline(
-    conn: Connection, gemeenten: LayerInfo, viewer: Viewer = PUBLIC
+    conn: Connection, gemeenten: LayerInfo, name: str, viewer: Viewer = PUBLIC
 ) -> tuple[str | None, tuple[float, float, float, float] | None]:
-    """The union of the gemeenten ``viewer`` may see (CRS84 GeoJSON) and its lon/lat bounds."""
+    """The union of the gemeenten ``viewer`` may see (CRS84 GeoJSON, named ``name``: the work
+    area's title) and its lon/lat bounds."""
     geojson, bounds = union_outline(conn, gemeenten, viewer)
     if geojson is None:
         return None, None
@@ -526,7 +527,7 @@ def province_outline(
             "features": [
                 {
                     "type": "Feature",
-                    "properties": {"naam": "Provincie Utrecht"},
+                    "properties": {"naam": name},
                     "geometry": json.loads(geojson),
                 }
             ],
@@ -536,10 +537,10 @@ def province_outline(
 
 
 def outline_layer(geojson: str) -> RuimteLayer:
-    """The province outline as a non-toggleable layer (context, also without a basemap)."""
+    """The work area's outline as a non-toggleable layer (context, also without a basemap)."""
     opts = {
         "name": "provincie",
-        "title": "Provinciegrens",
+        "title": "Grens werkgebied",
         "styleKey": "provincie",
         "labels": {"naam": "Naam"},
         "fields": ["naam"],

@@ -508,11 +508,13 @@ def openapi_document(
     conformance: Sequence[str],
     page_max: int,
     filter_langs: Sequence[str],
+    area: str,
 ) -> dict[str, Any]:
     """The OpenAPI 3.0 document of ``/ogc`` at ``base`` (its ``servers`` URL).
 
     ``collections`` holds (name, title, property name → field type, kind) of every
-    collection the reader may see.
+    collection the reader may see; ``area`` names the work area in running text
+    (``de provincie Gelderland``).
     """
     f = _ref("parameters", "f")
     cid = _ref("parameters", "collectionId")
@@ -602,7 +604,7 @@ def openapi_document(
         "info": {
             "title": "Ruimte Circulair – OGC API – Features",
             "version": version,
-            "description": "Kaartlagen van de circulaire economie in de provincie Utrecht "
+            "description": f"Kaartlagen van de circulaire economie in {area} "
             "(OGC API – Features Part 1, 2 and 3). Conformance: " + ", ".join(conformance),
             "license": {"name": "EUPL-1.2", "url": "https://eupl.eu/1.2/en/"},
         },

@@ -37,8 +37,10 @@ def export_all_layers(
     viewer: Viewer | None = None,
     hmc_threshold: str = "4",
     basemap_url: str = PDOK_BRT_XYZ,
+    area_title: str,
 ) -> QgisExport:
-    """``ruimte-circulair.gpkg`` and ``.qgz`` with every layer (scenario outputs left out)."""
+    """``ruimte-circulair.gpkg`` and ``.qgz`` with every layer (scenario outputs left out);
+    ``area_title`` (the work area's, ``Provincie Gelderland``) names the project."""
     layers = [
         ProjectLayer(info.name, visible=info.kind in SHOWN_KINDS)
         for info in list_layers(conn, viewer)
@@ -49,7 +51,7 @@ def export_all_layers(
         layers,
         output_dir,
         "ruimte-circulair",
-        "Ruimte Circulair – kaartlagen provincie Utrecht",
+        f"Ruimte Circulair – kaartlagen {area_title}",
         viewer=viewer,
         hmc_threshold=hmc_threshold,
         basemap_url=basemap_url,
@@ -64,8 +66,10 @@ def export_run(
     viewer: Viewer | None = None,
     hmc_threshold: str = "4",
     basemap_url: str = PDOK_BRT_XYZ,
+    area_title: str,
 ) -> QgisExport:
-    """``run-<id>.gpkg`` and ``.qgz``: the run's derived layers and its inputs at the versions it read."""
+    """``run-<id>.gpkg`` and ``.qgz``: the run's derived layers and its inputs at the versions it
+    read; ``area_title`` names the work area in the project title."""
     run = scenarios.get_run(conn, run_id)
     inputs = [
         ProjectLayer(name, version, visible=name in ("gemeenten", "bedrijventerreinen"))
@@ -77,7 +81,7 @@ def export_run(
         [*inputs, *derived],
         output_dir,
         f"run-{run.id}",
-        f"Ruimte Circulair – scenario {run.spec_name}, run {run.id}",
+        f"Ruimte Circulair – {area_title}: scenario {run.spec_name}, run {run.id}",
         viewer=viewer,
         hmc_threshold=hmc_threshold,
         basemap_url=basemap_url,

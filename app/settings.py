@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from layers.boundaries import WorkArea as BoundaryArea
     from layers.importer import ImportPolicy
     from scenarios.current import FigureDefaults
 
@@ -74,28 +75,98 @@ class LocalDatabaseSettings(BaseSettings):
     """Directory holding initdb/pg_ctl; found automatically when empty."""
 
 
-class ProvinceSettings(BaseSettings):
-    """The work area: imports must fall inside it (RD New metres)."""
+#: The settings of the fixed Utrecht box that ``RUIMTE_WORK_AREA`` replaced.
+LEGACY_PROVINCE_PREFIX = "RUIMTE_PROVINCE_"
+
+
+class _LegacyProvinceSettings(BaseSettings):
+    """The ``RUIMTE_PROVINCE_*`` settings of before ``RUIMTE_WORK_AREA``: read only to refuse them."""
 
     model_config = SettingsConfigDict(
-        env_prefix="RUIMTE_PROVINCE_", env_file=".env", extra="ignore"
+        env_prefix=LEGACY_PROVINCE_PREFIX, env_file=".env", extra="ignore"
     )
 
-    name: str = "Utrecht"
-    statcode: str = "PV26"
-    bbox: tuple[float, float, float, float] = (114244.0, 430005.0, 171506.0, 479450.0)
-    """Bounding box of the province's 26 gemeenten (CBS 2025) in EPSG:28992."""
-    margin_m: float = 10_000.0
-    """Features must intersect ``bbox`` grown by this margin (context layers reach 5 km out)."""
+    name: str | None = None
+    statcode: str | None = None
+    bbox: str | None = None
+    margin_m: str | None = None
 
-    @model_validator(mode="after")
-    def _check_bbox(self) -> ProvinceSettings:
-        minx, miny, maxx, maxy = self.bbox
-        if not (minx < maxx and miny < maxy):
-            raise ValueError(f"province bbox {self.bbox} is not minx, miny, maxx, maxy")
-        if self.margin_m < 0:
-            raise ValueError("margin_m must not be negative")
-        return self
+
+class WorkAreaSettings(BaseSettings):
+    """The work area: a province by CBS code or name, or ``NL`` for the whole country.
+
+    Name, code, outline, bounding box and gemeenten follow from the CBS 2025 boundaries shipped
+    with the package (:func:`layers.boundaries.work_area`); imports must fall inside the bounding
+    box of its gemeenten grown by ``margin_m``. The old ``RUIMTE_PROVINCE_*`` settings (a fixed
+    name and box) are refused with a message naming their replacement.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="RUIMTE_WORK_AREA_", env_file=".env", extra="ignore"
+    )
+
+    area: str = Field(default="PV26", validation_alias="RUIMTE_WORK_AREA")
+    """``PV20``…``PV31`` (or ``20``…``31``), a province name (``Gelderland``), or ``NL``."""
+    margin_m: float = Field(default=10_000.0, ge=0)
+    """Features must intersect the work area's bbox grown by this margin (context layers reach
+    5 km out)."""
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        env_file = values.get("_env_file", self.model_config.get("env_file"))
+        old = _LegacyProvinceSettings(_env_file=env_file).model_dump(exclude_none=True)
+        if old:
+            names = ", ".join(LEGACY_PROVINCE_PREFIX + k.upper() for k in old)
+            raise ValueError(
+                f"{names} is no longer read: set RUIMTE_WORK_AREA to a CBS province code "
+                "(PV20…PV31), a province name or NL; its name, outline and bbox follow from the "
+                "CBS boundaries, and RUIMTE_WORK_AREA_MARGIN_M sets the margin"
+            )
+
+    def resolve(self) -> WorkArea:
+        """The work area these settings name (an unknown one raises, with "did you mean")."""
+        from layers import boundaries
+
+        area = boundaries.work_area(self.area)
+        return WorkArea(area=area, margin_m=self.margin_m)
+
+
+class WorkArea:
+    """A resolved work area with its import margin; what the app, CLI and runs are given."""
+
+    def __init__(self, area: BoundaryArea, margin_m: float = 10_000.0):
+        self.area = area
+        self.margin_m = margin_m
+
+    @property
+    def statcode(self) -> str:
+        """``PV25`` or ``NL``."""
+        return self.area.statcode
+
+    @property
+    def name(self) -> str:
+        """``Gelderland`` or ``Nederland``."""
+        return self.area.naam
+
+    @property
+    def title(self) -> str:
+        """``Provincie Gelderland`` or ``Nederland``."""
+        return self.area.title
+
+    @property
+    def in_text(self) -> str:
+        """``de provincie Gelderland`` or ``Nederland``."""
+        return self.area.in_text
+
+    @property
+    def province(self) -> tuple[str, str]:
+        """(code, display name) for a scenario run's totals: ``("PV25", "Provincie Gelderland")``."""
+        return self.statcode, self.title
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """Bounding box of its gemeenten in EPSG:28992."""
+        return self.area.bbox
 
     @property
     def work_area(self) -> tuple[float, float, float, float]:
@@ -103,6 +174,11 @@ class ProvinceSettings(BaseSettings):
         minx, miny, maxx, maxy = self.bbox
         m = self.margin_m
         return (minx - m, miny - m, maxx + m, maxy + m)
+
+    @property
+    def work_area_name(self) -> str:
+        """How import errors name it: ``the work area Provincie Gelderland (+10 km)``."""
+        return f"the work area {self.title} (+{self.margin_m / 1000:g} km)"
 
 
 class ImportSettings(BaseSettings):
@@ -121,16 +197,19 @@ class ImportSettings(BaseSettings):
     """Most characters in one text value (a kind's ``max_length`` may set a smaller one)."""
 
 
-def import_policy() -> ImportPolicy:
-    """The limits every import (file, API, demo) is held to, from the settings."""
+def import_policy(area: WorkArea | None = None) -> ImportPolicy:
+    """The limits every import (file, API, demo) is held to, from the settings.
+
+    ``area``: the work area imports must fall in (default: ``RUIMTE_WORK_AREA``).
+    """
     from layers.importer import ImportPolicy
     from layers.kinds import AttributeLimits
 
-    province = get_province_settings()
+    area = area or get_work_area()
     limits = get_import_settings()
     return ImportPolicy(
-        work_area=province.work_area,
-        work_area_name=f"the province of {province.name} (+{province.margin_m / 1000:g} km)",
+        work_area=area.work_area,
+        work_area_name=area.work_area_name,
         max_bytes=int(limits.max_file_mb * 1_000_000),
         max_features=limits.max_features,
         bruto_tolerance_pct=get_planning_settings().bruto_tolerance_pct,
@@ -152,9 +231,40 @@ def get_local_database_settings() -> LocalDatabaseSettings:
 
 
 @lru_cache
-def get_province_settings() -> ProvinceSettings:
-    """Province settings from the environment (cached)."""
-    return ProvinceSettings()
+def get_work_area() -> WorkArea:
+    """The work area from the environment (``RUIMTE_WORK_AREA``), resolved (cached).
+
+    Raises
+    ------
+    layers.boundaries.BoundaryError
+        For an unknown work area or an old ``RUIMTE_PROVINCE_*`` setting, naming it.
+    """
+    from pydantic import ValidationError
+
+    from layers.boundaries import BoundaryError
+
+    try:
+        settings = WorkAreaSettings()
+    except ValidationError as exc:
+        messages = [e["msg"] for e in exc.errors()]
+        raise BoundaryError("; ".join(messages)) from None
+    except ValueError as exc:
+        raise BoundaryError(str(exc)) from None
+    return settings.resolve()
+
+
+def work_area_named(code_or_name: str | None) -> WorkArea:
+    """The work area ``code_or_name`` (``None``: the setting), with the setting's margin."""
+    if code_or_name is None:
+        return get_work_area()
+    from layers import boundaries
+
+    return WorkArea(boundaries.work_area(code_or_name), get_work_area().margin_m)
+
+
+def get_province_settings() -> WorkArea:
+    """The work area (old name, kept for callers): ``statcode``, ``name``, ``work_area``."""
+    return get_work_area()
 
 
 @lru_cache

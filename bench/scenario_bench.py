@@ -58,7 +58,7 @@ from sqlalchemy.engine import make_url
 import scenarios
 from app.database import migrate
 from app.localdb import LocalCluster
-from app.settings import LocalDatabaseSettings, ProvinceSettings
+from app.settings import LocalDatabaseSettings, WorkAreaSettings
 from layers.demo import DemoOptions, load_demo_data
 from layers.importer import ImportPolicy
 from layers.milieucategorie import load_table
@@ -115,7 +115,7 @@ def given(url: str) -> Iterator[str]:
 
 def load_demo(engine: Engine) -> str:
     """Load the demo data; return which gemeenten were used."""
-    province = ProvinceSettings(_env_file=None)
+    province = WorkAreaSettings(_env_file=None).resolve()
     policy = ImportPolicy(work_area=province.work_area)
     load_demo_data(engine, DemoOptions(seed=2025), policy)
     return "real CBS 2025 gemeenten (shipped with the package)"

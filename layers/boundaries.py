@@ -14,6 +14,7 @@ union of its gemeenten, so that it fits them exactly.
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -48,8 +49,12 @@ CAVEAT = (
     "not for parcel-level work; the cartomap/nl repository states no separate data licence "
     "(its package.json says GPL-2), so the licence of this derived copy is not fully settled"
 )
-#: The province of the demo (and of the project until the work area becomes a setting).
-UTRECHT = "PV26"
+#: The default work area (``RUIMTE_WORK_AREA``) and province of the demo.
+DEFAULT_AREA = "PV26"
+UTRECHT = DEFAULT_AREA  # old name, kept for callers
+#: The code of the whole country as a work area.
+NATIONAL = "NL"
+NATIONAL_NAME = "Nederland"
 
 
 class BoundaryError(LayerError):
@@ -165,7 +170,7 @@ def province(code_or_name: str) -> Province:
     Raises
     ------
     BoundaryError
-        For a code or name that is not one of the 12, listing them.
+        For a code or name that is not one of the 12, listing them (and the nearest match).
     """
     frame = provincies()
     text = str(code_or_name).strip()
@@ -173,14 +178,109 @@ def province(code_or_name: str) -> Province:
     hit = frame[(frame["statcode"] == code) | (frame["naam"].str.casefold() == text.casefold())]
     if len(hit) != 1:
         known = ", ".join(f"{c} {n}" for c, n in zip(frame["statcode"], frame["naam"], strict=True))
-        raise BoundaryError(f"{code_or_name!r} is not a province of the CBS 2025 indeling: {known}")
+        raise BoundaryError(
+            f"{code_or_name!r} is not a province of the CBS 2025 indeling{_did_you_mean(text)}: "
+            f"{known}"
+        )
     row = hit.iloc[0]
     return Province(str(row["statcode"]), str(row["naam"]), row.geometry)
+
+
+def _did_you_mean(text: str) -> str:
+    """`` (did you mean 'Gelderland'?)`` for a near miss of a province name or code, else ''."""
+    frame = provincies()
+    by_key = {str(n).casefold(): str(n) for n in frame["naam"]}
+    by_key |= {str(c).casefold(): str(c) for c in frame["statcode"]}
+    by_key[NATIONAL.casefold()] = NATIONAL
+    by_key[NATIONAL_NAME.casefold()] = NATIONAL
+    close = difflib.get_close_matches(text.casefold(), list(by_key), n=1, cutoff=0.6)
+    return f" (did you mean {by_key[close[0]]!r}?)" if close else ""
+
+
+@dataclass(frozen=True)
+class WorkArea:
+    """Where the service works: one province or the whole country (``NL``).
+
+    Attributes
+    ----------
+    statcode
+        ``PV20``…``PV31``, or ``NL``.
+    naam
+        ``Gelderland``, or ``Nederland``.
+    gemeenten
+        Its gemeenten (statcode, naam, polygon), by statcode: a province's by largest overlap.
+    """
+
+    statcode: str
+    naam: str
+    gemeenten: gpd.GeoDataFrame
+
+    @property
+    def national(self) -> bool:
+        """Whether this is the whole country."""
+        return self.statcode == NATIONAL
+
+    @property
+    def title(self) -> str:
+        """``Provincie Gelderland`` or ``Nederland``: the name of the area's totals and maps."""
+        return NATIONAL_NAME if self.national else f"Provincie {self.naam}"
+
+    @property
+    def in_text(self) -> str:
+        """``de provincie Gelderland`` or ``Nederland``, for running Dutch text."""
+        return NATIONAL_NAME if self.national else f"de provincie {self.naam}"
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """Bounding box of its gemeenten (RD metres, whole metres outwards)."""
+        minx, miny, maxx, maxy = self.gemeenten.total_bounds
+        return (
+            float(np.floor(minx)),
+            float(np.floor(miny)),
+            float(np.ceil(maxx)),
+            float(np.ceil(maxy)),
+        )
+
+
+def work_area(code_or_name: str) -> WorkArea:
+    """A work area by province code or name (see :func:`province`), or ``NL``/``Nederland``.
+
+    Raises
+    ------
+    BoundaryError
+        For anything else, naming the value, the nearest match and the valid ones.
+    """
+    text = str(code_or_name).strip()
+    if text.casefold() in (NATIONAL.casefold(), NATIONAL_NAME.casefold()):
+        return WorkArea(NATIONAL, NATIONAL_NAME, gemeenten())
+    frame = provincies()
+    codes = set(frame["statcode"]) | {f"{int(c[2:])}" for c in frame["statcode"]}
+    names = {str(n).casefold() for n in frame["naam"]}
+    if text.upper() not in codes and text.casefold() not in names:
+        known = ", ".join(f"{c} {n}" for c, n in zip(frame["statcode"], frame["naam"], strict=True))
+        raise BoundaryError(
+            f"{code_or_name!r} is not a work area{_did_you_mean(text)}: give a CBS 2025 "
+            f"province ({known}) or {NATIONAL} for the whole country"
+        )
+    prov = province(text)
+    return WorkArea(prov.statcode, prov.naam, gemeenten_of(prov.statcode))
 
 
 def gemeenten_of(code_or_name: str) -> gpd.GeoDataFrame:
     """The gemeenten of one province (by largest overlap with its polygon), by statcode."""
     prov = province(code_or_name)
     gem = gemeenten()
-    member = membership(gem, provincies())
-    return gem[(member == prov.statcode).to_numpy()].reset_index(drop=True)
+    member = _membership_codes()
+    return gem[(member == prov.statcode)].reset_index(drop=True)
+
+
+def province_of(statcodes: np.ndarray) -> np.ndarray:
+    """The province statcode of each gemeente statcode (None for one not in the 342)."""
+    member = dict(zip(gemeenten()["statcode"], _membership_codes(), strict=True))
+    return np.array([member.get(str(c)) for c in statcodes], dtype=object)
+
+
+@cache
+def _membership_codes() -> np.ndarray:
+    """The province of each of the 342 gemeenten, in the order of :func:`gemeenten` (cached)."""
+    return membership(gemeenten(), provincies()).to_numpy()

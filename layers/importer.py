@@ -71,7 +71,7 @@ class ImportPolicy:
 
     work_area: tuple[float, float, float, float] | None = None
     """Features must touch this RD box (province plus margin); None: no check."""
-    work_area_name: str = "the province of Utrecht"
+    work_area_name: str = "the work area"
     max_bytes: int | None = None
     max_features: int | None = None
     max_vertices: int | None = None

@@ -56,9 +56,8 @@ def software_version() -> str:
 
 
 def province() -> tuple[str, str]:
-    """(statcode, naam) of the province from the settings."""
-    settings = get_province_settings()
-    return settings.statcode, f"Provincie {settings.name}"
+    """(statcode, naam) of the work area from the settings: ``("PV26", "Provincie Utrecht")``."""
+    return get_province_settings().province
 
 
 def resolve_spec(conn: Connection, spec: SpecInput) -> ScenarioSpec:

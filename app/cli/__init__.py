@@ -23,7 +23,8 @@ def _version(value: bool) -> None:
 
 cli = typer.Typer(
     name="ruimte",
-    help="Ruimte Circulair: kaartlagen, ruimtebeslag scenarios and maps for the province of Utrecht.",
+    help="Ruimte Circulair: kaartlagen, ruimtebeslag scenarios and maps for a province or the "
+    "whole country (RUIMTE_WORK_AREA).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -39,7 +40,8 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Ruimte Circulair: kaartlagen, ruimtebeslag scenarios and maps for the province of Utrecht."""
+    """Ruimte Circulair: kaartlagen, ruimtebeslag scenarios and maps for a province or the whole
+    country (the work area, RUIMTE_WORK_AREA: a CBS province code or name, or NL)."""
 
 
 cli.add_typer(db.app, name="db")

@@ -432,10 +432,19 @@ def register_demo_data(cli: typer.Typer) -> None:
         replace: Annotated[
             bool, typer.Option(help="Store as new versions where demo layers exist.")
         ] = False,
+        work_area: Annotated[
+            str | None,
+            typer.Option(
+                help="A province (CBS code PV20…PV31 or name) or NL for the whole country; "
+                "default: RUIMTE_WORK_AREA (PV26)."
+            ),
+        ] = None,
     ) -> None:
         """Store the demo layers: real CBS 2025 gemeenten, synthetic layers on them (seeded)."""
+        from app.settings import get_work_area, work_area_named
         from layers.demo import DemoOptions, load_demo_data
 
+        area = work_area_named(work_area)
         eng = engine()
         options = DemoOptions(
             seed=seed,
@@ -443,8 +452,17 @@ def register_demo_data(cli: typer.Typer) -> None:
             gemeenten_layer=gemeenten_layer,
             online=not offline,
             replace=replace,
+            province=area.statcode,
         )
         with stage_progress(threshold=0) as progress:
-            summary = load_demo_data(eng, options, import_policy(), progress=progress)
+            summary = load_demo_data(eng, options, import_policy(area), progress=progress)
         for line in summary:
             out.print(line, highlight=False)
+        current = get_work_area()
+        if current.statcode != area.statcode:
+            out.print(
+                f"note: RUIMTE_WORK_AREA is {current.statcode} ({current.title}); set "
+                f"RUIMTE_WORK_AREA={area.statcode} so that pages, imports and runs follow "
+                f"{area.title}",
+                highlight=False,
+            )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from app.cli.common import CliError, engine, out
-from app.settings import get_planning_settings, get_web_settings
+from app.settings import get_planning_settings, get_web_settings, get_work_area
 
 if TYPE_CHECKING:
     from layers.qgis_project import QgisExport
@@ -45,6 +45,7 @@ def register(layers_app: typer.Typer, scenario_app: typer.Typer) -> None:
                 output,
                 hmc_threshold=get_planning_settings().hmc_threshold,
                 basemap_url=get_web_settings().basemap_url,
+                area_title=get_work_area().title,
             )
         _report(export)
 
@@ -67,6 +68,7 @@ def register(layers_app: typer.Typer, scenario_app: typer.Typer) -> None:
                     output,
                     hmc_threshold=get_planning_settings().hmc_threshold,
                     basemap_url=get_web_settings().basemap_url,
+                    area_title=get_work_area().title,
                 )
         except scenarios.ScenarioError as exc:
             raise CliError(exc.message) from exc

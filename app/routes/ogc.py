@@ -234,7 +234,8 @@ def landing(request: Request, f: FormatParam = None) -> Response:
     root = str(request.base_url).rstrip("/")
     doc = {
         "title": "Ruimte Circulair – kaartlagen (OGC API – Features)",
-        "description": "Kaartlagen van de circulaire economie in de provincie Utrecht: "
+        "description": "Kaartlagen van de circulaire economie in "
+        f"{request.app.state.work_area.in_text}: "
         "bedrijventerreinen, reserveringen, strategische locaties en meer. "
         "Opgeslagen in RD New (EPSG:28992); standaard in CRS84, op verzoek in RD New of ETRS89.",
         "links": [
@@ -544,6 +545,7 @@ def api_definition(
         conformance=CONFORMANCE,
         page_max=page_max(request),
         filter_langs=FILTER_LANGS,
+        area=request.app.state.work_area.in_text,
     )
     return _json(doc, OPENAPI_JSON)
 

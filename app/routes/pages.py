@@ -102,10 +102,11 @@ def kaart(
     Each scenario run's derived layers are one group of the control; only the layers of
     ``run`` (if given) are shown when the map opens.
     """
+    area = request.app.state.work_area
     with engine.connect() as conn:
         layers = _ordered(list_layers(conn, viewer))
         gem = _gemeenten_layer(layers)
-        outline, bounds = province_outline(conn, gem, viewer) if gem else (None, None)
+        outline, bounds = province_outline(conn, gem, area.title, viewer) if gem else (None, None)
         names = dict(gemeente_names(conn, gem, viewer)) if gem else {}
         run_names = _run_names(conn)
 
@@ -114,7 +115,7 @@ def kaart(
             return of_run == run if of_run is not None else info.kind in SHOWN
 
         m = new_map(
-            request.app.state.basemap, bounds, "Kaartlagen circulaire economie – provincie Utrecht"
+            request.app.state.basemap, bounds, f"Kaartlagen circulaire economie – {area.title}"
         )
         threshold = planning.hmc_threshold
         if outline:
@@ -199,7 +200,7 @@ def kaart_gemeente(
         nearby = FeatureQuery(bbox=near, bbox_srid=28992)
         budget = EmbedBudget(settings.embed_max_bytes)
         names = dict(gemeente_names(conn, gem, viewer))
-        outline, _ = province_outline(conn, gem, viewer)
+        outline, _ = province_outline(conn, gem, request.app.state.work_area.title, viewer)
         if outline:
             outline_layer(outline).add_to(m)
         kaartlaag(

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -57,7 +57,11 @@ def _send(build, name: str) -> FileResponse:  # noqa: ANN001 - callable(tmpdir) 
     responses=RESPONSES,
 )
 def qgis_project(
-    engine: EngineDep, viewer: ViewerDep, planning: PlanningDep, web: WebSettingsDep
+    request: Request,
+    engine: EngineDep,
+    viewer: ViewerDep,
+    planning: PlanningDep,
+    web: WebSettingsDep,
 ) -> FileResponse:
     """``ruimte-circulair.gpkg`` (styled) and ``ruimte-circulair.qgz`` (RD New, PDOK basemap),
     zipped."""
@@ -70,6 +74,7 @@ def qgis_project(
                 viewer=viewer,
                 hmc_threshold=planning.hmc_threshold,
                 basemap_url=web.basemap_url,
+                area_title=request.app.state.work_area.title,
             )
 
     return _send(build, "ruimte-circulair-qgis")
@@ -83,6 +88,7 @@ def qgis_project(
 )
 def run_qgis_project(
     run_id: RunIdPath,
+    request: Request,
     engine: EngineDep,
     viewer: ViewerDep,
     planning: PlanningDep,
@@ -105,6 +111,7 @@ def run_qgis_project(
                 viewer=viewer,
                 hmc_threshold=planning.hmc_threshold,
                 basemap_url=web.basemap_url,
+                area_title=request.app.state.work_area.title,
             )
 
     return _send(build, f"run-{run_id}-qgis")

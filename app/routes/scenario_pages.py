@@ -216,7 +216,7 @@ def scenario_map(
             spec_layer(spec, "gemeenten", "gemeenten"),
             run.layer_versions.get(spec_layer(spec, "gemeenten", "gemeenten")),
         )
-        outline, bounds = province_outline(conn, gem)
+        outline, bounds = province_outline(conn, gem, request.app.state.work_area.title)
         if vergelijk is None:
             m = new_map(
                 request.app.state.basemap, bounds, f"Scenario {run.spec_name} – run {run.id}"

@@ -81,7 +81,7 @@ TITLES = {
 DESCRIPTIONS = {
     "bedrijventerreinen": (
         "bedrijventerreinen met IBIS-achtige kenmerken (bruto, netto, uitgegeven, uitgeefbaar, "
-        "maximale milieucategorie, ontsluiting); totaal rond 4.400 ha bruto"
+        "maximale milieucategorie, ontsluiting); totaal rond {bruto} ha bruto"
     ),
     "strategische_locaties": (
         "strategische locaties voor circulaire bedrijvigheid, vooral op bedrijventerreinen "
@@ -98,7 +98,7 @@ DESCRIPTIONS = {
     "woongebieden": "woongebieden rond de kernen (rustig of gemengd), voor milieuzonering",
     "water": "grote rivieren, kanalen en plassen, grof getekend",
     "landgebruik": (
-        "landgebruik in klassen die de hele provincie dekken (bedrijventerrein en woonterrein "
+        "landgebruik in klassen die het hele werkgebied dekken (bedrijventerrein en woonterrein "
         "gelijk aan de demolagen)"
     ),
     "vestigingen": (
@@ -120,8 +120,8 @@ class DemoOptions:
     (kept so that ``--offline`` and existing callers keep working)."""
     replace: bool = False
     """Store new versions of demo layers that exist already (else refuse)."""
-    province: str = boundaries.UTRECHT
-    """The province whose gemeenten frame the demo (CBS code or name)."""
+    province: str = boundaries.DEFAULT_AREA
+    """The work area whose gemeenten frame the demo: a province (CBS code or name) or ``NL``."""
 
 
 @dataclass
@@ -143,6 +143,10 @@ class DemoData:
     gemeenten: GemeentenChoice
     layers: list[DemoLayer]
     prepared: dict[str, Prepared]
+    area_text: str = "het werkgebied"
+    """Where the data is plausible for, in running Dutch (``de provincie Gelderland``)."""
+    bruto_ha: float = 0.0
+    """The demo target of bruto bedrijventerrein (ha)."""
 
 
 def load_demo_data(
@@ -196,7 +200,7 @@ def load_demo_data(
                 name=layer.name,
                 kind=layer.kind,
                 title=_title(layer, data.gemeenten),
-                description=_description(layer, options.seed, data.gemeenten),
+                description=_description(layer, options.seed, data),
                 geometry_type=prepared.geometry_type,
                 features=prepared.features,
                 provenance=_provenance(layer, options.seed, data.gemeenten, prepared),
@@ -257,6 +261,7 @@ def generate_demo_data(
         frame["statcode"].to_numpy(),
         frame["naam"].to_numpy(),
         gem.features.geometries,
+        area=options.province,
     )
     layers = [
         DemoLayer(
@@ -280,7 +285,13 @@ def generate_demo_data(
         if progress:
             progress("check", len(layers), total)
     layers.sort(key=lambda layer: list(DEMO_LAYERS).index(layer.name))
-    return DemoData(gemeenten=choice, layers=layers, prepared=prepared)
+    return DemoData(
+        gemeenten=choice,
+        layers=layers,
+        prepared=prepared,
+        area_text=boundaries.work_area(options.province).in_text,
+        bruto_ha=world.targets.bruto_ha,
+    )
 
 
 def choose_gemeenten(options: DemoOptions, policy: ImportPolicy) -> GemeentenChoice:
@@ -360,8 +371,9 @@ def _title(layer: DemoLayer, choice: GemeentenChoice) -> str:
     return TITLES[layer.name]
 
 
-def _description(layer: DemoLayer, seed: int, choice: GemeentenChoice) -> str:
+def _description(layer: DemoLayer, seed: int, data: DemoData) -> str:
     """Dutch description: real for the gemeenten, plainly synthetic for the rest."""
+    choice = data.gemeenten
     if layer.name == "gemeenten" and choice.origin == "package":
         return (
             "Echte gemeentegrenzen van CBS 2025 (gebiedsindelingen, gegeneraliseerd), "
@@ -375,10 +387,11 @@ def _description(layer: DemoLayer, seed: int, choice: GemeentenChoice) -> str:
             f"Gemeentegrenzen ({choice.label}), gebruikt als kader voor de synthetische "
             f"demodata (seed {seed})."
         )
+    what = DESCRIPTIONS[layer.name].format(bruto=f"{data.bruto_ha:,.0f}".replace(",", "."))
     return (
         f"Synthetische demodata, gegenereerd door ruimte demo-data (seed {seed}) binnen "
-        f"de echte gemeentegrenzen: {DESCRIPTIONS[layer.name]}. Verzonnen, maar plausibel "
-        "voor de provincie Utrecht; niet gebruiken voor echte besluiten."
+        f"de echte gemeentegrenzen: {what}. Verzonnen, maar plausibel "
+        f"voor {data.area_text}; niet gebruiken voor echte besluiten."
     )
 
 

@@ -13,21 +13,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.demo.gemeenten import Kern
+from layers.demo.area import Kern
 from layers.demo.geo import Obstacles, parcel, point_along, random_points
 from layers.demo.world import World
 
 # -- demo targets (reference figures in DOMAIN.md) ------------------------------------
 
-#: Number of terreinen (IBIS counts terreinen of at least 1 ha).
-TERREINEN_COUNT = 300
-#: Total bruto area, ha (CBS Bodemgebruik 2017: bedrijventerrein 4,410 ha).
-TARGET_BRUTO_HA = 4_400.0
+# The number of terreinen and the bruto, uitgeefbaar and woonterrein totals are per work area
+# (``layers/data/demo/doelen.csv``, :class:`layers.demo.area.Targets`); for the reference
+# province 300 terreinen, 4,400 ha bruto (CBS Bodemgebruik 2017: 4,410 ha) and 140 ha
+# uitgeefbaar (Stec 2019: about 124 ha hard planaanbod on 31 terreinen).
+
 #: Netto as a share of bruto (plots, without roads and green).
 NETTO_SHARE = (0.75, 0.85)
-#: Total nog uitgeefbaar, ha (Stec 2019: about 124 ha hard planaanbod on 31 terreinen).
-TARGET_UITGEEFBAAR_HA = 140.0
-#: Terreinen with issuable land by planstatus (the rest is fully issued).
+#: Terreinen with issuable land by planstatus in the reference province (the rest is fully
+#: issued); other areas scale them by their number of terreinen.
 PLANSTATUS_COUNTS = {
     "harde_plancapaciteit": 4,
     "in_aanleg": 8,
@@ -42,16 +42,6 @@ HMC_FROM = 4
 SHARE_BELOW_CATEGORY = 2 / 3
 #: Vestigingen per ha uitgegeven (a few thousand in all).
 VESTIGINGEN_PER_HA = 1.0
-#: Gemeenten with more (and larger) terreinen than their size alone suggests.
-ECONOMIC_WEIGHT = {
-    "GM0344": 1.9,  # Utrecht
-    "GM0307": 1.8,  # Amersfoort
-    "GM0356": 2.0,  # Nieuwegein
-    "GM0345": 1.9,  # Veenendaal
-    "GM0321": 1.6,  # Houten
-    "GM0632": 1.5,  # Woerden
-    "GM1961": 1.5,  # Vijfheerenlanden
-}
 
 # fmt: off
 TOPONIEMEN = (
@@ -120,7 +110,7 @@ def generate_terreinen(world: World) -> Terreinen:
     Returns
     -------
     Terreinen
-        About :data:`TERREINEN_COUNT` non-overlapping terreinen, each inside one gemeente.
+        About ``world.targets.terreinen`` non-overlapping terreinen, each inside one gemeente.
     """
     rng = world.rng("bedrijventerreinen")
     corridors = {str(c): _corridor(world, str(c)) for c in world.gemeenten.statcodes}
@@ -142,14 +132,15 @@ def _plan(
         [
             np.sqrt(world.gemeenten.geometry(c).area / 1e6)
             * (max(world.inwoners(c), 1000) / 1000) ** 0.25
-            * ECONOMIC_WEIGHT.get(c, 1.0)
+            * world.economic_weight(c)
             for c in codes
         ]
     )
-    counts = _largest_remainder(weights / weights.sum() * TERREINEN_COUNT, minimum=2)
+    target_bruto = world.targets.bruto_ha
+    counts = _largest_remainder(weights / weights.sum() * world.targets.terreinen, minimum=2)
     rows = []
     for code, n in zip(codes, counts, strict=True):
-        boost = ECONOMIC_WEIGHT.get(code, 1.0)
+        boost = world.economic_weight(code)
         for _ in range(n):
             rows.append(
                 {
@@ -160,8 +151,8 @@ def _plan(
             )
     plan = pd.DataFrame(rows)
     sizes = plan["size"].to_numpy()
-    sizes = np.clip(sizes * TARGET_BRUTO_HA / sizes.sum(), 1.2, plan["cap"].to_numpy())
-    plan["size"] = sizes * TARGET_BRUTO_HA / sizes.sum()
+    sizes = np.clip(sizes * target_bruto / sizes.sum(), 1.2, plan["cap"].to_numpy())
+    plan["size"] = sizes * target_bruto / sizes.sum()
     corridor = np.array([corridors[c] is not None for c in plan["gemeente"]])
     p = np.sqrt(plan["size"].to_numpy()) * np.where(corridor, 4.0, 1.0)
     n_hmc = int(round(HMC_SHARE * len(plan)))
@@ -279,7 +270,7 @@ def _attributes(world: World, placed: list[dict], rng: np.random.Generator) -> p
 
     bruto = np.round(shapely.area(geoms) / 10_000.0, 2)
     netto = np.round(bruto * rng.uniform(*NETTO_SHARE, size=n), 2)
-    planstatus, uitgeefbaar = _supply(netto, hmc, rng)
+    planstatus, uitgeefbaar = _supply(netto, hmc, rng, world)
     uitgegeven = np.round(netto - uitgeefbaar, 2)
     uitgeefbaar = np.round(netto - uitgegeven, 2)
     terstond_share = np.where(
@@ -319,13 +310,15 @@ def _attributes(world: World, placed: list[dict], rng: np.random.Generator) -> p
 
 
 def _supply(
-    netto: np.ndarray, hmc: np.ndarray, rng: np.random.Generator
+    netto: np.ndarray, hmc: np.ndarray, rng: np.random.Generator, world: World
 ) -> tuple[np.ndarray, np.ndarray]:
     """Planstatus per terrein and nog uitgeefbaar ha, totalling about the demo target."""
+    target_uitgeefbaar = world.targets.uitgeefbaar_ha
     n = len(netto)
     status = np.full(n, "bestaand", dtype=object)
     free = np.ones(n, dtype=bool)
-    for name, count in PLANSTATUS_COUNTS.items():
+    for name, reference_count in PLANSTATUS_COUNTS.items():
+        count = world.targets.scaled(reference_count)
         eligible = free.copy()
         if name == "harde_plancapaciteit":
             eligible &= netto <= 20.0
@@ -347,7 +340,7 @@ def _supply(
     rest = float((netto * share)[flexible].sum())
     if rest > 0:
         share[flexible] = np.minimum(
-            share[flexible] * max(TARGET_UITGEEFBAAR_HA - fixed, 0.0) / rest, 0.9
+            share[flexible] * max(target_uitgeefbaar - fixed, 0.0) / rest, 0.9
         )
     return status, np.round(netto * share, 2)
 

@@ -1,7 +1,8 @@
 """Geometry helpers and the approximate infrastructure used by the demo data generator.
 
 Everything here is in EPSG:28992 (RD New, metres). The waterways, railways and motorways
-are coarse hand-drawn polylines (a few hundred metres to a kilometre off the real ones):
+of one province (:data:`HAND_DRAWN_PROVINCE`) are coarse hand-drawn polylines (a few hundred
+metres to a kilometre off the real ones):
 enough to make generated bedrijventerreinen sit plausibly along water and rail, not a
 map of the real network. None of it is stored as a layer except the water bodies, which
 :mod:`layers.demo_land` turns into the ``water`` layer.
@@ -128,7 +129,13 @@ MOTORWAYS: tuple[tuple[tuple[float, float], ...], ...] = (
     ((139000, 481000), (147000, 472000), (153000, 467200), (160000, 465200), (173000, 468500)),
 )
 
-#: The Utrechtse Heuvelrug, as a ridge line: woods and heath lie within a few km of it.
+#: The province the waterways, lakes, railways, motorways and ridge above are drawn for; other
+#: work areas get a synthetic network (:mod:`layers.demo.area`).
+HAND_DRAWN_PROVINCE = "PV26"
+#: Its peat lies west of x and north of y of this corner (RD metres).
+VEEN_CORNER = (133_000.0, 462_000.0)
+
+#: The Heuvelrug, as a ridge line: woods and heath lie within a few km of it.
 HEUVELRUG: tuple[tuple[float, float], ...] = (
     (168000, 441500), (162000, 445500), (157000, 449000), (151500, 452500), (147000, 457000),
     (145500, 461500), (147000, 466500), (146500, 471000),
@@ -136,14 +143,19 @@ HEUVELRUG: tuple[tuple[float, float], ...] = (
 # fmt: on
 
 
-def waterway_polygons(area: shapely.Geometry) -> list[tuple[str, bool, shapely.Geometry]]:
-    """Every waterway and lake as a polygon clipped to ``area``: (naam, vaarweg, geometry)."""
+def waterway_polygons(
+    area: shapely.Geometry,
+    waterways: Sequence[Waterway] | None = None,
+    lakes: Sequence[Lake] | None = None,
+) -> list[tuple[str, bool, shapely.Geometry]]:
+    """Every waterway and lake (default: the hand-drawn ones) as a polygon clipped to ``area``:
+    (naam, vaarweg, geometry)."""
     out = []
-    for w in WATERWAYS:
+    for w in WATERWAYS if waterways is None else waterways:
         poly = polygonal(shapely.intersection(w.line.buffer(w.half_width_m, quad_segs=4), area))
         if poly is not None:
             out.append((w.naam, w.vaarweg, poly))
-    for lake in LAKES:
+    for lake in LAKES if lakes is None else lakes:
         poly = polygonal(shapely.intersection(lake.polygon, area))
         if poly is not None:
             out.append((lake.naam, False, poly))

@@ -16,13 +16,13 @@ import shapely
 from shapely import affinity
 
 from layers.demo.economy import HMC_FROM, Terreinen
-from layers.demo.geo import HEUVELRUG, blob, polygonal
+from layers.demo.geo import blob, polygonal
 from layers.demo.world import M2_PER_INWONER, World
 
 # -- demo targets ---------------------------------------------------------------------
 
-#: Total woonterrein, ha (CBS Bodemgebruik 2017 for the province: 15,731 ha).
-TARGET_WOONTERREIN_HA = 15_700.0
+# Total woonterrein is per work area (``layers/data/demo/doelen.csv``); 15,700 ha for the
+# reference province (CBS Bodemgebruik 2017: 15,731 ha).
 #: Kernen from this many inhabitants get a separate centre (omgevingstype gemengd).
 CENTRUM_FROM_INWONERS = 10_000
 #: Share of a kern's blob (by radius) that is its mixed centre.
@@ -32,8 +32,9 @@ CENTRUM_RADIUS_SHARE = 0.45
 HMC_HOUSING_GAP_M = (60.0, 700.0)
 OTHER_HOUSING_GAP_M = 25.0
 
-#: Rough demo proportions (ha) of the other landgebruik classes for the whole province.
-#: Orders of magnitude for plausibility only, NOT CBS figures; agrarisch takes the rest.
+#: Rough demo proportions (ha) of the other landgebruik classes for the reference province
+#: (other areas scale them by their area). Orders of magnitude for plausibility only, NOT CBS
+#: figures; agrarisch takes the rest.
 #: Verkeer is only the motorway and railway corridors (local roads lie inside the other
 #: classes), so it has no target here.
 LANDGEBRUIK_TARGETS_HA = {
@@ -44,7 +45,8 @@ LANDGEBRUIK_TARGETS_HA = {
     "water": 4_500.0,
     "bos_natuur": 22_000.0,
 }
-#: Voronoi cells for the landgebruik tessellation (before cutting by gemeente).
+#: Voronoi cells for the landgebruik tessellation (before cutting by gemeente) in the reference
+#: province; other areas scale them by their area.
 LANDGEBRUIK_CELLS = 700
 #: Pieces smaller than this (m²) are dropped as slivers.
 SLIVER_M2 = 50.0
@@ -96,7 +98,7 @@ def generate_woongebieden(world: World, terreinen: Terreinen) -> tuple[pd.DataFr
     for _ in range(3):
         rows, geoms = _woon_pieces(world, kernen, shapes, scale, keep_out)
         total = sum(g.area for g in geoms) / 10_000.0
-        scale *= TARGET_WOONTERREIN_HA / total
+        scale *= world.targets.woonterrein_ha / total
     frame = pd.DataFrame(rows)
     frame["category"] = "woongebied"
     return frame[["naam", "category", "omgevingstype"]], np.array(geoms, dtype=object)
@@ -231,14 +233,13 @@ def _faces(layers: list[np.ndarray]) -> np.ndarray:
 def _cells(world: World, rng: np.random.Generator) -> np.ndarray:
     """Voronoi cells, denser near the kernen (where land use is more varied), in the province."""
     minx, miny, maxx, maxy = world.province.bounds
-    n_uniform = int(LANDGEBRUIK_CELLS * 0.6)
+    n_cells = world.targets.scaled(LANDGEBRUIK_CELLS, by="area")
+    n_uniform = int(n_cells * 0.6)
     pts = [
         np.column_stack([rng.uniform(minx, maxx, n_uniform), rng.uniform(miny, maxy, n_uniform)])
     ]
     weights = np.sqrt([k.inwoners for k in world.kernen])
-    picks = rng.choice(
-        len(world.kernen), size=LANDGEBRUIK_CELLS - n_uniform, p=weights / weights.sum()
-    )
+    picks = rng.choice(len(world.kernen), size=n_cells - n_uniform, p=weights / weights.sum())
     for i in picks:
         k = world.kernen[i]
         sd = world.kern_radius(k) + 1_500.0
@@ -275,10 +276,15 @@ def _classify(
     d_kern = (
         np.min(shapely.distance(pts[:, None], kern_pts[None, :]) - radii[None, :], axis=1) / 1000.0
     )
-    d_ridge = shapely.distance(pts, shapely.LineString(HEUVELRUG)) / 1000.0
+    d_ridge = shapely.distance(pts, world.ridges) / 1000.0
     d_water = shapely.distance(pts, world.water_union) / 1000.0
     xy = shapely.get_coordinates(pts)
-    veen = ((xy[:, 0] < 133_000) & (xy[:, 1] > 462_000)).astype(float)
+    corner = world.infrastructure.veen_corner
+    veen = (
+        ((xy[:, 0] < corner[0]) & (xy[:, 1] > corner[1])).astype(float)
+        if corner is not None
+        else np.zeros(len(xy))
+    )
     noise = rng.normal(0.0, 1.0, size=(len(LANDGEBRUIK_TARGETS_HA), len(pieces)))
     small = area_ha / 100.0  # urban classes and water prefer small pieces
     scores = {
@@ -292,7 +298,7 @@ def _classify(
     klasse = np.full(len(pieces), "agrarisch", dtype=object)
     free = np.ones(len(pieces), dtype=bool)
     for name, target in LANDGEBRUIK_TARGETS_HA.items():
-        remaining = target - explicit_ha.get(name, 0.0)
+        remaining = target * world.targets.area_scale - explicit_ha.get(name, 0.0)
         for i in np.argsort(-scores[name], kind="stable"):
             if remaining <= 0:
                 break

@@ -17,11 +17,13 @@ import pandas as pd
 import shapely
 from shapely import LineString, Point
 
+from layers.demo.area import spanning_tree
 from layers.demo.economy import Terreinen
 from layers.demo.geo import Obstacles, disc_part, parcel, polygonal
 from layers.demo.world import World
 
-#: How many strategic locations of each type (at most; fewer when no terrein fits).
+#: How many strategic locations of each type (at most; fewer when no terrein fits) in the
+#: reference province; other areas scale them by their number of terreinen.
 STRATEGISCHE_TYPES = {
     "hmc_multimodaal": 8,
     "watergebonden": 6,
@@ -31,6 +33,8 @@ STRATEGISCHE_TYPES = {
     "winkelcentrum": 3,
     "wijk": 5,
 }
+#: Knooppunten in the largest kernen, in the reference province (scaled like the locaties).
+STEDELIJKE_KNOOPPUNTEN = 4
 #: Reserveringen per gemeente (inclusive range).
 RESERVERINGEN_PER_GEMEENTE = (2, 4)
 #: Share of reserveringen that are hard (in a vastgesteld omgevingsplan).
@@ -102,21 +106,6 @@ LIGHT_FUNCTIES = (
     "biobased_productie",
 )
 KETENS = ("bouw", "biobased", "textiel", "elektronica", "kunststof", "voedsel en GFT")
-#: Regions for the circulaire deelgebieden (statcode → region).
-REGIONS = {
-    **dict.fromkeys(
-        ("GM0344", "GM0356", "GM0321", "GM0353", "GM0312", "GM0310", "GM0355"),
-        "Utrecht en Lekstroom",
-    ),
-    **dict.fromkeys(
-        ("GM0307", "GM0308", "GM0313", "GM0317", "GM0327", "GM0342", "GM0351"), "Regio Amersfoort"
-    ),
-    **dict.fromkeys(("GM0345", "GM0339", "GM0340", "GM1581", "GM0352"), "Foodvalley en Heuvelrug"),
-    **dict.fromkeys(
-        ("GM0632", "GM0589", "GM0335", "GM0331", "GM0736", "GM1904"), "Groene Hart en Vechtstreek"
-    ),
-    "GM1961": "Vijfheerenlanden",
-}
 
 
 @dataclass
@@ -151,7 +140,7 @@ def generate_strategische_locaties(
     rows: list[dict] = []
     geoms: list[shapely.Geometry] = []
     on_terrein: list[int | None] = []
-    for typ, geom, idx, place in _terrein_locations(terreinen, rng) + _kern_locations(
+    for typ, geom, idx, place in _terrein_locations(world, terreinen, rng) + _kern_locations(
         world, terreinen, woon, rng
     ):
         functie = TYPE_FUNCTIES[typ][int(rng.integers(len(TYPE_FUNCTIES[typ])))]
@@ -179,7 +168,7 @@ def generate_strategische_locaties(
     return StrategischeLocaties(frame=frame, geometries=arr, terrein=on_terrein)
 
 
-def _terrein_locations(terreinen: Terreinen, rng: np.random.Generator) -> list[tuple]:
+def _terrein_locations(world: World, terreinen: Terreinen, rng: np.random.Generator) -> list[tuple]:
     """Parts of HMC terreinen: multimodal ones first, then waterside, then heavy industry."""
     f = terreinen.frame
     hmc = terreinen.hmc
@@ -197,7 +186,7 @@ def _terrein_locations(terreinen: Terreinen, rng: np.random.Generator) -> list[t
     for typ, candidates in groups.items():
         candidates = [int(i) for i in candidates if int(i) not in used]
         order = sorted(candidates, key=lambda i: -f["bruto_ha"].iat[i])
-        for i in order[: STRATEGISCHE_TYPES[typ]]:
+        for i in order[: world.targets.scaled(STRATEGISCHE_TYPES[typ])]:
             geom = terreinen.geometries[i]
             share = rng.uniform(0.15, 0.4)
             p = geom.representative_point()
@@ -228,7 +217,8 @@ def _kern_locations(
         ("winkelcentrum", big, (0.3, 0.6), (0.5, 2.0), water),
         ("wijk", medium, (0.4, 0.8), (0.3, 1.0), water),
     ):
-        chosen = rng.choice(len(pool), size=min(STRATEGISCHE_TYPES[typ], len(pool)), replace=False)
+        wanted = world.targets.scaled(STRATEGISCHE_TYPES[typ])
+        chosen = rng.choice(len(pool), size=min(wanted, len(pool)), replace=False)
         for j in sorted(int(c) for c in chosen):
             kern = pool[j]
             gem = world.gemeenten.geometry(kern.statcode)
@@ -432,7 +422,9 @@ def _knooppunten(
                 "gemeente": row.gemeente,
             }
         )
-    for kern in sorted(world.kernen, key=lambda k: (-k.inwoners, k.naam))[:4]:
+    for kern in sorted(world.kernen, key=lambda k: (-k.inwoners, k.naam))[
+        : world.targets.scaled(STEDELIJKE_KNOOPPUNTEN)
+    ]:
         nodes.append(
             {
                 "naam": f"Stedelijk knooppunt {kern.naam}",
@@ -456,7 +448,7 @@ def _verbindingen(
         return []
     xy = np.array([[n["point"].x, n["point"].y] for n in nodes])
     dist = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    edges = _spanning_tree(dist)
+    edges = spanning_tree(dist)
     extra = [
         (i, j) for i in range(len(nodes)) for j in range(i + 1, len(nodes)) if (i, j) not in edges
     ]
@@ -494,31 +486,19 @@ def _short(naam: str) -> str:
     return naam.replace("Knooppunt ", "").replace("Stedelijk knooppunt ", "")
 
 
-def _spanning_tree(dist: np.ndarray) -> list[tuple[int, int]]:
-    """Prim's minimum spanning tree; edges as (i, j) with i < j."""
-    n = len(dist)
-    inside = np.zeros(n, dtype=bool)
-    inside[0] = True
-    edges = []
-    for _ in range(n - 1):
-        masked = np.where(inside[:, None] & ~inside[None, :], dist, np.inf)
-        i, j = np.unravel_index(np.argmin(masked), masked.shape)
-        edges.append((int(min(i, j)), int(max(i, j))))
-        inside[j] = True
-    return edges
-
-
 def _deelgebieden(world: World, nodes: list[dict]) -> list[tuple[dict, shapely.Geometry]]:
     """Per region with hubs: the area within 2.5 km of its hubs, inside the region."""
     by_region: dict[str, list[dict]] = {}
     for node in nodes:
-        region = REGIONS.get(str(node["gemeente"]), "Overig")
+        region = world.regions.get(str(node["gemeente"]), "Overig")
         by_region.setdefault(region, []).append(node)
     out = []
     for region in sorted(by_region):
         members = by_region[region]
         codes = [
-            str(c) for c in world.gemeenten.statcodes if REGIONS.get(str(c), "Overig") == region
+            str(c)
+            for c in world.gemeenten.statcodes
+            if world.regions.get(str(c), "Overig") == region
         ]
         area = shapely.union_all([world.gemeenten.geometry(c) for c in codes])
         hull = shapely.convex_hull(shapely.MultiPoint([n["point"] for n in members])).buffer(

@@ -9,8 +9,18 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from layers.demo.gemeenten import Kern, kernen_for
-from layers.demo.geo import MOTORWAYS, RAILWAYS, lines, polygonal, waterway_polygons
+from layers import boundaries
+from layers.demo.area import (
+    Infrastructure,
+    Kern,
+    Targets,
+    gemeente_profiles,
+    infrastructure,
+    regions_for,
+    targets_for,
+)
+from layers.demo.gemeenten import kernen_for
+from layers.demo.geo import lines, polygonal, waterway_polygons
 
 #: Residential land per inhabitant (m²) before scaling to the woonterrein target; only
 #: the relative size of the kernen matters.
@@ -54,21 +64,67 @@ class World:
 
     seed: int
     gemeenten: Gemeenten
+    targets: Targets
     kernen: list[Kern] = field(default_factory=list)
+    regions: dict[str, str] = field(default_factory=dict)
+    """Region per gemeente statcode (for the circulaire deelgebieden)."""
 
     @classmethod
     def build(
-        cls, seed: int, statcodes: np.ndarray, names: np.ndarray, geometries: np.ndarray
+        cls,
+        seed: int,
+        statcodes: np.ndarray,
+        names: np.ndarray,
+        geometries: np.ndarray,
+        area: str = boundaries.DEFAULT_AREA,
     ) -> World:
-        """The world for these gemeenten."""
+        """The world for these gemeenten, with the demo targets of the work area ``area``.
+
+        The targets are those of the provinces the gemeenten lie in (by CBS membership) where
+        they are all known; otherwise those of ``area`` (a province code or name, or ``NL``).
+        """
         gem = Gemeenten(
             np.asarray(statcodes, dtype=object),
             np.asarray(names, dtype=object),
             np.asarray(geometries),
         )
-        return cls(
-            seed=seed, gemeenten=gem, kernen=kernen_for(gem.statcodes, gem.names, gem.geometries)
+        kernen = kernen_for(gem.statcodes, gem.names, gem.geometries, seed)
+        member = boundaries.province_of(gem.statcodes)
+        known = all(m is not None for m in member)
+        work = boundaries.work_area(area)
+        provinces = sorted(set(member)) if known else _provinces_of(work)
+        area_ha = float(shapely.area(gem.geometries).sum()) / 10_000.0
+        prov = boundaries.provincies()
+        names_of = dict(zip(prov["statcode"], prov["naam"], strict=True))
+        province_names = (
+            {str(c): names_of[m] for c, m in zip(gem.statcodes, member, strict=True)}
+            if known
+            else None
         )
+        codes = [str(c) for c in gem.statcodes]
+        return cls(
+            seed=seed,
+            gemeenten=gem,
+            targets=targets_for(provinces, area_ha),
+            kernen=kernen,
+            regions=regions_for(codes, gem.geometries, kernen, province_names),
+        )
+
+    def economic_weight(self, statcode: str) -> float:
+        """How much more (and larger) terreinen a gemeente has than its size suggests."""
+        return gemeente_profiles().get(statcode, ("", 1.0))[1]
+
+    @cached_property
+    def infrastructure(self) -> Infrastructure:
+        """Waterways, railways, motorways and ridges: hand-drawn or synthetic."""
+        return infrastructure(
+            [str(c) for c in self.gemeenten.statcodes], self.kernen, self.province, self.seed
+        )
+
+    @cached_property
+    def ridges(self) -> shapely.Geometry:
+        """Forest ridges (woods and heath lie within a few km)."""
+        return lines(self.infrastructure.ridges)
 
     def rng(self, stream: str) -> np.random.Generator:
         """An independent random generator per layer (same seed and stream → same numbers)."""
@@ -82,7 +138,8 @@ class World:
     @cached_property
     def water(self) -> list[tuple[str, bool, shapely.Geometry]]:
         """Rivers, canals and lakes inside the province: (naam, vaarweg, polygon)."""
-        return waterway_polygons(self.province)
+        infra = self.infrastructure
+        return waterway_polygons(self.province, infra.waterways, infra.lakes)
 
     @cached_property
     def water_union(self) -> shapely.Geometry:
@@ -97,12 +154,12 @@ class World:
     @cached_property
     def rail(self) -> shapely.Geometry:
         """Railways inside the province."""
-        return shapely.intersection(lines(RAILWAYS), self.province)
+        return shapely.intersection(lines(self.infrastructure.railways), self.province)
 
     @cached_property
     def motorways(self) -> shapely.Geometry:
         """Motorways inside the province."""
-        return shapely.intersection(lines(MOTORWAYS), self.province)
+        return shapely.intersection(lines(self.infrastructure.motorways), self.province)
 
     @cached_property
     def verkeer(self) -> shapely.Geometry:
@@ -123,3 +180,10 @@ class World:
     def inwoners(self, statcode: str) -> int:
         """Population of one gemeente (sum of its kernen)."""
         return sum(k.inwoners for k in self.kernen_of(statcode))
+
+
+def _provinces_of(area: boundaries.WorkArea) -> list[str]:
+    """The province statcodes a work area is made of."""
+    if area.national:
+        return [str(c) for c in boundaries.provincies()["statcode"]]
+    return [area.statcode]

@@ -20,7 +20,7 @@ import shapely
 from sqlalchemy import create_engine, text
 
 from app.database import migrate
-from app.settings import ProvinceSettings
+from app.settings import WorkAreaSettings
 from layers import boundaries
 from layers.demo import DEMO_LAYERS, DemoOptions, generate_demo_data, load_demo_data
 from layers.errors import LayerError, LayerExists
@@ -48,7 +48,7 @@ PROVINCE_KM2 = 1_551.5
 
 def policy() -> ImportPolicy:
     """The import policy of the default settings (the province's work area)."""
-    province = ProvinceSettings(_env_file=None)
+    province = WorkAreaSettings(_env_file=None).resolve()
     return ImportPolicy(work_area=province.work_area, work_area_name="the province of Utrecht")
 
 
@@ -142,7 +142,11 @@ def stored_features(engine) -> dict[str, list[tuple[str, str]]]:
 
 def digest(seed: int) -> str:
     """SHA-256 over every generated layer's WKB and property JSON (offline, no database)."""
-    data = generate_demo_data(offline(seed), policy())
+    return data_digest(generate_demo_data(offline(seed), policy()))
+
+
+def data_digest(data) -> str:
+    """SHA-256 over every layer's WKB and property JSON of generated demo data."""
     h = hashlib.sha256()
     for lyr in data.layers:
         h.update(lyr.name.encode())
@@ -474,8 +478,10 @@ def test_a_file_of_the_whole_country_gives_the_province_by_membership(tmp_path):
 
 def test_an_unknown_province_is_refused_before_anything_is_stored(db):
     before = table_counts(db)
-    with pytest.raises(LayerError, match="'Gelre' is not a province of the CBS 2025 indeling"):
+    with pytest.raises(LayerError, match="'Gelre' is not a work area: give a CBS 2025 province"):
         load_demo_data(db, offline(province="Gelre"), policy())
+    with pytest.raises(LayerError, match="did you mean 'Gelderland'"):
+        load_demo_data(db, offline(province="Gelderlnd"), policy())
     assert table_counts(db) == before
 
 

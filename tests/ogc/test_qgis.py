@@ -42,7 +42,7 @@ pytestmark = [
 
 def test_qgis_opens_gpkg_project_and_oapif(ogc_db, ogc_server, ogc_client, tmp_path):
     with ogc_db.engine.connect() as conn:
-        export = export_all_layers(conn, tmp_path)
+        export = export_all_layers(conn, tmp_path, area_title="Provincie Utrecht")
         layers = {
             i.name: i for i in list_layers(conn) if not i.name.startswith("run-")
         }  # runs: own projects

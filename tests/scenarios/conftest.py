@@ -23,7 +23,7 @@ import shapely
 from sqlalchemy import Engine, create_engine, text
 
 from app.database import migrate
-from app.settings import ProvinceSettings
+from app.settings import WorkAreaSettings
 from layers.demo import DemoOptions, load_demo_data
 from layers.importer import ImportPolicy, ImportRequest, PrepareOptions, import_file
 from layers.store import read_features
@@ -39,7 +39,7 @@ BORDER_TERREINEN = (
 
 def policy() -> ImportPolicy:
     """The import policy of the default settings (the province's work area)."""
-    province = ProvinceSettings(_env_file=None)
+    province = WorkAreaSettings(_env_file=None).resolve()
     return ImportPolicy(work_area=province.work_area, work_area_name="the province of Utrecht")
 
 
