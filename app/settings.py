@@ -173,7 +173,8 @@ class PlanningSettings(BaseSettings):
     hmc_threshold: str = "4"
     """Lowest milieucategorie counted as hoge milieucategorie (HMC); any VNG category."""
     milieucategorie_table: Path | None = None
-    """CSV replacing the shipped VNG 2009 table (same columns)."""
+    """CSV replacing the shipped VNG 2009 table (same columns): imports of scenario specs and
+    every run (richtafstanden, HMC) use it; a run records its file name."""
     bruto_source: Literal["attribute", "geometry"] = "attribute"
     """Bruto ha of a terrein in runs whose spec does not say: its ``bruto_ha`` attribute (IBIS,
     the official figure) or its polygon area."""
@@ -183,6 +184,13 @@ class PlanningSettings(BaseSettings):
     bruto_tolerance_pct: float = Field(default=5.0, ge=0)
     """Data-quality report: terreinen whose bruto_ha differs more than this from their polygon
     area (% of the area) are listed, per import and per run."""
+
+    @field_validator("milieucategorie_table")
+    @classmethod
+    def _table_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"milieucategorie table {value} is not a file")
+        return value
 
     def figure_defaults(self) -> FigureDefaults:
         """What a run uses where its spec names no bruto source or attribution."""

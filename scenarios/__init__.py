@@ -15,7 +15,7 @@ Specs::
 
 Runs::
 
-    run_scenario(engine, spec, progress=None) -> RunRecord     model, dict, preset or saved name
+    run_scenario(engine, spec, context, progress=None) -> RunRecord   context: RunContext
     list_runs(conn, spec_name=None, limit=None) -> list[RunRecord]
     get_run(conn, run_id) -> RunRecord                          .result is the JSON result
     run_table_csv(conn, run_id) -> str
@@ -24,7 +24,7 @@ Runs::
 
 Indicators::
 
-    compute_indicators(conn, spec=None) -> dict         landgebruik, HMC-benutting, ruimtevraag
+    compute_indicators(conn, context, spec=None) -> dict   landgebruik, HMC-benutting, ruimtevraag
 """
 
 from __future__ import annotations
@@ -34,11 +34,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from layers.errors import did_you_mean as _did_you_mean
+from layers.milieucategorie import MilieucategorieTable
 from scenarios import store as _store
 from scenarios.errors import RasterNotFound, RunNotFound, ScenarioError, SpecError, SpecNotFound
 from scenarios.presets import preset_data as _preset_data
 from scenarios.presets import preset_names as _preset_names
-from scenarios.runner import RUN_STEPS, compute_indicators, resolve_spec, run_scenario
+from scenarios.runner import RUN_STEPS, RunContext, compute_indicators, resolve_spec, run_scenario
 from scenarios.spec import ScenarioSpec
 from scenarios.store import RunRecord, SpecRecord, get_spec, list_runs, list_specs
 from scenarios.tables import compare_results as _compare_results
@@ -52,6 +53,7 @@ __all__ = [
     "RASTERS",
     "RUN_STEPS",
     "RasterNotFound",
+    "RunContext",
     "RunNotFound",
     "RunRecord",
     "ScenarioError",
@@ -107,9 +109,15 @@ def load_preset(name: str) -> ScenarioSpec:
     return validate_spec(data)
 
 
-def save_spec(conn: Connection, data: Any, created_by: str | None = None) -> SpecRecord:
-    """Validate (against the database) and store a spec; a new version if the name exists."""
-    return _store.save_spec(conn, validate_spec(data, conn), created_by)
+def save_spec(
+    conn: Connection,
+    data: Any,
+    created_by: str | None = None,
+    table: MilieucategorieTable | None = None,
+) -> SpecRecord:
+    """Validate (against the database and ``table``, default the shipped milieucategorie table)
+    and store a spec; a new version if the name exists."""
+    return _store.save_spec(conn, validate_spec(data, conn, categories=table), created_by)
 
 
 def get_run(conn: Connection, run_id: int) -> RunRecord:

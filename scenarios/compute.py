@@ -103,7 +103,7 @@ def compute(
     inputs: Inputs,
     table: MilieucategorieTable,
     *,
-    province: tuple[str, str] = ("PV26", "Provincie Utrecht"),
+    province: tuple[str, str],
     progress: Progress | None = None,
     allocate: bool = True,
     defaults: FigureDefaults = DEFAULT_FIGURES,

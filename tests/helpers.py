@@ -88,3 +88,11 @@ RESERVERING_FEATURE = {
         ],
     },
 }
+
+
+def run_context():
+    """The run context of the default settings (work area, shipped milieucategorie table)."""
+    from app.runs import run_context as context
+    from app.settings import PlanningSettings
+
+    return context(PlanningSettings(_env_file=None))

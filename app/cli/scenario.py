@@ -16,7 +16,7 @@ from rich.table import Table
 
 import scenarios
 from app.cli.common import CliError, check_output_file, engine, err, out
-from app.settings import get_planning_settings
+from app.runs import run_context
 from scenarios.errors import ScenarioError, SpecError
 
 app = typer.Typer(
@@ -286,14 +286,13 @@ def run_cmd(
             check_output_file(path, option)
     spec: Any = preset if preset is not None else read_spec_file(spec_file)
     eng = engine()
+    context = run_context()
     if preset is not None:
         # An unknown name is an error before any progress line (with "did you mean").
         with eng.connect() as conn:
-            scenarios.resolve_spec(conn, preset)
+            scenarios.resolve_spec(conn, preset, context.table)
     with step_progress() as progress:
-        run = scenarios.run_scenario(
-            eng, spec, progress=progress, figures=get_planning_settings().figure_defaults()
-        )
+        run = scenarios.run_scenario(eng, spec, context, progress=progress)
     print_run(run)
     with eng.connect() as conn:
         write_outputs(conn, run, output, rasters, csv)
@@ -306,7 +305,9 @@ def validate_cmd(
 ) -> None:
     """Check a spec (against the database's layers too); list every problem."""
     with engine().connect() as conn:
-        spec = scenarios.validate_spec(read_spec_file(spec_file), conn)
+        spec = scenarios.validate_spec(
+            read_spec_file(spec_file), conn, categories=run_context().table
+        )
     out.print(f"{spec_file}: scenario {spec.name!r} is valid", highlight=False)
 
 
@@ -449,9 +450,7 @@ def register_indicators(cli: typer.Typer) -> None:
         """The Ruimte indicators: landgebruik, HMC-benutting, ruimtevraag vs aanbod per gemeente."""
         spec: Any = read_spec_file(spec_file) if spec_file else preset
         with engine().connect() as conn:
-            ind = scenarios.compute_indicators(
-                conn, spec, get_planning_settings().figure_defaults()
-            )
+            ind = scenarios.compute_indicators(conn, run_context(), spec)
         if as_json:
             print(json.dumps(ind, indent=2, ensure_ascii=False))
             return

@@ -11,7 +11,6 @@ from app.cli.common import CliError, engine, out
 from app.settings import (
     get_auth_settings,
     get_database_settings,
-    get_planning_settings,
     get_web_settings,
 )
 
@@ -141,6 +140,7 @@ def _demo_admin(eng: Engine) -> None:
 def _run_presets(eng: Engine) -> None:
     """Run each scenario preset that has no finished run yet, so the maps have something to show."""
     import scenarios
+    from app.runs import run_context
 
     for preset in scenarios.list_presets():
         with eng.connect() as conn:
@@ -149,12 +149,7 @@ def _run_presets(eng: Engine) -> None:
             ]
         if done:
             continue
-        run = scenarios.run_scenario(
-            eng,
-            preset["name"],
-            created_by="ruimte demo",
-            figures=get_planning_settings().figure_defaults(),
-        )
+        run = scenarios.run_scenario(eng, preset["name"], run_context(), created_by="ruimte demo")
         totals = (run.result or {}).get("totals", {})
         out.print(
             f"  scenario {preset['name']}: run {run.id}, demand {totals.get('demand_ha', 0):,.0f} ha, "

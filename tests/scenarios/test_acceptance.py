@@ -18,6 +18,7 @@ from layers.exporter import export_layer
 from layers.milieucategorie import load_table
 from layers.store import get_layer
 from tests.conftest import ROOT
+from tests.helpers import run_context
 from tests.scenarios.conftest import BORDER_TERREINEN
 
 PRESET = "pbl-2023-bedrijventerreinen-40"
@@ -73,7 +74,7 @@ def layer_sql(name: str) -> str:
 @pytest.fixture(scope="module")
 def run(real_db):
     """The +40% preset on the real gemeenten (bedrijventerreinen version 2)."""
-    return scenarios.run_scenario(real_db.engine, PRESET)
+    return scenarios.run_scenario(real_db.engine, PRESET, run_context())
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def test_current_and_demand_per_gemeente_match_sql(run, rows, real_db):
 def test_geometry_bruto_source_is_the_polygon_area(real_db):
     spec = scenarios.load_preset(PRESET).as_dict() | {"name": "pbl-geometrie"}
     spec["bruto_source"] = "geometry"
-    result = scenarios.run_scenario(real_db.engine, spec).result
+    result = scenarios.run_scenario(real_db.engine, spec, run_context()).result
     sql = {r.statcode: r for r in real_db.rows(CURRENT_SQL, v=2)}
     for row in result["per_gemeente"]:
         assert row["current_ha"] == pytest.approx(sql[row["statcode"]].bruto_ha, abs=TOL)
@@ -126,7 +127,7 @@ def test_geometry_bruto_source_is_the_polygon_area(real_db):
 def test_netto_basis_demand_is_040_of_netto(real_db):
     spec = scenarios.load_preset(PRESET).as_dict() | {"name": "pbl-netto"}
     spec["demand"]["basis"] = "netto"
-    result = scenarios.run_scenario(real_db.engine, spec).result
+    result = scenarios.run_scenario(real_db.engine, spec, run_context()).result
     sql = {r.statcode: r for r in real_db.rows(CURRENT_SQL, v=2)}
     for row in result["per_gemeente"]:
         assert row["basis"] == "netto"
@@ -252,7 +253,7 @@ def test_natura2000_exclusion_changes_the_allocation(real_db, run):
             "layers": ["natura2000"],
         }
     ]
-    other = scenarios.run_scenario(real_db.engine, spec)
+    other = scenarios.run_scenario(real_db.engine, spec, run_context())
     overlap = real_db.scalar(
         f"""SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, c.geom))), 0) / 10000.0
             FROM {layer_sql(other.output_layers["allocatie"])} a JOIN {layer_sql("natura2000")} c
@@ -329,7 +330,7 @@ def test_milieuzonering_conflicts_match_sql(run, real_db):
 
 
 def test_running_twice_gives_identical_json_and_rasters(run, real_db):
-    again = scenarios.run_scenario(real_db.engine, PRESET)
+    again = scenarios.run_scenario(real_db.engine, PRESET, run_context())
     assert again.id != run.id
     assert (again.spec_name, again.spec_version) == (
         run.spec_name,
@@ -348,7 +349,7 @@ def test_running_twice_gives_identical_json_and_rasters(run, real_db):
 def test_pinned_layer_version_is_read(real_db):
     spec = scenarios.load_preset(PRESET).as_dict() | {"name": "pbl-v1"}
     spec["layers"]["bedrijventerreinen"] = "bedrijventerreinen@1"
-    run = scenarios.run_scenario(real_db.engine, spec)
+    run = scenarios.run_scenario(real_db.engine, spec, run_context())
     assert run.layer_versions["bedrijventerreinen"] == 1
     sql = {r.statcode: r.ibis_bruto_ha for r in real_db.rows(CURRENT_SQL, v=1)}
     for row in run.result["per_gemeente"]:
@@ -380,7 +381,7 @@ def test_derived_layers_are_marked_and_exportable(run, real_db, tmp_path):
 
 def test_indicators_on_real_gemeenten(real_db, run):
     with real_db.engine.connect() as conn:
-        ind = scenarios.compute_indicators(conn)
+        ind = scenarios.compute_indicators(conn, run_context())
     lg = ind["landgebruik"]
     province_ha = real_db.scalar(
         f"SELECT sum(ST_Area(geom)) / 10000.0 FROM {layer_sql('gemeenten')} g"

@@ -19,6 +19,7 @@ from spatial.grid import Grid
 
 X, Y = 130_000.0, 450_000.0
 TABLE = load_table()
+PROVINCE = ("PV99", "Provincie Proef")
 
 
 def box(x0, y0, x1, y1):
@@ -106,7 +107,7 @@ def spec(**changes) -> ScenarioSpec:
 
 @pytest.fixture(scope="module")
 def toy():
-    return compute(spec(), world(), TABLE)
+    return compute(spec(), world(), TABLE, province=PROVINCE)
 
 
 def test_current_is_split_by_area_and_demand_is_growth_times_current(toy):
@@ -158,7 +159,9 @@ def test_new_hmc_cells_keep_the_richtafstand_and_no_cell_touches_excluded_or_exi
 
 
 def test_allocation_prefers_suitable_cells_and_breaks_ties_by_position():
-    flat = compute(spec(allocation={"cell_size_m": 100, "criteria": []}), world(), TABLE)
+    flat = compute(
+        spec(allocation={"cell_size_m": 100, "criteria": []}), world(), TABLE, province=PROVINCE
+    )
     s = flat.result["allocation"]["grid"]
     grid = Grid(s["origin"][0], s["origin"][1], s["cell_size_m"], s["rows"], s["cols"])
     from rasterio.io import MemoryFile
@@ -175,7 +178,7 @@ def test_allocation_prefers_suitable_cells_and_breaks_ties_by_position():
         i for i in range(grid.size) if classes.ravel()[i] == NEW_OTHER and i % grid.cols < 20
     ]
     assert taken_a == [i for i in free_a if classes.ravel()[i] != NEW_HMC][: len(taken_a)]
-    near = compute(spec(), world(), TABLE)
+    near = compute(spec(), world(), TABLE, province=PROVINCE)
     assert near.result["allocation"]["allocated_cells"] > 0
     d_near = _mean_distance(near, world())
     d_flat = _mean_distance(flat, world())
@@ -197,7 +200,10 @@ def _mean_distance(comp, inputs) -> float:
 
 
 def test_same_inputs_same_outputs():
-    a, b = compute(spec(), world(), TABLE), compute(spec(), world(), TABLE)
+    a, b = (
+        compute(spec(), world(), TABLE, province=PROVINCE),
+        compute(spec(), world(), TABLE, province=PROVINCE),
+    )
     assert a.result == b.result
     assert {k: v[0] for k, v in a.rasters.items()} == {k: v[0] for k, v in b.rasters.items()}
 
@@ -220,7 +226,7 @@ def test_overrides_claims_and_regions():
         },
         allocation={"cell_size_m": 50, "unit": "region", "criteria": []},
     )
-    comp = compute(s, world(), TABLE)
+    comp = compute(s, world(), TABLE, province=PROVINCE)
     a, b = comp.result["per_gemeente"]
     assert a["demand_alle_ha"] == pytest.approx(6.5) and b["demand_alle_ha"] == pytest.approx(4.0)
     assert a["demand_hmc_ha"] == 0 and b["demand_hmc_ha"] == 0
@@ -246,7 +252,7 @@ def test_milieuzonering_conflicts_by_omgevingstype(toy):
     near.layers["woon"].geometries[0] = box(
         2250, 900, 2400, 1000
     )  # 50 m east of the terrein, rustig
-    comp = compute(spec(), near, TABLE)
+    comp = compute(spec(), near, TABLE, province=PROVINCE)
     (conflict,) = comp.layers["conflicten"].frame.to_dict(orient="records")
     assert conflict["afstand_m"] == pytest.approx(50) and conflict["richtafstand_m"] == 300
     assert conflict["overlap_ha"] == pytest.approx(150 * 100 / 10_000)
@@ -296,7 +302,7 @@ def ibis_world(**props) -> Inputs:
     ],
 )
 def test_bruto_source_and_attribution(choice, a, b):
-    result = compute(spec(**choice), ibis_world(), TABLE, allocate=False).result
+    result = compute(spec(**choice), ibis_world(), TABLE, province=PROVINCE, allocate=False).result
     ra, rb = result["per_gemeente"]
     assert (ra["current_ha"], rb["current_ha"]) == pytest.approx((a, b))
     assert (ra["hmc_current_ha"], rb["hmc_current_ha"]) == pytest.approx((a - 9, b))
@@ -313,7 +319,9 @@ def test_settings_choose_where_the_spec_does_not():
     from scenarios.current import FigureDefaults
 
     defaults = FigureDefaults(bruto_source="geometry", attribution="attribute")
-    result = compute(spec(), ibis_world(), TABLE, allocate=False, defaults=defaults).result
+    result = compute(
+        spec(), ibis_world(), TABLE, province=PROVINCE, allocate=False, defaults=defaults
+    ).result
     assert [r["current_ha"] for r in result["per_gemeente"]] == pytest.approx([17, 0])
     assert result["figures"] == {
         "bruto_source": "geometry",
@@ -328,13 +336,17 @@ def test_province_counts_a_terrein_across_a_border_once(toy):
     assert [r["terreinen"] for r in rows] == [2, 1]
     assert totals["terreinen"] == 2
     assert "distinct" in totals["counts"]["terreinen"] and totals["counts"]["gemeenten"] == 2
-    regional = compute(spec(regions={"Alles": ["GM0001", "GM0002"]}), world(), TABLE)
+    regional = compute(
+        spec(regions={"Alles": ["GM0001", "GM0002"]}), world(), TABLE, province=PROVINCE
+    )
     (region,) = regional.result["regions"]
     assert region["terreinen"] == 2 and region["counts"]["gemeenten"] == 2
 
 
 def test_run_quality_report_lists_terreinen_over_the_tolerance_and_across_borders():
-    quality = compute(spec(), ibis_world(), TABLE, allocate=False).result["quality"]
+    quality = compute(spec(), ibis_world(), TABLE, province=PROVINCE, allocate=False).result[
+        "quality"
+    ]
     report = quality["terreinen"]
     assert report["bruto_area"]["count"] == 1
     (over,) = report["bruto_area"]["terreinen"]
@@ -351,7 +363,9 @@ def test_run_quality_report_lists_terreinen_over_the_tolerance_and_across_border
 
 def test_a_terrein_coded_for_a_gemeente_outside_the_run_is_reported_not_counted():
     inputs = ibis_world(gemeente=["GM0001", "GM0999"])
-    result = compute(spec(attribution="attribute"), inputs, TABLE, allocate=False).result
+    result = compute(
+        spec(attribution="attribute"), inputs, TABLE, province=PROVINCE, allocate=False
+    ).result
     assert [r["current_ha"] for r in result["per_gemeente"]] == pytest.approx([8.8, 0])
     (left,) = result["quality"]["not_counted"]
     assert left["naam"] == "West" and "GM0999" in left["reason"]
@@ -363,7 +377,7 @@ def test_an_unknown_omgevingstype_fails_the_run_naming_layer_feature_and_value()
     inputs = world()
     inputs.layers["woon"].properties["omgevingstype"] = ["rustig", "stedelijk"]
     with pytest.raises(UnknownValues) as info:
-        compute(spec(), inputs, TABLE)
+        compute(spec(), inputs, TABLE, province=PROVINCE)
     (problem,) = info.value.problems
     assert (problem["layer"], problem["fid"], problem["field"], problem["value"]) == (
         "woon",
@@ -378,7 +392,12 @@ def test_an_unknown_omgevingstype_fails_the_run_naming_layer_feature_and_value()
 def test_a_default_named_in_the_spec_counts_the_unknown_value_and_says_so():
     inputs = world()
     inputs.layers["woon"].properties["omgevingstype"] = ["rustig", "stedelijk"]
-    named = compute(spec(unknown_values={"woon": {"omgevingstype": "gemengd"}}), inputs, TABLE)
+    named = compute(
+        spec(unknown_values={"woon": {"omgevingstype": "gemengd"}}),
+        inputs,
+        TABLE,
+        province=PROVINCE,
+    )
     assert named.result["quality"]["unknown_values"] == [
         {
             "layer": "woon",
@@ -388,7 +407,7 @@ def test_a_default_named_in_the_spec_counts_the_unknown_value_and_says_so():
             "features": 1,
         }
     ]
-    plain = compute(spec(), world(), TABLE)  # West is gemengd there
+    plain = compute(spec(), world(), TABLE, province=PROVINCE)  # West is gemengd there
     assert named.result["per_gemeente"] == plain.result["per_gemeente"]
 
 
@@ -408,4 +427,4 @@ def test_unknown_or_missing_values_the_run_needs_fail_it(layer, column, values):
     if column != "bruto_ha":
         inputs.layers[layer].properties["bruto_ha"] = [8.0, 9.0]
     with pytest.raises(UnknownValues, match=f"field {column}"):
-        compute(spec(), inputs, TABLE, allocate=False)
+        compute(spec(), inputs, TABLE, province=PROVINCE, allocate=False)

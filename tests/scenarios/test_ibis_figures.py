@@ -19,6 +19,7 @@ import scenarios
 from scenarios.values import UnknownValues
 from tests.app.conftest import LiveServer, make_app
 from tests.conftest import drop_database
+from tests.helpers import run_context
 from tests.scenarios.conftest import DemoDatabase, _database
 
 PRESET = "pbl-2023-bedrijventerreinen-40"
@@ -124,12 +125,14 @@ def runs(ibis):
     """The +40% preset as shipped (bruto from IBIS, area share), and the two other choices."""
     base = scenarios.load_preset(PRESET).as_dict()
     return {
-        "default": scenarios.run_scenario(ibis.engine, PRESET),
+        "default": scenarios.run_scenario(ibis.engine, PRESET, run_context()),
         "geometry": scenarios.run_scenario(
-            ibis.engine, base | {"name": "pbl-geometrie", "bruto_source": "geometry"}
+            ibis.engine, base | {"name": "pbl-geometrie", "bruto_source": "geometry"}, run_context()
         ),
         "attribute": scenarios.run_scenario(
-            ibis.engine, base | {"name": "pbl-ibis-gemeente", "attribution": "attribute"}
+            ibis.engine,
+            base | {"name": "pbl-ibis-gemeente", "attribution": "attribute"},
+            run_context(),
         ),
     }
 
@@ -273,7 +276,7 @@ def test_unknown_omgevingstype_in_an_older_layer_fails_the_run_and_stores_nothin
     ]
     layers_before = ibis.scalar("SELECT count(*) FROM layers")
     with pytest.raises(UnknownValues) as info:
-        scenarios.run_scenario(ibis.engine, spec)
+        scenarios.run_scenario(ibis.engine, spec, run_context())
     message = info.value.message
     for part in ("woon-oud", f"fid {fid}", "'Nieuw Wonen'", "omgevingstype", "'stedelijk'"):
         assert part in message
@@ -286,7 +289,7 @@ def test_unknown_omgevingstype_in_an_older_layer_fails_the_run_and_stores_nothin
     # the spec may name what the value counts as: then the run goes through and says so
     spec["name"] = "pbl-woon-oud-gemengd"
     spec["unknown_values"] = {"woon-oud": {"omgevingstype": "gemengd"}}
-    done = scenarios.run_scenario(ibis.engine, spec)
+    done = scenarios.run_scenario(ibis.engine, spec, run_context())
     assert done.status == "done"
     assert done.result["quality"]["unknown_values"] == [
         {
