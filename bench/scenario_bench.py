@@ -188,7 +188,7 @@ def scenario_run(engine: Engine, spec: dict) -> dict:
         "wall": wall,
         "steps": dict(run.timing),
         "run_id": run.id,
-        "totals": run.result["totals"],
+        "totals": run.result.as_json()["totals"],
     }
 
 
@@ -349,7 +349,7 @@ def bench(engine: Engine, args: argparse.Namespace) -> dict:
     memory["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     totals = warm["totals"]
     with engine.connect() as conn:
-        result = scenarios.get_run(conn, warm["run_id"]).result
+        result = scenarios.get_run(conn, warm["run_id"]).result.as_json()
     g = result["allocation"]["grid"]
     order = ["scenario run, wall (whole run incl. allocation and storing)"]
     order += [f"  step {s}" for s in scenarios.RUN_STEPS if f"  step {s}" in times]

@@ -39,6 +39,7 @@ from scenarios import store as _store
 from scenarios.errors import RasterNotFound, RunNotFound, ScenarioError, SpecError, SpecNotFound
 from scenarios.presets import preset_data as _preset_data
 from scenarios.presets import preset_names as _preset_names
+from scenarios.result import RunResult
 from scenarios.runner import RUN_STEPS, RunContext, compute_indicators, resolve_spec, run_scenario
 from scenarios.spec import ScenarioSpec
 from scenarios.store import RunRecord, SpecRecord, get_spec, list_runs, list_specs
@@ -54,6 +55,7 @@ __all__ = [
     "RUN_STEPS",
     "RasterNotFound",
     "RunContext",
+    "RunResult",
     "RunNotFound",
     "RunRecord",
     "ScenarioError",
@@ -125,7 +127,7 @@ def get_run(conn: Connection, run_id: int) -> RunRecord:
     return _store.get_run(conn, run_id)
 
 
-def _result(conn: Connection, run_id: int) -> dict[str, Any]:
+def _result(conn: Connection, run_id: int) -> RunResult:
     run = _store.get_run(conn, run_id)
     if run.result is None:
         raise ScenarioError(f"run {run_id} has no result (status {run.status})")

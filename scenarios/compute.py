@@ -5,9 +5,11 @@ Steps (each a function of its own module)::
     current → demand → supply → balance → suitability → allocation → milieuzonering
     → indicators → outputs (rasters, derived layers, JSON)
 
-:func:`compute` returns the JSON-ready result (without the run's id and timing), the
-GeoTIFFs and the features of the derived layers. The database is not touched here:
-:mod:`scenarios.runner` reads the inputs and stores what comes out.
+:func:`compute` returns the typed result (:class:`scenarios.result.RunResult`, without the
+run's id and timing), the GeoTIFFs and the features of the derived layers;
+:func:`compute_figures` only the figures and indicators (the same figures step, no grid).
+The database is not touched here: :mod:`scenarios.runner` reads the inputs and stores what
+comes out.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from scenarios.demand import demand_per_gemeente
 from scenarios.indicators import hmc_benutting, landgebruik, ruimtevraag
 from scenarios.inputs import Inputs
 from scenarios.milieuzonering import Zonering, conflict_summary, milieuzonering
+from scenarios.result import RunResult
 from scenarios.spec import ScenarioSpec
 from scenarios.suitability import EXCLUDED, FREE, NO_HMC, OCCUPIED, OUTSIDE, Surface, build_surface
 from scenarios.supply import SOURCES, SupplyContext, netto_bruto_ratio, supply_per_gemeente
@@ -74,7 +77,7 @@ class DerivedLayer:
 class Computation:
     """What a computation produced."""
 
-    result: dict[str, Any]
+    result: RunResult
     rasters: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     layers: dict[str, DerivedLayer] = field(default_factory=dict)
     timing: dict[str, float] = field(default_factory=dict)
@@ -98,6 +101,20 @@ class _Timer:
         return value
 
 
+@dataclass
+class _Figures:
+    """What the figures step leaves for the rest of a run."""
+
+    inputs: Inputs
+    gemeenten: Gemeenten
+    pieces: pd.DataFrame
+    frame: pd.DataFrame
+    regions: pd.DataFrame | None
+    ratio: float
+    choices: dict[str, str]
+    replaced: list[dict[str, Any]]
+
+
 def compute(
     spec: ScenarioSpec,
     inputs: Inputs,
@@ -105,10 +122,9 @@ def compute(
     *,
     province: tuple[str, str],
     progress: Progress | None = None,
-    allocate: bool = True,
     defaults: FigureDefaults = DEFAULT_FIGURES,
 ) -> Computation:
-    """Run every step of a scenario on ``inputs``.
+    """Run every step of a scenario on ``inputs``: figures, allocation, milieuzonering, outputs.
 
     Parameters
     ----------
@@ -119,11 +135,9 @@ def compute(
     table
         The milieucategorie table.
     province
-        (statcode, naam) of the totals row.
+        (code, name) of the work area: the totals row.
     progress
         Called after each step with (step, done, total).
-    allocate
-        False: only the figures and indicators (no rasters, allocation or zones).
     defaults
         Bruto source and attribution where the spec names none, and the bruto/area
         tolerance of the data-quality report (the app passes the planning settings).
@@ -131,7 +145,7 @@ def compute(
     Returns
     -------
     Computation
-        The JSON-ready result, rasters and derived layers, and seconds per step.
+        The typed result, rasters and derived layers, and seconds per step.
 
     Raises
     ------
@@ -139,9 +153,67 @@ def compute(
         A layer holds a classifying value the run does not know (and the spec names no
         ``unknown_values`` entry for it), or lacks a value the run needs.
     """
-    steps = STEPS if allocate else INDICATOR_STEPS
-    timer = _Timer(steps, progress)
-    figures = {
+    timer = _Timer(STEPS, progress)
+    fig = _figures(spec, inputs, table, defaults, timer)
+    inputs, gemeenten = fig.inputs, fig.gemeenten
+    surface = timer.run("suitability", lambda: build_surface(spec, inputs, gemeenten, table))
+    placed = timer.run(
+        "allocation",
+        lambda: _allocate(
+            spec, surface, fig.frame, fig.regions, gemeenten, spec.demand.basis, fig.ratio
+        ),
+    )
+    zonering = timer.run("milieuzonering", lambda: milieuzonering(spec, inputs, gemeenten, table))
+    indicators = timer.run(
+        "indicators",
+        lambda: _indicators(spec, inputs, gemeenten, table, fig.frame, fig.regions, province),
+    )
+    result = _result(spec, table, fig, province, indicators, zonering, defaults)
+    result["allocation"] = placed["summary"]
+    result["milieuzonering"] = conflict_summary(zonering, gemeenten)
+    comp = Computation(result=RunResult.model_validate(_jsonable(result)))
+    comp.rasters, comp.layers = timer.run(
+        "outputs", lambda: _outputs(spec, surface, placed, zonering, gemeenten)
+    )
+    comp.timing = timer.timing
+    return comp
+
+
+def compute_figures(
+    spec: ScenarioSpec,
+    inputs: Inputs,
+    table: MilieucategorieTable,
+    *,
+    province: tuple[str, str],
+    progress: Progress | None = None,
+    defaults: FigureDefaults = DEFAULT_FIGURES,
+) -> Computation:
+    """The figures and indicators of a scenario only: no grid, allocation, zones or rasters.
+
+    Parameters and errors as :func:`compute`; the steps are :data:`INDICATOR_STEPS` and the
+    result has no ``allocation`` and ``milieuzonering``.
+    """
+    timer = _Timer(INDICATOR_STEPS, progress)
+    fig = _figures(spec, inputs, table, defaults, timer)
+    indicators = timer.run(
+        "indicators",
+        lambda: _indicators(
+            spec, fig.inputs, fig.gemeenten, table, fig.frame, fig.regions, province
+        ),
+    )
+    result = _result(spec, table, fig, province, indicators, None, defaults)
+    return Computation(result=RunResult.model_validate(_jsonable(result)), timing=timer.timing)
+
+
+def _figures(
+    spec: ScenarioSpec,
+    inputs: Inputs,
+    table: MilieucategorieTable,
+    defaults: FigureDefaults,
+    timer: _Timer,
+) -> _Figures:
+    """The figures step: checked values, current, demand, supply and balance per gemeente."""
+    choices = {
         "bruto_source": spec.bruto_source or defaults.bruto_source,
         "bruto_source_from": "spec" if spec.bruto_source else "settings",
         "attribution": spec.attribution or defaults.attribution,
@@ -151,8 +223,8 @@ def compute(
         spec,
         inputs,
         table,
-        bruto_source=figures["bruto_source"],
-        attribution=figures["attribution"],
+        bruto_source=choices["bruto_source"],
+        attribution=choices["attribution"],
     )
     inputs = checked.inputs
     gemeenten = Gemeenten.from_layer(inputs.get(inputs.gemeenten), spec.regions)
@@ -166,8 +238,8 @@ def compute(
             gemeenten,
             table,
             spec.hmc_threshold,
-            bruto_source=figures["bruto_source"],
-            attribution=figures["attribution"],
+            bruto_source=choices["bruto_source"],
+            attribution=choices["attribution"],
         )
         return pieces, current_per_gemeente(pieces, n)
 
@@ -185,53 +257,49 @@ def compute(
     frame["hmc_current_ha"] = frame[f"hmc_{basis}_ha"]
     frame = timer.run("balance", lambda: _with_balance(frame, spec))
     regions = _region_frame(frame, gemeenten, spec, pieces) if gemeenten.region_names else None
-
-    comp = Computation(result={})
-    surface = None
-    zonering = None
-    if allocate:
-        surface = timer.run("suitability", lambda: build_surface(spec, inputs, gemeenten, table))
-        placed = timer.run(
-            "allocation", lambda: _allocate(spec, surface, frame, regions, gemeenten, basis, ratio)
-        )
-        zonering = timer.run(
-            "milieuzonering", lambda: milieuzonering(spec, inputs, gemeenten, table)
-        )
-    indicators = timer.run(
-        "indicators", lambda: _indicators(spec, inputs, gemeenten, table, frame, regions, province)
+    return _Figures(
+        inputs, gemeenten, pieces, frame, regions, ratio, choices, list(checked.replaced)
     )
-    rows = _rows(frame, gemeenten, spec, indicators, zonering)
-    result = {
+
+
+def _result(
+    spec: ScenarioSpec,
+    table: MilieucategorieTable,
+    fig: _Figures,
+    province: tuple[str, str],
+    indicators: dict[str, Any],
+    zonering: Zonering | None,
+    defaults: FigureDefaults,
+) -> dict[str, Any]:
+    """The result's figures, indicators, inputs and quality (without allocation and zones)."""
+    rows = _rows(fig.frame, fig.gemeenten, spec, indicators, zonering)
+    return {
         "spec": {"name": spec.name, "title": spec.title},
-        "basis": basis,
+        "basis": spec.demand.basis,
         "base_year": spec.base_year,
         "horizon_year": spec.horizon_year,
         "hmc_threshold": spec.hmc_threshold,
-        "netto_bruto_ratio": ratio,
+        "netto_bruto_ratio": fig.ratio,
         "milieucategorie_table": table.source.rsplit("/", 1)[-1],
-        "figures": figures,
-        "totals": _totals(rows, regions, province, spec, pieces),
+        "figures": fig.choices,
+        "totals": _totals(rows, fig.regions, province, spec, fig.pieces),
         "per_gemeente": rows,
-        "regions": _region_rows(regions) if regions is not None else [],
+        "regions": _region_rows(fig.regions) if fig.regions is not None else [],
         "indicators": indicators,
         "inputs": {
-            "layers": inputs.versions,
-            "synthetic": inputs.synthetic,
-            "notes": list(inputs.notes),
+            "layers": fig.inputs.versions,
+            "synthetic": fig.inputs.synthetic,
+            "notes": list(fig.inputs.notes),
         },
         "quality": run_quality(
-            inputs, gemeenten, pieces, figures, defaults.bruto_tolerance_pct, checked.replaced
+            fig.inputs,
+            fig.gemeenten,
+            fig.pieces,
+            fig.choices,
+            defaults.bruto_tolerance_pct,
+            fig.replaced,
         ),
     }
-    if allocate:
-        result["allocation"] = placed["summary"]
-        result["milieuzonering"] = conflict_summary(zonering, gemeenten)
-        comp.rasters, comp.layers = timer.run(
-            "outputs", lambda: _outputs(spec, surface, placed, zonering, gemeenten)
-        )
-    comp.result = _jsonable(result)
-    comp.timing = timer.timing
-    return comp
 
 
 def _with_balance(frame: pd.DataFrame, spec: ScenarioSpec) -> pd.DataFrame:

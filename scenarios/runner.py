@@ -32,11 +32,12 @@ from layers.kinds import load_kinds
 from layers.milieucategorie import MilieucategorieTable
 from layers.store import NewFeatures, Provenance, read_features, store_layer
 from scenarios import store
-from scenarios.compute import STEPS, Computation, DerivedLayer, compute
+from scenarios.compute import STEPS, Computation, DerivedLayer, compute, compute_figures
 from scenarios.current import FigureDefaults
 from scenarios.errors import ScenarioError, SpecError, SpecNotFound
 from scenarios.inputs import Inputs, LayerData
 from scenarios.presets import preset_data, preset_names
+from scenarios.result import RunInfo, SpecRef
 from scenarios.spec import ScenarioSpec, spec_layer_refs
 from scenarios.validation import validate_spec
 from spatial.crs import RD_NEW
@@ -229,15 +230,15 @@ def run_scenario(
             outputs = store_outputs(conn, run_id, record, comp, inputs)
             timing["store"] = round(time.perf_counter() - t0, 4)
             timing["total"] = round(sum(v for k, v in timing.items() if k != "total"), 4)
-            result = dict(comp.result)
-            result["spec"] = {"name": record.name, "version": record.version, "title": record.title}
-            result["software_version"] = software_version()
-            result["run"] = {
-                "id": run_id,
-                "timing": timing,
-                "layers": outputs,
-                "rasters": sorted(comp.rasters),
-            }
+            result = comp.result.model_copy(
+                update={
+                    "spec": SpecRef(name=record.name, version=record.version, title=record.title),
+                    "software_version": software_version(),
+                    "run": RunInfo(
+                        id=run_id, timing=timing, layers=outputs, rasters=sorted(comp.rasters)
+                    ),
+                }
+            )
             store.finish_run(
                 conn,
                 run_id,
@@ -358,21 +359,17 @@ def compute_indicators(
     """
     checked = resolve_spec(conn, spec or DEFAULT_INDICATOR_PRESET, context.table)
     inputs = read_inputs(conn, checked)
-    comp = compute(
-        checked,
-        inputs,
-        context.table,
-        province=context.province,
-        allocate=False,
-        defaults=context.figures,
+    comp = compute_figures(
+        checked, inputs, context.table, province=context.province, defaults=context.figures
     )
-    out = dict(comp.result["indicators"])
+    out = comp.result.indicators.as_json()
     out["spec"] = checked.name
     out["layers"] = inputs.versions
     out["synthetic"] = inputs.synthetic
     out["notes"] = inputs.notes
+    totals = comp.result.totals
     out["totals"] = {
-        k: comp.result["totals"][k]
+        k: totals.figure(k)
         for k in ("demand_ha", "supply_ha", "uncovered_ha", "coverage", "status")
     }
     return out

@@ -150,9 +150,10 @@ def _run_presets(eng: Engine) -> None:
         if done:
             continue
         run = scenarios.run_scenario(eng, preset["name"], run_context(), created_by="ruimte demo")
-        totals = (run.result or {}).get("totals", {})
+        totals = run.result.totals if run.result else None
         out.print(
-            f"  scenario {preset['name']}: run {run.id}, demand {totals.get('demand_ha', 0):,.0f} ha, "
-            f"supply {totals.get('supply_ha', 0):,.0f} ha",
+            f"  scenario {preset['name']}: run {run.id}, "
+            f"demand {(totals.demand_ha if totals else 0) or 0:,.0f} ha, "
+            f"supply {(totals.supply_ha if totals else 0) or 0:,.0f} ha",
             highlight=False,
         )

@@ -68,4 +68,4 @@ def test_raster_by_name(demo_db):
             scenarios.get_run_raster(conn, run.id, "hoogte")
         csv_text = scenarios.run_table_csv(conn, run.id)
     assert csv_text.splitlines()[0].startswith("niveau,statcode,naam")
-    assert run.result["per_gemeente"][0]["demand_industrie_ha"] >= 0
+    assert run.result.as_json()["per_gemeente"][0]["demand_industrie_ha"] >= 0

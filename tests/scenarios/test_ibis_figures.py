@@ -146,7 +146,7 @@ def runs(ibis):
     ],
 )
 def test_current_demand_and_hmc_per_gemeente_match_geopandas(runs, run_name, source, attribution):
-    result = runs[run_name].result
+    result = runs[run_name].result.as_json()
     assert result["figures"]["bruto_source"] == source
     assert result["figures"]["attribution"] == attribution
     want = expected(terreinen_frame(), gemeenten_frame(), source, attribution)
@@ -166,7 +166,7 @@ def test_current_demand_and_hmc_per_gemeente_match_geopandas(runs, run_name, sou
 
 def test_the_three_choices_differ_where_they_should(runs):
     by = {
-        k: {r["statcode"]: r["current_ha"] for r in v.result["per_gemeente"]}
+        k: {r["statcode"]: r["current_ha"] for r in v.result.as_json()["per_gemeente"]}
         for k, v in runs.items()
     }
     # Dubbelgrens (coded 0356) has 3/4 of its area in Amersfoort: IBIS attribution moves it
@@ -176,7 +176,7 @@ def test_the_three_choices_differ_where_they_should(runs):
 
 def test_province_row_counts_distinct_terreinen(runs):
     for name, run in runs.items():
-        totals, rows = run.result["totals"], run.result["per_gemeente"]
+        totals, rows = run.result.as_json()["totals"], run.result.as_json()["per_gemeente"]
         assert totals["terreinen"] == len(TERREINEN)
         summed = sum(r["terreinen"] for r in rows)
         # split by area, the border terreinen are in two gemeenten: summing would be wrong
@@ -214,7 +214,7 @@ def test_layer_metadata_api_serves_the_report(ibis):
 
 
 def test_run_stores_its_own_report(runs):
-    quality = runs["default"].result["quality"]
+    quality = runs["default"].result.as_json()["quality"]
     assert quality["bruto_source"] == "attribute" and quality["bruto_source_from"] == "settings"
     assert {t["naam"] for t in quality["terreinen"]["bruto_area"]["terreinen"]} == OVER_TOLERANCE
     assert quality["terreinen"]["borders"]["count"] == 3
@@ -291,7 +291,7 @@ def test_unknown_omgevingstype_in_an_older_layer_fails_the_run_and_stores_nothin
     spec["unknown_values"] = {"woon-oud": {"omgevingstype": "gemengd"}}
     done = scenarios.run_scenario(ibis.engine, spec, run_context())
     assert done.status == "done"
-    assert done.result["quality"]["unknown_values"] == [
+    assert done.result.as_json()["quality"]["unknown_values"] == [
         {
             "layer": "woon-oud",
             "field": "omgevingstype",

@@ -61,12 +61,19 @@ def test_the_milieucategorie_table_setting_is_what_a_run_uses(demo_db, tmp_path)
         PRESET,
         run_context(PlanningSettings(_env_file=None, milieucategorie_table=table)),
     )
-    assert plain.result["milieucategorie_table"] == DEFAULT_TABLE.name
-    assert wide.result["milieucategorie_table"] == "verdubbeld.csv"
+    assert plain.result.as_json()["milieucategorie_table"] == DEFAULT_TABLE.name
+    assert wide.result.as_json()["milieucategorie_table"] == "verdubbeld.csv"
     # twice the richtafstand around woongebieden: more free cells closed to new HMC space
-    cells, wide_cells = plain.result["allocation"]["cells"], wide.result["allocation"]["cells"]
+    cells, wide_cells = (
+        plain.result.as_json()["allocation"]["cells"],
+        wide.result.as_json()["allocation"]["cells"],
+    )
     assert wide_cells["free_not_hmc"] > 1.5 * cells["free_not_hmc"]
-    assert wide.result["totals"]["naam"] == plain.result["totals"]["naam"] == "Provincie Utrecht"
+    assert (
+        wide.result.as_json()["totals"]["naam"]
+        == plain.result.as_json()["totals"]["naam"]
+        == "Provincie Utrecht"
+    )
 
 
 def test_a_missing_table_is_an_error_naming_it(tmp_path):
