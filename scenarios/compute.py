@@ -30,17 +30,19 @@ from scenarios import allocation as alloc
 from scenarios.balance import balance, status
 from scenarios.current import FigureDefaults, current_per_gemeente, terrein_pieces
 from scenarios.demand import demand_per_gemeente
+from scenarios.engine import SUITABILITY_NODATA, Engine, InMemory, Need, Rasters, Writers
 from scenarios.indicators import hmc_benutting, landgebruik, ruimtevraag
 from scenarios.inputs import Inputs
 from scenarios.milieuzonering import Zonering, conflict_summary, milieuzonering
 from scenarios.result import RunResult
 from scenarios.spec import ScenarioSpec
-from scenarios.suitability import EXCLUDED, FREE, NO_HMC, OCCUPIED, OUTSIDE, Surface, build_surface
+from scenarios.suitability import EXCLUDED, FREE, NO_HMC, OCCUPIED, OUTSIDE, province_grid
 from scenarios.supply import SOURCES, SupplyContext, netto_bruto_ratio, supply_per_gemeente
 from scenarios.units import Gemeenten
 from scenarios.values import check_values
+from spatial.grid import Grid
 from spatial.overlay import polygonal
-from spatial.raster import geotiff_bytes
+from spatial.raster import GeoTiffWriter
 
 Progress = Callable[[str, int, int], None]
 """Called with (step, steps done, steps in all)."""
@@ -59,7 +61,6 @@ STEPS = (
 #: Bruto source, attribution and tolerance where neither the spec nor the caller says.
 DEFAULT_FIGURES = FigureDefaults()
 INDICATOR_STEPS = ("current", "demand", "supply", "balance", "indicators")
-SUITABILITY_NODATA = -9999.0
 CLASS_NODATA = 255
 
 
@@ -123,6 +124,7 @@ def compute(
     province: tuple[str, str],
     progress: Progress | None = None,
     defaults: FigureDefaults = DEFAULT_FIGURES,
+    engine: Engine | None = None,
 ) -> Computation:
     """Run every step of a scenario on ``inputs``: figures, allocation, milieuzonering, outputs.
 
@@ -141,6 +143,9 @@ def compute(
     defaults
         Bruto source and attribution where the spec names none, and the bruto/area
         tolerance of the data-quality report (the app passes the planning settings).
+    engine
+        Where the grid is computed (:mod:`scenarios.engine`; default in memory). Every
+        engine gives the same result and the same raster bytes.
 
     Returns
     -------
@@ -156,13 +161,14 @@ def compute(
     timer = _Timer(STEPS, progress)
     fig = _figures(spec, inputs, table, defaults, timer)
     inputs, gemeenten = fig.inputs, fig.gemeenten
-    surface = timer.run("suitability", lambda: build_surface(spec, inputs, gemeenten, table))
-    placed = timer.run(
-        "allocation",
-        lambda: _allocate(
-            spec, surface, fig.frame, fig.regions, gemeenten, spec.demand.basis, fig.ratio
-        ),
+    grid = province_grid(gemeenten, spec.allocation.cell_size_m)
+    need = _need(spec, fig, grid)
+    writers = _writers(spec, grid)
+    rasters = timer.run(
+        "suitability",
+        lambda: (engine or InMemory()).rasters(spec, inputs, gemeenten, table, grid, need, writers),
     )
+    placed = timer.run("allocation", lambda: _allocate(spec, rasters, need, fig))
     zonering = timer.run("milieuzonering", lambda: milieuzonering(spec, inputs, gemeenten, table))
     indicators = timer.run(
         "indicators",
@@ -173,7 +179,7 @@ def compute(
     result["milieuzonering"] = conflict_summary(zonering, gemeenten)
     comp = Computation(result=RunResult.model_validate(_jsonable(result)))
     comp.rasters, comp.layers = timer.run(
-        "outputs", lambda: _outputs(spec, surface, placed, zonering, gemeenten)
+        "outputs", lambda: _outputs(spec, rasters, writers, placed, zonering, gemeenten)
     )
     comp.timing = timer.timing
     return comp
@@ -350,30 +356,32 @@ def _region_frame(
     return sums
 
 
-def _allocate(
-    spec: ScenarioSpec,
-    surface: Surface,
-    frame: pd.DataFrame,
-    regions: pd.DataFrame | None,
-    gemeenten: Gemeenten,
-    basis: str,
-    ratio: float,
-) -> dict[str, Any]:
-    """Allocate per unit; write allocated/unmet figures into ``frame`` (and ``regions``)."""
-    grid = surface.grid
-    by_region = spec.allocation.unit == "region"
-    if by_region:
-        region_of = gemeenten.region_index()
-        unit = np.where(surface.gemeente >= 0, region_of[np.maximum(surface.gemeente, 0)], -1)
-        units = regions
+def _need(spec: ScenarioSpec, fig: _Figures, grid: Grid) -> Need:
+    """The unit of each gemeente and the cells each unit needs (HMC and other space)."""
+    basis, ratio = spec.demand.basis, fig.ratio
+    if spec.allocation.unit == "region":
+        unit_of, units = fig.gemeenten.region_index(), fig.regions
     else:
-        unit = surface.gemeente
-        units = frame
+        unit_of, units = np.arange(len(fig.gemeenten)), fig.frame
     hmc_unc = units["hmc_uncovered_ha"].to_numpy(dtype=float)
     other_unc = units["other_uncovered_ha"].to_numpy(dtype=float)
-    hmc_need = alloc.cells_needed(alloc.gross_ha(hmc_unc, basis, ratio), grid.cell_ha)
-    other_need = alloc.cells_needed(alloc.gross_ha(other_unc, basis, ratio), grid.cell_ha)
-    result = alloc.allocate(surface, unit, hmc_need, other_need)
+    return Need(
+        unit_of=np.asarray(unit_of, dtype=np.int64),
+        hmc=alloc.cells_needed(alloc.gross_ha(hmc_unc, basis, ratio), grid.cell_ha),
+        other=alloc.cells_needed(alloc.gross_ha(other_unc, basis, ratio), grid.cell_ha),
+    )
+
+
+def _allocate(spec: ScenarioSpec, rasters: Rasters, need: Need, fig: _Figures) -> dict[str, Any]:
+    """Allocate per unit; write allocated/unmet figures into the frame (and the regions)."""
+    grid = rasters.grid
+    frame, regions, gemeenten = fig.frame, fig.regions, fig.gemeenten
+    basis, ratio = spec.demand.basis, fig.ratio
+    by_region = spec.allocation.unit == "region"
+    units = regions if by_region else frame
+    hmc_unc = units["hmc_uncovered_ha"].to_numpy(dtype=float)
+    other_unc = units["other_uncovered_ha"].to_numpy(dtype=float)
+    result = alloc.allocate(rasters.candidates, need.hmc, need.other)
     hmc_placed = alloc.placed_ha(result.hmc_cells, grid.cell_ha, hmc_unc, basis, ratio)
     other_placed = alloc.placed_ha(result.other_cells, grid.cell_ha, other_unc, basis, ratio)
     units["hmc_allocated_ha"] = hmc_placed
@@ -383,7 +391,7 @@ def _allocate(
     units["unmet_ha"] = units["uncovered_ha"].to_numpy(dtype=float) - units[
         "allocated_ha"
     ].to_numpy(dtype=float)
-    cells = _cells_per_gemeente(result.classes, surface.gemeente, len(gemeenten))
+    cells = _cells_per_gemeente(result, len(gemeenten))
     frame["allocated_cells"] = cells[alloc.NEW_HMC] + cells[alloc.NEW_OTHER]
     frame["hmc_allocated_cells"] = cells[alloc.NEW_HMC]
     frame["allocated_cells_ha"] = frame["allocated_cells"] * grid.cell_ha
@@ -408,11 +416,14 @@ def _allocate(
         frame["hmc_unmet_ha"] = np.nan
         frame["unmet_ha"] = np.nan
     counts = {
-        "free": int((surface.constraints == FREE).sum()),
-        "free_not_hmc": int((surface.constraints == NO_HMC).sum()),
-        "excluded": int((surface.constraints == EXCLUDED).sum()),
-        "occupied": int((surface.constraints == OCCUPIED).sum()),
-        "outside_or_border": int((surface.constraints == OUTSIDE).sum()),
+        name: rasters.counts.get(cls, 0)
+        for name, cls in (
+            ("free", FREE),
+            ("free_not_hmc", NO_HMC),
+            ("excluded", EXCLUDED),
+            ("occupied", OCCUPIED),
+            ("outside_or_border", OUTSIDE),
+        )
     }
     summary = {
         "unit": spec.allocation.unit,
@@ -436,12 +447,11 @@ def _allocate(
     return {"allocation": result, "summary": summary}
 
 
-def _cells_per_gemeente(classes: np.ndarray, gemeente: np.ndarray, n: int) -> dict[int, np.ndarray]:
-    flat_c, flat_g = classes.ravel(), gemeente.ravel()
+def _cells_per_gemeente(allocation: alloc.Allocation, n: int) -> dict[int, np.ndarray]:
     out = {}
     for cls in (alloc.NEW_HMC, alloc.NEW_OTHER):
-        idx = np.flatnonzero(flat_c == cls)
-        out[cls] = np.bincount(flat_g[idx], minlength=n)[:n].astype(np.int64)
+        gem = allocation.gemeente[allocation.classes == cls]
+        out[cls] = np.bincount(gem, minlength=n)[:n].astype(np.int64)
     return out
 
 
@@ -695,65 +705,65 @@ def _region_rows(regions: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+#: (description in the file, description stored, values tag) of each raster.
+RASTERS = {
+    "suitability": (
+        "geschiktheid (0-1)",
+        "Geschiktheid voor nieuwe ruimte (0-1), uitgesloten en bezette cellen nodata",
+        "gewogen geschiktheid 0-1; nodata: uitgesloten of bezet",
+    ),
+    "allocation": (
+        "allocatie",
+        "Toegewezen cellen: 0 niet, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte; 255 buiten de gemeenten",
+        "0 niet toegewezen, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte",
+    ),
+    "constraints": (
+        "beperkingen",
+        "Beperkingen: 0 vrij, 1 uitgesloten, 2 bezet (terrein of aanbod), "
+        "3 binnen richtafstand (geen HMC)",
+        "0 vrij, 1 uitgesloten, 2 bestaand terrein of aanbod, 3 vrij maar niet voor HMC",
+    ),
+}
+
+
+def _writers(spec: ScenarioSpec, grid: Grid) -> Writers:
+    """The three GeoTIFFs of a run, opened for writing strip by strip."""
+
+    def writer(name: str, dtype: type, nodata: float, resampling: Resampling) -> GeoTiffWriter:
+        description, _, values = RASTERS[name]
+        return GeoTiffWriter(
+            grid,
+            dtype=np.dtype(dtype),
+            nodata=nodata,
+            description=description,
+            resampling=resampling,
+            tags={"scenario": spec.name, "values": values},
+        )
+
+    return Writers(
+        suitability=writer("suitability", np.float32, SUITABILITY_NODATA, Resampling.average),
+        constraints=writer("constraints", np.uint8, CLASS_NODATA, Resampling.nearest),
+        allocation=writer("allocation", np.uint8, CLASS_NODATA, Resampling.nearest),
+    )
+
+
 def _outputs(
     spec: ScenarioSpec,
-    surface: Surface,
+    rasters: Rasters,
+    writers: Writers,
     placed: dict[str, Any],
     zonering: Zonering,
     gemeenten: Gemeenten,
 ) -> tuple[dict[str, tuple[bytes, str]], dict[str, DerivedLayer]]:
     """GeoTIFFs and the derived layers' features."""
-    grid = surface.grid
+    grid = rasters.grid
     result: alloc.Allocation = placed["allocation"]
-    suit = np.where(
-        np.isfinite(surface.suitability), surface.suitability, np.float32(SUITABILITY_NODATA)
-    )
-    rasters = {
-        "suitability": (
-            geotiff_bytes(
-                suit.astype(np.float32),
-                grid,
-                nodata=SUITABILITY_NODATA,
-                resampling=Resampling.average,
-                description="geschiktheid (0-1)",
-                tags={
-                    "scenario": spec.name,
-                    "values": "gewogen geschiktheid 0-1; nodata: uitgesloten of bezet",
-                },
-            ),
-            "Geschiktheid voor nieuwe ruimte (0-1), uitgesloten en bezette cellen nodata",
-        ),
-        "allocation": (
-            geotiff_bytes(
-                result.classes,
-                grid,
-                nodata=CLASS_NODATA,
-                description="allocatie",
-                tags={
-                    "scenario": spec.name,
-                    "values": "0 niet toegewezen, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte",
-                },
-            ),
-            "Toegewezen cellen: 0 niet, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte; "
-            "255 buiten de gemeenten",
-        ),
-        "constraints": (
-            geotiff_bytes(
-                surface.constraints,
-                grid,
-                nodata=CLASS_NODATA,
-                description="beperkingen",
-                tags={
-                    "scenario": spec.name,
-                    "values": "0 vrij, 1 uitgesloten, 2 bestaand terrein of aanbod, "
-                    "3 vrij maar niet voor HMC",
-                },
-            ),
-            "Beperkingen: 0 vrij, 1 uitgesloten, 2 bezet (terrein of aanbod), "
-            "3 binnen richtafstand (geen HMC)",
-        ),
+    rasters.write_allocation(result, writers.allocation)
+    tiffs = {
+        name: (getattr(writers, name).close(), RASTERS[name][1])
+        for name in ("suitability", "allocation", "constraints")
     }
-    polygons = alloc.allocation_polygons(result, surface)
+    polygons = alloc.allocation_polygons(result, grid)
     allocatie = pd.DataFrame(
         {
             "scenario": spec.name,
@@ -785,7 +795,7 @@ def _outputs(
             f"Conflicten in milieuzones ({spec.name})",
         ),
     }
-    return rasters, layers
+    return tiffs, layers
 
 
 def _jsonable(value: Any) -> Any:

@@ -22,6 +22,7 @@ import rasterio.features
 import shapely
 from rasterio.enums import Resampling
 from rasterio.io import MemoryFile
+from rasterio.windows import Window
 from scipy import ndimage
 
 from spatial.grid import Grid
@@ -188,7 +189,7 @@ def geotiff_bytes(
 ) -> bytes:
     """A single-band GeoTIFF (EPSG:28992, tiled, deflate, internal overviews) as bytes.
 
-    GDAL writes no date or time into the file, so equal input gives equal bytes.
+    The same file as :func:`geotiff_from_strips` of the array in any strips.
 
     Parameters
     ----------
@@ -212,31 +213,125 @@ def geotiff_bytes(
     """
     if array.shape != grid.shape:
         raise ValueError(f"array shape {array.shape} is not the grid's {grid.shape}")
-    dtype = array.dtype
-    profile = {
-        "driver": "GTiff",
-        "width": grid.cols,
-        "height": grid.rows,
-        "count": 1,
-        "dtype": dtype.name,
-        "crs": "EPSG:28992",
-        "transform": grid.transform,
-        "nodata": nodata,
-        "compress": "deflate",
-        "zlevel": 1,
-        "predictor": 3 if np.issubdtype(dtype, np.floating) else 2,
-        "interleave": "band",
-    }
-    if grid.rows >= TILE and grid.cols >= TILE:
-        profile.update(tiled=True, blockxsize=TILE, blockysize=TILE)
-    factors = [f for f in OVERVIEW_FACTORS if max(grid.rows, grid.cols) / f >= TILE / 2]
-    with rasterio.Env(GDAL_PAM_ENABLED="NO"), MemoryFile() as memfile:
-        with memfile.open(**profile) as dst:
-            dst.write(array, 1)
-            dst.set_band_description(1, description)
-            if tags:
-                dst.update_tags(**tags)
+    return geotiff_from_strips(
+        [array],
+        grid,
+        dtype=array.dtype,
+        nodata=nodata,
+        description=description,
+        resampling=resampling,
+        tags=tags,
+    )
+
+
+def geotiff_from_strips(
+    strips: Iterable[np.ndarray],
+    grid: Grid,
+    *,
+    dtype: np.dtype,
+    nodata: float | int,
+    description: str,
+    resampling: Resampling = Resampling.nearest,
+    tags: dict[str, str] | None = None,
+) -> bytes:
+    """A GeoTIFF like :func:`geotiff_bytes` from the band's rows, strip by strip (top first)."""
+    writer = GeoTiffWriter(
+        grid, dtype=dtype, nodata=nodata, description=description, resampling=resampling, tags=tags
+    )
+    for strip in strips:
+        writer.write(strip)
+    return writer.close()
+
+
+class GeoTiffWriter:
+    """Writes a GeoTIFF like :func:`geotiff_bytes` from the band's rows, strip by strip.
+
+    The strips (full width, top first, any heights adding up to the grid's rows) are written
+    as windows of one tile row (256 rows) each, in order, so memory holds at most a tile row
+    more than a strip, and the file's bytes do not depend on how the band was cut: GDAL writes
+    no date or time, and equal rows give equal bytes. :meth:`close` adds the overviews.
+    """
+
+    def __init__(
+        self,
+        grid: Grid,
+        *,
+        dtype: np.dtype,
+        nodata: float | int,
+        description: str,
+        resampling: Resampling = Resampling.nearest,
+        tags: dict[str, str] | None = None,
+    ):
+        self.grid, self.dtype = grid, np.dtype(dtype)
+        self.description, self.resampling, self.tags = description, resampling, tags
+        profile = {
+            "driver": "GTiff",
+            "width": grid.cols,
+            "height": grid.rows,
+            "count": 1,
+            "dtype": self.dtype.name,
+            "crs": "EPSG:28992",
+            "transform": grid.transform,
+            "nodata": nodata,
+            "compress": "deflate",
+            "zlevel": 1,
+            "predictor": 3 if np.issubdtype(self.dtype, np.floating) else 2,
+            "interleave": "band",
+        }
+        if grid.rows >= TILE and grid.cols >= TILE:
+            profile.update(tiled=True, blockxsize=TILE, blockysize=TILE)
+        self._memfile = MemoryFile()
+        with _env():
+            self._dst = self._memfile.open(**profile)
+        self._pending: list[np.ndarray] = []
+        self._held = 0
+        self._row = 0
+
+    def write(self, strip: np.ndarray) -> None:
+        """The next rows of the band (full width)."""
+        if strip.ndim != 2 or strip.shape[1] != self.grid.cols:
+            raise ValueError(f"a strip of shape {strip.shape} is not {self.grid.cols} columns wide")
+        self._pending.append(np.asarray(strip, dtype=self.dtype))
+        self._held += strip.shape[0]
+        while self._held >= TILE:
+            block = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+            self._put(block[:TILE])
+            self._pending, self._held = [block[TILE:]], self._held - TILE
+
+    def _put(self, rows: np.ndarray) -> None:
+        with _env():
+            self._dst.write(rows, 1, window=Window(0, self._row, self.grid.cols, rows.shape[0]))
+        self._row += rows.shape[0]
+
+    def close(self) -> bytes:
+        """Finish the file (description, tags, overviews) and return its bytes."""
+        with _env():
+            return self._close()
+
+    def _close(self) -> bytes:
+        try:
+            if self._held:
+                self._put(np.concatenate(self._pending))
+                self._pending, self._held = [], 0
+            if self._row != self.grid.rows:
+                raise ValueError(f"strips hold {self._row} rows, the grid {self.grid.rows}")
+            dst = self._dst
+            dst.set_band_description(1, self.description)
+            if self.tags:
+                dst.update_tags(**self.tags)
+            factors = [
+                f for f in OVERVIEW_FACTORS if max(self.grid.rows, self.grid.cols) / f >= TILE / 2
+            ]
             if factors:
-                dst.build_overviews(factors, resampling)
-                dst.update_tags(ns="rio_overview", resampling=resampling.name)
-        return bytes(memfile.getbuffer())
+                dst.build_overviews(factors, self.resampling)
+                dst.update_tags(ns="rio_overview", resampling=self.resampling.name)
+            dst.close()
+            return bytes(self._memfile.getbuffer())
+        finally:
+            self._dst.close()
+            self._memfile.close()
+
+
+def _env() -> rasterio.Env:
+    """GDAL without ``.aux.xml`` side files (nothing but the GeoTIFF's own bytes)."""
+    return rasterio.Env(GDAL_PAM_ENABLED="NO")
