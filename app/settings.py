@@ -209,6 +209,47 @@ def get_planning_settings() -> PlanningSettings:
     return PlanningSettings()
 
 
+class RasterSettings(BaseSettings):
+    """The raster engine of scenario runs (see README: running nationally)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_RASTER_", env_file=".env", extra="ignore")
+
+    engine: Literal["chunked", "memory"] = "chunked"
+    """``chunked``: ``dask.array`` chunks (memory bounded by ``chunk_cells``); ``memory``: the
+    whole grid in numpy arrays (about 48 bytes a cell). Both give the same results."""
+    chunk_cells: int = Field(default=4_194_304, ge=256)
+    """Most cells in one chunk (2048 × 2048): what bounds a worker's memory, whatever the grid."""
+
+
+class DaskSettings(BaseSettings):
+    """Where the chunked engine runs."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_DASK_", env_file=".env", extra="ignore")
+
+    scheduler: str | None = None
+    """Address of a Dask ``distributed`` scheduler (``tcp://host:8786``); unset: Dask's threaded
+    scheduler on this machine. ``ruimte dask local --workers N`` starts one."""
+
+    @field_validator("scheduler")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError(f"Dask scheduler {value!r} is not an address like tcp://host:8786")
+        return value or None
+
+
+@lru_cache
+def get_raster_settings() -> RasterSettings:
+    """Raster engine settings from the environment (cached)."""
+    return RasterSettings()
+
+
+@lru_cache
+def get_dask_settings() -> DaskSettings:
+    """Dask settings from the environment (cached)."""
+    return DaskSettings()
+
+
 class WebSettings(BaseSettings):
     """The web service and its maps."""
 

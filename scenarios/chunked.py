@@ -25,6 +25,7 @@ The scheduler is Dask's threaded one, or a ``distributed`` cluster at ``schedule
 from __future__ import annotations
 
 import math
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ import dask
 import dask.array as da
 import numpy as np
 import shapely
+from rasterio.errors import NotGeoreferencedWarning
 
 from layers.milieucategorie import MilieucategorieTable
 from scenarios import allocation as alloc
@@ -53,6 +55,11 @@ from spatial.grid import Grid
 from spatial.raster import TILE, GeoTiffWriter, burn_mask, distance_to
 
 MIN_CHUNK_CELLS = 256
+
+# rasterio silences this warning of its in-memory datasets with warnings.catch_warnings(),
+# which is not thread-safe: burning chunks in threads lets it through now and then, about
+# datasets that do have their geotransform.
+warnings.filterwarnings("ignore", category=NotGeoreferencedWarning, module="rasterio")
 #: Rows of chunks computed ahead on a cluster while the caller writes the previous one.
 AHEAD = 2
 

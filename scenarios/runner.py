@@ -34,6 +34,7 @@ from layers.store import NewFeatures, Provenance, read_features, store_layer
 from scenarios import store
 from scenarios.compute import STEPS, Computation, DerivedLayer, compute, compute_figures
 from scenarios.current import FigureDefaults
+from scenarios.engine import Engine as RasterEngine
 from scenarios.errors import ScenarioError, SpecError, SpecNotFound
 from scenarios.inputs import Inputs, LayerData
 from scenarios.presets import preset_data, preset_names
@@ -71,11 +72,15 @@ class RunContext:
     figures
         Bruto source and attribution where a spec names none, and the tolerance of the
         data-quality report (the planning settings).
+    engine
+        Where the grid is computed: :class:`scenarios.engine.InMemory` or
+        :class:`scenarios.chunked.Chunked` (same results).
     """
 
     province: tuple[str, str]
     table: MilieucategorieTable
     figures: FigureDefaults
+    engine: RasterEngine
 
 
 def resolve_spec(
@@ -223,6 +228,7 @@ def run_scenario(
             province=context.province,
             progress=inner,
             defaults=context.figures,
+            engine=context.engine,
         )
         timing.update(comp.timing)
         t0 = time.perf_counter()

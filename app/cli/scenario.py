@@ -16,7 +16,7 @@ from rich.table import Table
 
 import scenarios
 from app.cli.common import CliError, check_output_file, engine, err, out
-from app.runs import run_context
+from app.runs import raster_engine, run_context
 from scenarios.errors import ScenarioError, SpecError
 
 app = typer.Typer(
@@ -273,6 +273,13 @@ def run_cmd(
     csv: Annotated[
         Path | None, typer.Option(help="Write the result table as CSV here (default: not written).")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler for the raster steps, e.g. tcp://host:8786 (see `ruimte dask "
+            "local`; default: RUIMTE_DASK_SCHEDULER, else the threaded scheduler here)."
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario: print a table per gemeente and totals; store the run, layers and rasters."""
     if (spec_file is None) == (preset is None):
@@ -282,7 +289,10 @@ def run_cmd(
             check_output_file(path, option)
     spec: Any = preset if preset is not None else read_spec_file(spec_file)
     eng = engine()
-    context = run_context()
+    try:
+        context = run_context(engine=raster_engine(scheduler=scheduler))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     if preset is not None:
         # An unknown name is an error before any progress line (with "did you mean").
         with eng.connect() as conn:
