@@ -217,7 +217,7 @@ class RasterSettings(BaseSettings):
     engine: Literal["chunked", "memory"] = "chunked"
     """``chunked``: ``dask.array`` chunks (memory bounded by ``chunk_cells``); ``memory``: the
     whole grid in numpy arrays (about 48 bytes a cell). Both give the same results."""
-    chunk_cells: int = Field(default=4_194_304, ge=256)
+    chunk_cells: int = Field(default=4_194_304, ge=65_536)
     """Most cells in one chunk (2048 × 2048): what bounds a worker's memory, whatever the grid."""
 
 

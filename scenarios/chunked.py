@@ -54,7 +54,7 @@ from scenarios.units import Gemeenten
 from spatial.grid import Grid
 from spatial.raster import TILE, GeoTiffWriter, burn_mask, distance_to
 
-MIN_CHUNK_CELLS = 256
+MIN_CHUNK_CELLS = TILE * TILE
 
 # rasterio silences this warning of its in-memory datasets with warnings.catch_warnings(),
 # which is not thread-safe: burning chunks in threads lets it through now and then, about
@@ -66,15 +66,15 @@ AHEAD = 2
 
 def chunk_side(chunk_cells: int) -> int:
     """Side of the square chunks of at most ``chunk_cells`` cells: a multiple of the 256-cell
-    GeoTIFF tile from 256 on (so a row of chunks is whole tile rows), else its square root.
+    tile, so that chunks burn exactly like the whole grid (:func:`spatial.raster.burn_mask`)
+    and a row of chunks is whole GeoTIFF tile rows.
 
     Examples
     --------
-    >>> chunk_side(4_194_304), chunk_side(1_000_000), chunk_side(400)
-    (2048, 768, 20)
+    >>> chunk_side(4_194_304), chunk_side(1_000_000), chunk_side(65_536)
+    (2048, 768, 256)
     """
-    side = math.isqrt(int(chunk_cells))
-    return side // TILE * TILE if side >= TILE else side
+    return max(TILE, math.isqrt(int(chunk_cells)) // TILE * TILE)
 
 
 @lru_cache(maxsize=4)

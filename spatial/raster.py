@@ -41,6 +41,9 @@ def burn_mask(
 ) -> np.ndarray:
     """Boolean raster: True where a geometry covers (or, with ``all_touched``, touches) a cell.
 
+    Burned tile by tile (see :func:`_tiles`), so a window of ``grid`` at multiples of 256
+    cells burns exactly like that part of the whole grid.
+
     Parameters
     ----------
     geometries
@@ -63,17 +66,42 @@ def burn_mask(
     4
     """
     shapes = _shapes(geometries)
+    out = np.zeros(grid.shape, dtype=bool)
+    for (r0, c0, tile), idx in _tiles(shapes, grid):
+        burned = rasterio.features.rasterize(
+            ((shapes[i], 1) for i in idx),
+            out_shape=tile.shape,
+            transform=tile.transform,
+            fill=0,
+            all_touched=all_touched,
+            dtype="uint8",
+        )
+        out[r0 : r0 + tile.rows, c0 : c0 + tile.cols] = burned.astype(bool)
+    return out
+
+
+def _tiles(
+    shapes: list[shapely.Geometry], grid: Grid
+) -> Iterable[tuple[tuple[int, int, Grid], np.ndarray]]:
+    """The :data:`TILE` × :data:`TILE` tiles of ``grid`` that geometries come near, with the
+    positions of those (in order) whose bounding box meets the tile grown by a cell.
+
+    Burning tile by tile, on tiles at multiples of 256 cells from the grid's corner, makes a
+    burn the same whether it is of a whole grid or of a window of it at such a multiple: GDAL's
+    burning of lines (``all_touched``) depends on where the raster starts, by a cell now and
+    then, so every burn starts at a tile corner.
+    """
     if not shapes:
-        return np.zeros(grid.shape, dtype=bool)
-    burned = rasterio.features.rasterize(
-        ((g, 1) for g in shapes),
-        out_shape=grid.shape,
-        transform=grid.transform,
-        fill=0,
-        all_touched=all_touched,
-        dtype="uint8",
-    )
-    return burned.astype(bool)
+        return
+    tree = shapely.STRtree(shapes)
+    cs = grid.cell_size
+    for r0 in range(0, grid.rows, TILE):
+        for c0 in range(0, grid.cols, TILE):
+            tile = grid.window(r0, c0, min(TILE, grid.rows - r0), min(TILE, grid.cols - c0))
+            minx, miny, maxx, maxy = tile.bounds
+            idx = np.sort(tree.query(shapely.box(minx - cs, miny - cs, maxx + cs, maxy + cs)))
+            if len(idx):
+                yield (r0, c0, tile), idx
 
 
 def burn_labels(
@@ -85,7 +113,8 @@ def burn_labels(
 ) -> np.ndarray:
     """Integer raster: each cell gets the label of the geometry holding its centre.
 
-    Later geometries win where they overlap. Cells in no geometry get ``fill``.
+    Later geometries win where they overlap. Cells in no geometry get ``fill``. Burned tile by
+    tile like :func:`burn_mask`.
 
     Parameters
     ----------
@@ -108,16 +137,17 @@ def burn_labels(
         for g, v in zip(geometries, labels, strict=True)
         if g is not None and not g.is_empty
     ]
-    if not pairs:
-        return np.full(grid.shape, fill, dtype=np.int32)
-    return rasterio.features.rasterize(
-        pairs,
-        out_shape=grid.shape,
-        transform=grid.transform,
-        fill=fill,
-        all_touched=False,
-        dtype="int32",
-    )
+    out = np.full(grid.shape, fill, dtype=np.int32)
+    for (r0, c0, tile), idx in _tiles([g for g, _ in pairs], grid):
+        out[r0 : r0 + tile.rows, c0 : c0 + tile.cols] = rasterio.features.rasterize(
+            (pairs[i] for i in idx),
+            out_shape=tile.shape,
+            transform=tile.transform,
+            fill=fill,
+            all_touched=False,
+            dtype="int32",
+        )
+    return out
 
 
 def distance_to(mask: np.ndarray, grid: Grid) -> np.ndarray:
