@@ -38,11 +38,9 @@ import numpy as np
 import shapely
 from rasterio.errors import NotGeoreferencedWarning
 
-from layers.milieucategorie import MilieucategorieTable
 from scenarios import allocation as alloc
-from scenarios.engine import Need, Writers, suitability_strip
-from scenarios.inputs import Inputs
-from scenarios.spec import Criterion, ScenarioSpec
+from scenarios.engine import Job, Need, Writers, suitability_strip
+from scenarios.spec import Criterion
 from scenarios.suitability import (
     constraint_raster,
     criterion_score,
@@ -50,7 +48,6 @@ from scenarios.suitability import (
     surface_geometries,
     weighted_suitability,
 )
-from scenarios.units import Gemeenten
 from spatial.grid import Grid
 from spatial.raster import TILE, GeoTiffWriter, burn_mask, distance_to
 
@@ -106,21 +103,12 @@ class Chunked:
                 f"Dask scheduler {self.scheduler!r} is not an address like tcp://host:8786"
             )
 
-    def rasters(
-        self,
-        spec: ScenarioSpec,
-        inputs: Inputs,
-        gemeenten: Gemeenten,
-        table: MilieucategorieTable,
-        grid: Grid,
-        need: Need,
-        writers: Writers,
-    ) -> ChunkedRasters:
-        """The rasters of ``spec`` on ``grid``: see :class:`scenarios.engine.Engine`."""
+    def rasters(self, job: Job) -> ChunkedRasters:
+        """The rasters of the job: see :class:`scenarios.engine.Engine`."""
         client = cluster_client(self.scheduler) if self.scheduler else None
-        lazy = _lazy_surface(spec, inputs, gemeenten, table, grid, chunk_side(self.chunk_cells))
-        out = ChunkedRasters(grid, {}, alloc.Candidates.joined([]), lazy, need, client)
-        out.first_pass(need, writers)
+        lazy = _lazy_surface(job, chunk_side(self.chunk_cells))
+        out = ChunkedRasters(job.grid, {}, alloc.Candidates.joined([]), lazy, job.need, client)
+        out.first_pass(job.need, job.writers)
         return out
 
 
@@ -213,16 +201,10 @@ class ChunkedRasters:
             yield tuple(done)
 
 
-def _lazy_surface(
-    spec: ScenarioSpec,
-    inputs: Inputs,
-    gemeenten: Gemeenten,
-    table: MilieucategorieTable,
-    grid: Grid,
-    side: int,
-) -> _Lazy:
+def _lazy_surface(job: Job, side: int) -> _Lazy:
     """The gemeente, constraint and suitability rasters as lazy chunked arrays."""
-    geo = surface_geometries(spec, inputs, gemeenten, table)
+    grid = job.grid
+    geo = surface_geometries(job.spec, job.inputs, job.gemeenten, job.table)
     row_bounds = [*range(0, grid.rows, side), grid.rows]
     col_bounds = [*range(0, grid.cols, side), grid.cols]
     windows = [

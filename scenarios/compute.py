@@ -30,7 +30,7 @@ from scenarios import allocation as alloc
 from scenarios.balance import balance, status
 from scenarios.current import FigureDefaults, current_per_gemeente, terrein_pieces
 from scenarios.demand import demand_per_gemeente
-from scenarios.engine import SUITABILITY_NODATA, Engine, InMemory, Need, Rasters, Writers
+from scenarios.engine import SUITABILITY_NODATA, Engine, InMemory, Job, Need, Rasters, Writers
 from scenarios.indicators import hmc_benutting, landgebruik, ruimtevraag
 from scenarios.inputs import Inputs
 from scenarios.milieuzonering import Zonering, conflict_summary, milieuzonering
@@ -166,7 +166,9 @@ def compute(
     writers = _writers(spec, grid)
     rasters = timer.run(
         "suitability",
-        lambda: (engine or InMemory()).rasters(spec, inputs, gemeenten, table, grid, need, writers),
+        lambda: (engine or InMemory()).rasters(
+            Job(spec, inputs, gemeenten, table, grid, need, writers)
+        ),
     )
     placed = timer.run("allocation", lambda: _allocate(spec, rasters, need, fig))
     zonering = timer.run("milieuzonering", lambda: milieuzonering(spec, inputs, gemeenten, table))

@@ -62,20 +62,24 @@ class Rasters(Protocol):
         """Write the allocation classes, strip by strip."""
 
 
+@dataclass
+class Job:
+    """What an engine computes the grid of: a run's spec, inputs, grid, needs and GeoTIFFs."""
+
+    spec: ScenarioSpec
+    inputs: Inputs
+    gemeenten: Gemeenten
+    table: MilieucategorieTable
+    grid: Grid
+    need: Need
+    writers: Writers
+
+
 class Engine(Protocol):
     """Computes the grid of a run."""
 
-    def rasters(
-        self,
-        spec: ScenarioSpec,
-        inputs: Inputs,
-        gemeenten: Gemeenten,
-        table: MilieucategorieTable,
-        grid: Grid,
-        need: Need,
-        writers: Writers,
-    ) -> Rasters:
-        """Constraints and suitability (written to ``writers``), counts and candidates."""
+    def rasters(self, job: Job) -> Rasters:
+        """Constraints and suitability (written to ``job.writers``), counts and candidates."""
 
 
 def suitability_strip(suit: np.ndarray) -> np.ndarray:
@@ -104,25 +108,16 @@ class _MemoryRasters:
 class InMemory:
     """The whole grid at once, in numpy arrays."""
 
-    def rasters(
-        self,
-        spec: ScenarioSpec,
-        inputs: Inputs,
-        gemeenten: Gemeenten,
-        table: MilieucategorieTable,
-        grid: Grid,
-        need: Need,
-        writers: Writers,
-    ) -> Rasters:
-        """The rasters of ``spec`` on ``grid``: see :class:`Engine`."""
-        surface = build_surface(spec, inputs, gemeenten, table)
-        writers.suitability.write(suitability_strip(surface.suitability))
-        writers.constraints.write(surface.constraints)
-        unit = alloc.unit_raster(surface.gemeente, need.unit_of)
+    def rasters(self, job: Job) -> Rasters:
+        """The rasters of the job: see :class:`Engine`."""
+        surface = build_surface(job.spec, job.inputs, job.gemeenten, job.table)
+        job.writers.suitability.write(suitability_strip(surface.suitability))
+        job.writers.constraints.write(surface.constraints)
+        unit = alloc.unit_raster(surface.gemeente, job.need.unit_of)
         cand = alloc.candidates(
-            surface.suitability, surface.constraints, surface.gemeente, unit, grid.cols
+            surface.suitability, surface.constraints, surface.gemeente, unit, job.grid.cols
         )
-        return _MemoryRasters(grid, class_counts(surface.constraints), cand, surface, unit)
+        return _MemoryRasters(job.grid, class_counts(surface.constraints), cand, surface, unit)
 
     def __repr__(self) -> str:
         return "InMemory()"

@@ -63,8 +63,8 @@ class Figures(_Open):
     status: str | None = None
 
 
-class GemeenteRow(Figures):
-    """One gemeente."""
+class _Place(Figures):
+    """A row of a gemeente or of the work area."""
 
     statcode: str
     naam: str
@@ -72,6 +72,11 @@ class GemeenteRow(Figures):
     basis: str
     conflicts: int | None = None
     conflicts_overlap_ha: float | None = None
+
+
+class GemeenteRow(_Place):
+    """One gemeente."""
+
     hmc_benutting_pct: float | None = None
 
 
@@ -83,15 +88,9 @@ class RegionRow(Figures):
     counts: dict[str, Any] = Field(default_factory=dict)
 
 
-class TotalsRow(Figures):
+class TotalsRow(_Place):
     """The work area: sums of the gemeente rows, distinct counts computed (``counts`` says)."""
 
-    statcode: str
-    naam: str
-    regio: str | None = None
-    basis: str
-    conflicts: int | None = None
-    conflicts_overlap_ha: float | None = None
     counts: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -219,7 +219,7 @@ def geotiff_bytes(
 ) -> bytes:
     """A single-band GeoTIFF (EPSG:28992, tiled, deflate, internal overviews) as bytes.
 
-    The same file as :func:`geotiff_from_strips` of the array in any strips.
+    The same file as :class:`GeoTiffWriter` gives for the array in any strips.
 
     Parameters
     ----------
@@ -243,8 +243,7 @@ def geotiff_bytes(
     """
     if array.shape != grid.shape:
         raise ValueError(f"array shape {array.shape} is not the grid's {grid.shape}")
-    return geotiff_from_strips(
-        [array],
+    writer = GeoTiffWriter(
         grid,
         dtype=array.dtype,
         nodata=nodata,
@@ -252,24 +251,7 @@ def geotiff_bytes(
         resampling=resampling,
         tags=tags,
     )
-
-
-def geotiff_from_strips(
-    strips: Iterable[np.ndarray],
-    grid: Grid,
-    *,
-    dtype: np.dtype,
-    nodata: float | int,
-    description: str,
-    resampling: Resampling = Resampling.nearest,
-    tags: dict[str, str] | None = None,
-) -> bytes:
-    """A GeoTIFF like :func:`geotiff_bytes` from the band's rows, strip by strip (top first)."""
-    writer = GeoTiffWriter(
-        grid, dtype=dtype, nodata=nodata, description=description, resampling=resampling, tags=tags
-    )
-    for strip in strips:
-        writer.write(strip)
+    writer.write(array)
     return writer.close()
 
 
