@@ -52,6 +52,7 @@ def local_cmd(
             highlight=False,
         )
         out.print(f"  export RUIMTE_DASK_SCHEDULER={cluster.scheduler_address}", highlight=False)
+        out.file.flush()  # the address is what a script waits for
         try:
             while True:
                 time.sleep(3600)
