@@ -186,19 +186,26 @@ class ChunkedRasters:
             for row in rows:
                 yield dask.compute(*row, scheduler="threads")
             return
+
+        def submit(row: tuple[list[Any], ...]) -> list[list[Any]]:
+            # one graph for the row (shared chunks computed once), one future a chunk, so each
+            # comes straight from its worker (a future of a list gathers it on one worker first)
+            futures = iter(self.client.compute([d for part in row for d in part]))
+            return [[next(futures) for _ in part] for part in row]
+
         pending: deque = deque()
         todo = iter(rows)
         for row in todo:
-            pending.append(self.client.compute(list(row)))
+            pending.append(submit(row))
             if len(pending) >= AHEAD:
                 break
         while pending:
             futures = pending.popleft()
-            done = self.client.gather(futures)
+            done = tuple(self.client.gather(part) for part in futures)
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(self.client.compute(list(nxt)))
-            yield tuple(done)
+                pending.append(submit(nxt))
+            yield done
 
 
 def _lazy_surface(job: Job, side: int) -> _Lazy:
