@@ -176,10 +176,10 @@ def test_a_run_on_a_cluster_started_by_ruimte_dask_local(demo_db):
     finally:
         cluster.send_signal(signal.SIGINT)
         try:
-            cluster.wait(timeout=30)
+            cluster.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             cluster.kill()
-            cluster.wait()
+            cluster.communicate()
 
 
 def test_a_scheduler_that_is_not_an_address_is_a_clear_error(demo_db):
