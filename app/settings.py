@@ -283,7 +283,8 @@ class PlanningSettings(BaseSettings):
     hmc_threshold: str = "4"
     """Lowest milieucategorie counted as hoge milieucategorie (HMC); any VNG category."""
     milieucategorie_table: Path | None = None
-    """CSV replacing the shipped VNG 2009 table (same columns)."""
+    """CSV replacing the shipped VNG 2009 table (same columns): imports of scenario specs and
+    every run (richtafstanden, HMC) use it; a run records its file name."""
     bruto_source: Literal["attribute", "geometry"] = "attribute"
     """Bruto ha of a terrein in runs whose spec does not say: its ``bruto_ha`` attribute (IBIS,
     the official figure) or its polygon area."""
@@ -293,6 +294,13 @@ class PlanningSettings(BaseSettings):
     bruto_tolerance_pct: float = Field(default=5.0, ge=0)
     """Data-quality report: terreinen whose bruto_ha differs more than this from their polygon
     area (% of the area) are listed, per import and per run."""
+
+    @field_validator("milieucategorie_table")
+    @classmethod
+    def _table_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"milieucategorie table {value} is not a file")
+        return value
 
     def figure_defaults(self) -> FigureDefaults:
         """What a run uses where its spec names no bruto source or attribution."""
@@ -309,6 +317,47 @@ class PlanningSettings(BaseSettings):
 def get_planning_settings() -> PlanningSettings:
     """Planning settings from the environment (cached)."""
     return PlanningSettings()
+
+
+class RasterSettings(BaseSettings):
+    """The raster engine of scenario runs (see README: running nationally)."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_RASTER_", env_file=".env", extra="ignore")
+
+    engine: Literal["chunked", "memory"] = "chunked"
+    """``chunked``: ``dask.array`` chunks (memory bounded by ``chunk_cells``); ``memory``: the
+    whole grid in numpy arrays (about 48 bytes a cell). Both give the same results."""
+    chunk_cells: int = Field(default=4_194_304, ge=65_536)
+    """Most cells in one chunk (2048 × 2048): what bounds a worker's memory, whatever the grid."""
+
+
+class DaskSettings(BaseSettings):
+    """Where the chunked engine runs."""
+
+    model_config = SettingsConfigDict(env_prefix="RUIMTE_DASK_", env_file=".env", extra="ignore")
+
+    scheduler: str | None = None
+    """Address of a Dask ``distributed`` scheduler (``tcp://host:8786``); unset: Dask's threaded
+    scheduler on this machine. ``ruimte dask local --workers N`` starts one."""
+
+    @field_validator("scheduler")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and "://" not in value:
+            raise ValueError(f"Dask scheduler {value!r} is not an address like tcp://host:8786")
+        return value or None
+
+
+@lru_cache
+def get_raster_settings() -> RasterSettings:
+    """Raster engine settings from the environment (cached)."""
+    return RasterSettings()
+
+
+@lru_cache
+def get_dask_settings() -> DaskSettings:
+    """Dask settings from the environment (cached)."""
+    return DaskSettings()
 
 
 class WebSettings(BaseSettings):

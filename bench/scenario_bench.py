@@ -58,6 +58,7 @@ from sqlalchemy.engine import make_url
 import scenarios
 from app.database import migrate
 from app.localdb import LocalCluster
+from app.runs import run_context
 from app.settings import LocalDatabaseSettings, WorkAreaSettings
 from layers.demo import DemoOptions, load_demo_data
 from layers.importer import ImportPolicy
@@ -181,13 +182,13 @@ def check_equal(ours: dict, sql: dict) -> None:
 def scenario_run(engine: Engine, spec: dict) -> dict:
     """One scenario run: wall seconds and the recorded seconds per step."""
     start = time.perf_counter()
-    run = scenarios.run_scenario(engine, spec)
+    run = scenarios.run_scenario(engine, spec, run_context())
     wall = time.perf_counter() - start
     return {
         "wall": wall,
         "steps": dict(run.timing),
         "run_id": run.id,
-        "totals": run.result["totals"],
+        "totals": run.result.as_json()["totals"],
     }
 
 
@@ -201,7 +202,7 @@ def memory_run(engine: Engine, spec: dict) -> dict:
         tracemalloc.reset_peak()
 
     try:
-        scenarios.run_scenario(engine, spec, progress=progress)
+        scenarios.run_scenario(engine, spec, run_context(), progress=progress)
     finally:
         tracemalloc.stop()
     return {"peak_traced_mb": max(peaks.values()), "per_step_peak_traced_mb": peaks}
@@ -348,7 +349,7 @@ def bench(engine: Engine, args: argparse.Namespace) -> dict:
     memory["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     totals = warm["totals"]
     with engine.connect() as conn:
-        result = scenarios.get_run(conn, warm["run_id"]).result
+        result = scenarios.get_run(conn, warm["run_id"]).result.as_json()
     g = result["allocation"]["grid"]
     order = ["scenario run, wall (whole run incl. allocation and storing)"]
     order += [f"  step {s}" for s in scenarios.RUN_STEPS if f"  step {s}" in times]

@@ -15,7 +15,7 @@ Specs::
 
 Runs::
 
-    run_scenario(engine, spec, progress=None) -> RunRecord     model, dict, preset or saved name
+    run_scenario(engine, spec, context, progress=None) -> RunRecord   context: RunContext
     list_runs(conn, spec_name=None, limit=None) -> list[RunRecord]
     get_run(conn, run_id) -> RunRecord                          .result is the JSON result
     run_table_csv(conn, run_id) -> str
@@ -24,7 +24,7 @@ Runs::
 
 Indicators::
 
-    compute_indicators(conn, spec=None) -> dict         landgebruik, HMC-benutting, ruimtevraag
+    compute_indicators(conn, context, spec=None) -> dict   landgebruik, HMC-benutting, ruimtevraag
 """
 
 from __future__ import annotations
@@ -40,7 +40,15 @@ from scenarios.presets import preset_names as _preset_names
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from scenarios.runner import RUN_STEPS, compute_indicators, resolve_spec, run_scenario
+    from layers.milieucategorie import MilieucategorieTable
+    from scenarios.result import RunResult
+    from scenarios.runner import (
+        RUN_STEPS,
+        RunContext,
+        compute_indicators,
+        resolve_spec,
+        run_scenario,
+    )
     from scenarios.spec import ScenarioSpec
     from scenarios.store import RunRecord, SpecRecord, get_spec, list_runs, list_specs
     from scenarios.validation import validate_spec
@@ -50,9 +58,11 @@ if TYPE_CHECKING:
 #: scenarios`` stays light and ``ruimte --help`` starts at once.
 _LAZY = {
     "RUN_STEPS": "scenarios.runner",
+    "RunContext": "scenarios.runner",
     "compute_indicators": "scenarios.runner",
     "resolve_spec": "scenarios.runner",
     "run_scenario": "scenarios.runner",
+    "RunResult": "scenarios.result",
     "ScenarioSpec": "scenarios.spec",
     "RunRecord": "scenarios.store",
     "SpecRecord": "scenarios.store",
@@ -71,7 +81,6 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
-
 #: Rasters every run stores (GeoTIFF, EPSG:28992).
 RASTERS = ("allocation", "constraints", "suitability")
 
@@ -79,6 +88,8 @@ __all__ = [
     "RASTERS",
     "RUN_STEPS",
     "RasterNotFound",
+    "RunContext",
+    "RunResult",
     "RunNotFound",
     "RunRecord",
     "ScenarioError",
@@ -136,12 +147,18 @@ def load_preset(name: str) -> ScenarioSpec:
     return validate_spec(data)
 
 
-def save_spec(conn: Connection, data: Any, created_by: str | None = None) -> SpecRecord:
-    """Validate (against the database) and store a spec; a new version if the name exists."""
+def save_spec(
+    conn: Connection,
+    data: Any,
+    created_by: str | None = None,
+    table: MilieucategorieTable | None = None,
+) -> SpecRecord:
+    """Validate (against the database and ``table``, default the shipped milieucategorie table)
+    and store a spec; a new version if the name exists."""
     from scenarios import store as _store
     from scenarios.validation import validate_spec
 
-    return _store.save_spec(conn, validate_spec(data, conn), created_by)
+    return _store.save_spec(conn, validate_spec(data, conn, categories=table), created_by)
 
 
 def get_run(conn: Connection, run_id: int) -> RunRecord:
@@ -151,7 +168,7 @@ def get_run(conn: Connection, run_id: int) -> RunRecord:
     return _store.get_run(conn, run_id)
 
 
-def _result(conn: Connection, run_id: int) -> dict[str, Any]:
+def _result(conn: Connection, run_id: int) -> RunResult:
     from scenarios import store as _store
 
     run = _store.get_run(conn, run_id)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from scenarios.suitability import Surface
+from scenarios.suitability import FREE, NO_HMC
+from spatial.grid import Grid
 from spatial.raster import vectorise
 
 #: Classes of the ``allocation`` raster.
@@ -28,13 +29,217 @@ QUANTUM = 1_000_000
 
 
 @dataclass
-class Allocation:
-    """The outcome: a class raster and per-unit cell counts."""
+class Candidates:
+    """Cells open to new space: row-major cell index, unit, suitability, HMC allowed, gemeente."""
 
+    cells: np.ndarray
+    units: np.ndarray
+    suit: np.ndarray
+    hmc_ok: np.ndarray
+    gemeente: np.ndarray
+
+    def take(self, index: np.ndarray) -> Candidates:
+        """The candidates at ``index`` (positions or a boolean mask)."""
+        return Candidates(
+            self.cells[index],
+            self.units[index],
+            self.suit[index],
+            self.hmc_ok[index],
+            self.gemeente[index],
+        )
+
+    @classmethod
+    def joined(cls, parts: list[Candidates]) -> Candidates:
+        """All candidates of ``parts``, ordered by cell."""
+        if not parts:
+            return cls(
+                np.zeros(0, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros(0, np.float32),
+                np.zeros(0, bool),
+                np.zeros(0, np.int32),
+            )
+        joined = cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
+        return joined.take(np.argsort(joined.cells, kind="stable"))
+
+
+FIELDS = ("cells", "units", "suit", "hmc_ok", "gemeente")
+
+
+@dataclass
+class Allocation:
+    """The cells taken, ordered by cell, and per-unit cell counts."""
+
+    cells: np.ndarray
+    """Row-major index of each allocated cell (ascending)."""
     classes: np.ndarray
-    """uint8: NOT_ALLOCATED, NEW_OTHER, NEW_HMC, or NODATA outside the units."""
+    """uint8 class of each: NEW_OTHER or NEW_HMC."""
+    gemeente: np.ndarray
+    suit: np.ndarray
     hmc_cells: np.ndarray
     other_cells: np.ndarray
+
+
+def unit_raster(gemeente: np.ndarray, unit_of: np.ndarray) -> np.ndarray:
+    """The unit of each cell: ``unit_of[gemeente]``, -1 outside every gemeente (or unit)."""
+    return np.where(gemeente >= 0, unit_of[np.maximum(gemeente, 0)], -1)
+
+
+def candidates(
+    suit: np.ndarray,
+    constraints: np.ndarray,
+    gemeente: np.ndarray,
+    unit: np.ndarray,
+    grid_cols: int,
+    row0: int = 0,
+    col0: int = 0,
+) -> Candidates:
+    """The free cells with a unit and a suitability of a block at (``row0``, ``col0``)."""
+    free = (constraints == FREE) | (constraints == NO_HMC)
+    local = np.flatnonzero((free & (unit >= 0) & np.isfinite(suit)).ravel())
+    rows, cols = np.divmod(local, max(constraints.shape[1], 1))
+    return Candidates(
+        cells=(rows + row0).astype(np.int64) * grid_cols + cols + col0,
+        units=unit.ravel()[local].astype(np.int64),
+        suit=suit.ravel()[local],
+        hmc_ok=(constraints.ravel()[local] == FREE),
+        gemeente=gemeente.ravel()[local].astype(np.int32),
+    )
+
+
+def shortlist(cand: Candidates, hmc_need: np.ndarray, other_need: np.ndarray) -> Candidates:
+    """The candidates :func:`allocate` can take: per unit, its ``hmc_need`` best cells open to
+    HMC space and its ``hmc_need + other_need`` best cells.
+
+    The best cells of a unit over several blocks are among the best of each block, so
+    :func:`allocate` on the shortlists of the blocks takes the cells it takes on all of them.
+    """
+    order, ranked_units, bounds = _ranked(cand, len(hmc_need))
+    if not len(order):
+        return cand
+    start = bounds[ranked_units]
+    pos = np.arange(len(order)) - start
+    hmc = cand.hmc_ok[order]
+    seen = np.concatenate([[0], np.cumsum(hmc)])
+    hmc_pos = seen[1:] - seen[start] - 1
+    keep = (pos < hmc_need[ranked_units] + other_need[ranked_units]) | (
+        hmc & (hmc_pos < hmc_need[ranked_units])
+    )
+    return cand.take(np.sort(order[keep]))
+
+
+def allocate(cand: Candidates, hmc_need: np.ndarray, other_need: np.ndarray) -> Allocation:
+    """Place the needed cells of each unit on its most suitable candidate cells.
+
+    Parameters
+    ----------
+    cand
+        The candidate cells, ordered by cell (all of them, or the shortlists of blocks).
+    hmc_need, other_need
+        Cells needed per unit position: HMC space and other space.
+
+    Returns
+    -------
+    Allocation
+        The cells taken and the cells actually taken per unit (fewer where space ran out).
+    """
+    n_units = len(hmc_need)
+    order, _, bounds = _ranked(cand, n_units)
+    classes = np.zeros(len(cand.cells), dtype=np.uint8)
+    hmc_taken = np.zeros(n_units, dtype=np.int64)
+    other_taken = np.zeros(n_units, dtype=np.int64)
+    for u in range(n_units):
+        cells = order[bounds[u] : bounds[u + 1]]
+        if not len(cells) or (hmc_need[u] <= 0 and other_need[u] <= 0):
+            continue
+        taken = np.zeros(len(cells), dtype=bool)
+        if hmc_need[u] > 0:
+            picks = np.flatnonzero(cand.hmc_ok[cells])[: hmc_need[u]]
+            taken[picks] = True
+            classes[cells[picks]] = NEW_HMC
+            hmc_taken[u] = len(picks)
+        if other_need[u] > 0:
+            picks = np.flatnonzero(~taken)[: other_need[u]]
+            classes[cells[picks]] = NEW_OTHER
+            other_taken[u] = len(picks)
+    chosen = np.flatnonzero(classes)
+    return Allocation(
+        cells=cand.cells[chosen],
+        classes=classes[chosen],
+        gemeente=cand.gemeente[chosen],
+        suit=cand.suit[chosen],
+        hmc_cells=hmc_taken,
+        other_cells=other_taken,
+    )
+
+
+def class_raster(
+    allocation: Allocation, unit: np.ndarray, grid_cols: int, row0: int = 0, col0: int = 0
+) -> np.ndarray:
+    """uint8 classes of a block at (``row0``, ``col0``): NODATA outside the units."""
+    rows, cols = unit.shape
+    out = np.where(unit < 0, np.uint8(NODATA), np.uint8(NOT_ALLOCATED)).astype(np.uint8)
+    lo, hi = np.searchsorted(allocation.cells, [row0 * grid_cols, (row0 + rows) * grid_cols])
+    r, c = np.divmod(allocation.cells[lo:hi], grid_cols)
+    inside = (c >= col0) & (c < col0 + cols)
+    out[r[inside] - row0, c[inside] - col0] = allocation.classes[lo:hi][inside]
+    return out
+
+
+def _ranked(cand: Candidates, n_units: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions sorted by unit, suitability (high first), cell; their units; unit bounds).
+
+    ``cand`` is ordered by cell, so position order is cell order.
+    """
+    units = cand.units
+    q = np.clip(np.round(cand.suit.astype(np.float64) * QUANTUM), 0, QUANTUM).astype(np.int64)
+    positions = np.arange(len(units), dtype=np.int64)
+    pos_bits = max(int(len(units)).bit_length(), 1)
+    q_bits = QUANTUM.bit_length()
+    unit_bits = max(int(n_units).bit_length(), 1)
+    if pos_bits + q_bits + unit_bits <= 62:
+        key = (units << (q_bits + pos_bits)) | ((QUANTUM - q) << pos_bits) | positions
+        key.sort()
+        order = key & ((1 << pos_bits) - 1)
+    else:
+        order = np.lexsort((positions, QUANTUM - q, units))
+    ranked_units = units[order]
+    return order, ranked_units, np.searchsorted(ranked_units, np.arange(n_units + 1))
+
+
+def allocation_polygons(
+    allocation: Allocation, grid: Grid
+) -> list[tuple[int, int, shapely.Geometry, int, float]]:
+    """The allocated cells as polygons, one (multi)polygon per gemeente and class.
+
+    Each gemeente's cells are vectorised in the window they span, so no raster of the whole
+    grid is needed.
+
+    Returns
+    -------
+    list[tuple[int, int, shapely.Geometry, int, float]]
+        (gemeente position, class, geometry, cells, mean suitability), by gemeente then class.
+    """
+    out = []
+    order = np.lexsort((allocation.cells, allocation.gemeente))
+    gem = allocation.gemeente[order]
+    for g in np.unique(gem).tolist():
+        idx = order[np.searchsorted(gem, g) : np.searchsorted(gem, g, side="right")]
+        rows, cols = np.divmod(allocation.cells[idx], grid.cols)
+        r0, c0 = int(rows.min()), int(cols.min())
+        window = grid.window(r0, c0, int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1)
+        labels = np.zeros(window.shape, dtype=np.int32)
+        labels[rows - r0, cols - c0] = allocation.classes[idx]
+        groups: dict[int, list[shapely.Geometry]] = {}
+        for label, polygon in vectorise(labels, window, mask=labels > 0):
+            groups.setdefault(label, []).append(polygon)
+        for cls in sorted(groups):
+            parts = groups[cls]
+            of_class = idx[allocation.classes[idx] == cls]
+            suit = float(np.sum(allocation.suit[of_class].astype(np.float64)) / len(of_class))
+            geom = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+            out.append((int(g), int(cls), geom, len(of_class), suit))
+    return out
 
 
 def cells_needed(gross_ha: np.ndarray, cell_ha: float) -> np.ndarray:
@@ -47,102 +252,6 @@ def cells_needed(gross_ha: np.ndarray, cell_ha: float) -> np.ndarray:
     """
     raw = np.maximum(np.asarray(gross_ha, dtype=float), 0.0) / cell_ha
     return np.ceil(raw - 1e-9).astype(np.int64)
-
-
-def allocate(
-    surface: Surface, unit: np.ndarray, hmc_need: np.ndarray, other_need: np.ndarray
-) -> Allocation:
-    """Place the needed cells of each unit on its most suitable free cells.
-
-    Parameters
-    ----------
-    surface
-        Suitability and constraint classes.
-    unit
-        int raster: the unit of each cell (-1: none; cells outside every unit stay unused).
-    hmc_need, other_need
-        Cells needed per unit position: HMC space and other space.
-
-    Returns
-    -------
-    Allocation
-        The class raster and the cells actually taken per unit (fewer where space ran out).
-    """
-    n_units = len(hmc_need)
-    flat_unit = unit.ravel()
-    suit = surface.suitability.ravel()
-    candidates = np.flatnonzero(surface.free.ravel() & (flat_unit >= 0) & np.isfinite(suit))
-    order = _ranked(candidates, flat_unit[candidates], suit[candidates], n_units)
-    ranked_units = flat_unit[order]
-    bounds = np.searchsorted(ranked_units, np.arange(n_units + 1))
-    hmc_ok = surface.hmc_allowed.ravel()
-    classes = np.full(surface.grid.size, NOT_ALLOCATED, dtype=np.uint8)
-    classes[flat_unit < 0] = NODATA
-    hmc_taken = np.zeros(n_units, dtype=np.int64)
-    other_taken = np.zeros(n_units, dtype=np.int64)
-    for u in range(n_units):
-        cells = order[bounds[u] : bounds[u + 1]]
-        if not len(cells) or (hmc_need[u] <= 0 and other_need[u] <= 0):
-            continue
-        taken = np.zeros(len(cells), dtype=bool)
-        if hmc_need[u] > 0:
-            picks = np.flatnonzero(hmc_ok[cells])[: hmc_need[u]]
-            taken[picks] = True
-            classes[cells[picks]] = NEW_HMC
-            hmc_taken[u] = len(picks)
-        if other_need[u] > 0:
-            picks = np.flatnonzero(~taken)[: other_need[u]]
-            classes[cells[picks]] = NEW_OTHER
-            other_taken[u] = len(picks)
-    return Allocation(
-        classes=classes.reshape(surface.grid.shape), hmc_cells=hmc_taken, other_cells=other_taken
-    )
-
-
-def _ranked(cells: np.ndarray, units: np.ndarray, suit: np.ndarray, n_units: int) -> np.ndarray:
-    """``cells`` sorted by unit, then suitability (high first), then position."""
-    q = np.clip(np.round(suit.astype(np.float64) * QUANTUM), 0, QUANTUM).astype(np.int64)
-    cell_bits = max(int(cells.max()).bit_length(), 1) if len(cells) else 1
-    q_bits = QUANTUM.bit_length()
-    unit_bits = max(int(n_units).bit_length(), 1)
-    if cell_bits + q_bits + unit_bits <= 62:
-        key = (
-            (units.astype(np.int64) << (q_bits + cell_bits)) | ((QUANTUM - q) << cell_bits) | cells
-        )
-        key.sort()
-        return key & ((1 << cell_bits) - 1)
-    return cells[np.lexsort((cells, QUANTUM - q, units))]
-
-
-def allocation_polygons(
-    allocation: Allocation, surface: Surface
-) -> list[tuple[int, int, shapely.Geometry, int, float]]:
-    """The allocated cells as polygons, one (multi)polygon per gemeente and class.
-
-    Returns
-    -------
-    list[tuple[int, int, shapely.Geometry, int, float]]
-        (gemeente position, class, geometry, cells, mean suitability), by gemeente then class.
-    """
-    classes = allocation.classes
-    taken = (classes == NEW_OTHER) | (classes == NEW_HMC)
-    if not taken.any():
-        return []
-    labels = np.where(taken, surface.gemeente.astype(np.int64) * 4 + classes, 0).astype(np.int32)
-    groups: dict[int, list[shapely.Geometry]] = {}
-    for label, polygon in vectorise(labels, surface.grid, mask=taken):
-        groups.setdefault(label, []).append(polygon)
-    idx = np.flatnonzero(taken.ravel())
-    cell_labels = labels.ravel()[idx]
-    values, inverse = np.unique(cell_labels, return_inverse=True)
-    counts = np.bincount(inverse)
-    sums = np.bincount(inverse, weights=surface.suitability.ravel()[idx].astype(np.float64))
-    out = []
-    for k, label in enumerate(values.tolist()):
-        parts = groups[label]
-        geom = parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
-        out.append((label // 4, label % 4, geom, int(counts[k]), float(sums[k] / counts[k])))
-    return out
 
 
 def gross_ha(uncovered_ha: np.ndarray, basis: str, ratio: float) -> np.ndarray:

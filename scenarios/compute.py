@@ -5,9 +5,11 @@ Steps (each a function of its own module)::
     current → demand → supply → balance → suitability → allocation → milieuzonering
     → indicators → outputs (rasters, derived layers, JSON)
 
-:func:`compute` returns the JSON-ready result (without the run's id and timing), the
-GeoTIFFs and the features of the derived layers. The database is not touched here:
-:mod:`scenarios.runner` reads the inputs and stores what comes out.
+:func:`compute` returns the typed result (:class:`scenarios.result.RunResult`, without the
+run's id and timing), the GeoTIFFs and the features of the derived layers;
+:func:`compute_figures` only the figures and indicators (the same figures step, no grid).
+The database is not touched here: :mod:`scenarios.runner` reads the inputs and stores what
+comes out.
 """
 
 from __future__ import annotations
@@ -28,16 +30,19 @@ from scenarios import allocation as alloc
 from scenarios.balance import balance, status
 from scenarios.current import FigureDefaults, current_per_gemeente, terrein_pieces
 from scenarios.demand import demand_per_gemeente
+from scenarios.engine import SUITABILITY_NODATA, Engine, InMemory, Job, Need, Rasters, Writers
 from scenarios.indicators import hmc_benutting, landgebruik, ruimtevraag
 from scenarios.inputs import Inputs
 from scenarios.milieuzonering import Zonering, conflict_summary, milieuzonering
+from scenarios.result import RunResult
 from scenarios.spec import ScenarioSpec
-from scenarios.suitability import EXCLUDED, FREE, NO_HMC, OCCUPIED, OUTSIDE, Surface, build_surface
+from scenarios.suitability import EXCLUDED, FREE, NO_HMC, OCCUPIED, OUTSIDE, province_grid
 from scenarios.supply import SOURCES, SupplyContext, netto_bruto_ratio, supply_per_gemeente
 from scenarios.units import Gemeenten
 from scenarios.values import check_values
+from spatial.grid import Grid
 from spatial.overlay import polygonal
-from spatial.raster import geotiff_bytes
+from spatial.raster import GeoTiffWriter
 
 Progress = Callable[[str, int, int], None]
 """Called with (step, steps done, steps in all)."""
@@ -56,7 +61,6 @@ STEPS = (
 #: Bruto source, attribution and tolerance where neither the spec nor the caller says.
 DEFAULT_FIGURES = FigureDefaults()
 INDICATOR_STEPS = ("current", "demand", "supply", "balance", "indicators")
-SUITABILITY_NODATA = -9999.0
 CLASS_NODATA = 255
 
 
@@ -74,7 +78,7 @@ class DerivedLayer:
 class Computation:
     """What a computation produced."""
 
-    result: dict[str, Any]
+    result: RunResult
     rasters: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     layers: dict[str, DerivedLayer] = field(default_factory=dict)
     timing: dict[str, float] = field(default_factory=dict)
@@ -98,17 +102,31 @@ class _Timer:
         return value
 
 
+@dataclass
+class _Figures:
+    """What the figures step leaves for the rest of a run."""
+
+    inputs: Inputs
+    gemeenten: Gemeenten
+    pieces: pd.DataFrame
+    frame: pd.DataFrame
+    regions: pd.DataFrame | None
+    ratio: float
+    choices: dict[str, str]
+    replaced: list[dict[str, Any]]
+
+
 def compute(
     spec: ScenarioSpec,
     inputs: Inputs,
     table: MilieucategorieTable,
     *,
-    province: tuple[str, str] = ("PV26", "Provincie Utrecht"),
+    province: tuple[str, str],
     progress: Progress | None = None,
-    allocate: bool = True,
     defaults: FigureDefaults = DEFAULT_FIGURES,
+    engine: Engine | None = None,
 ) -> Computation:
-    """Run every step of a scenario on ``inputs``.
+    """Run every step of a scenario on ``inputs``: figures, allocation, milieuzonering, outputs.
 
     Parameters
     ----------
@@ -119,19 +137,20 @@ def compute(
     table
         The milieucategorie table.
     province
-        (statcode, naam) of the totals row.
+        (code, name) of the work area: the totals row.
     progress
         Called after each step with (step, done, total).
-    allocate
-        False: only the figures and indicators (no rasters, allocation or zones).
     defaults
         Bruto source and attribution where the spec names none, and the bruto/area
         tolerance of the data-quality report (the app passes the planning settings).
+    engine
+        Where the grid is computed (:mod:`scenarios.engine`; default in memory). Every
+        engine gives the same result and the same raster bytes.
 
     Returns
     -------
     Computation
-        The JSON-ready result, rasters and derived layers, and seconds per step.
+        The typed result, rasters and derived layers, and seconds per step.
 
     Raises
     ------
@@ -139,9 +158,70 @@ def compute(
         A layer holds a classifying value the run does not know (and the spec names no
         ``unknown_values`` entry for it), or lacks a value the run needs.
     """
-    steps = STEPS if allocate else INDICATOR_STEPS
-    timer = _Timer(steps, progress)
-    figures = {
+    timer = _Timer(STEPS, progress)
+    fig = _figures(spec, inputs, table, defaults, timer)
+    inputs, gemeenten = fig.inputs, fig.gemeenten
+    grid = province_grid(gemeenten, spec.allocation.cell_size_m)
+    need = _need(spec, fig, grid)
+    writers = _writers(spec, grid)
+    rasters = timer.run(
+        "suitability",
+        lambda: (engine or InMemory()).rasters(
+            Job(spec, inputs, gemeenten, table, grid, need, writers)
+        ),
+    )
+    placed = timer.run("allocation", lambda: _allocate(spec, rasters, need, fig))
+    zonering = timer.run("milieuzonering", lambda: milieuzonering(spec, inputs, gemeenten, table))
+    indicators = timer.run(
+        "indicators",
+        lambda: _indicators(spec, inputs, gemeenten, table, fig.frame, fig.regions, province),
+    )
+    result = _result(spec, table, fig, province, indicators, zonering, defaults)
+    result["allocation"] = placed["summary"]
+    result["milieuzonering"] = conflict_summary(zonering, gemeenten)
+    comp = Computation(result=RunResult.model_validate(_jsonable(result)))
+    comp.rasters, comp.layers = timer.run(
+        "outputs", lambda: _outputs(spec, rasters, writers, placed, zonering, gemeenten)
+    )
+    comp.timing = timer.timing
+    return comp
+
+
+def compute_figures(
+    spec: ScenarioSpec,
+    inputs: Inputs,
+    table: MilieucategorieTable,
+    *,
+    province: tuple[str, str],
+    progress: Progress | None = None,
+    defaults: FigureDefaults = DEFAULT_FIGURES,
+) -> Computation:
+    """The figures and indicators of a scenario only: no grid, allocation, zones or rasters.
+
+    Parameters and errors as :func:`compute`; the steps are :data:`INDICATOR_STEPS` and the
+    result has no ``allocation`` and ``milieuzonering``.
+    """
+    timer = _Timer(INDICATOR_STEPS, progress)
+    fig = _figures(spec, inputs, table, defaults, timer)
+    indicators = timer.run(
+        "indicators",
+        lambda: _indicators(
+            spec, fig.inputs, fig.gemeenten, table, fig.frame, fig.regions, province
+        ),
+    )
+    result = _result(spec, table, fig, province, indicators, None, defaults)
+    return Computation(result=RunResult.model_validate(_jsonable(result)), timing=timer.timing)
+
+
+def _figures(
+    spec: ScenarioSpec,
+    inputs: Inputs,
+    table: MilieucategorieTable,
+    defaults: FigureDefaults,
+    timer: _Timer,
+) -> _Figures:
+    """The figures step: checked values, current, demand, supply and balance per gemeente."""
+    choices = {
         "bruto_source": spec.bruto_source or defaults.bruto_source,
         "bruto_source_from": "spec" if spec.bruto_source else "settings",
         "attribution": spec.attribution or defaults.attribution,
@@ -151,8 +231,8 @@ def compute(
         spec,
         inputs,
         table,
-        bruto_source=figures["bruto_source"],
-        attribution=figures["attribution"],
+        bruto_source=choices["bruto_source"],
+        attribution=choices["attribution"],
     )
     inputs = checked.inputs
     gemeenten = Gemeenten.from_layer(inputs.get(inputs.gemeenten), spec.regions)
@@ -166,8 +246,8 @@ def compute(
             gemeenten,
             table,
             spec.hmc_threshold,
-            bruto_source=figures["bruto_source"],
-            attribution=figures["attribution"],
+            bruto_source=choices["bruto_source"],
+            attribution=choices["attribution"],
         )
         return pieces, current_per_gemeente(pieces, n)
 
@@ -185,53 +265,49 @@ def compute(
     frame["hmc_current_ha"] = frame[f"hmc_{basis}_ha"]
     frame = timer.run("balance", lambda: _with_balance(frame, spec))
     regions = _region_frame(frame, gemeenten, spec, pieces) if gemeenten.region_names else None
-
-    comp = Computation(result={})
-    surface = None
-    zonering = None
-    if allocate:
-        surface = timer.run("suitability", lambda: build_surface(spec, inputs, gemeenten, table))
-        placed = timer.run(
-            "allocation", lambda: _allocate(spec, surface, frame, regions, gemeenten, basis, ratio)
-        )
-        zonering = timer.run(
-            "milieuzonering", lambda: milieuzonering(spec, inputs, gemeenten, table)
-        )
-    indicators = timer.run(
-        "indicators", lambda: _indicators(spec, inputs, gemeenten, table, frame, regions, province)
+    return _Figures(
+        inputs, gemeenten, pieces, frame, regions, ratio, choices, list(checked.replaced)
     )
-    rows = _rows(frame, gemeenten, spec, indicators, zonering)
-    result = {
+
+
+def _result(
+    spec: ScenarioSpec,
+    table: MilieucategorieTable,
+    fig: _Figures,
+    province: tuple[str, str],
+    indicators: dict[str, Any],
+    zonering: Zonering | None,
+    defaults: FigureDefaults,
+) -> dict[str, Any]:
+    """The result's figures, indicators, inputs and quality (without allocation and zones)."""
+    rows = _rows(fig.frame, fig.gemeenten, spec, indicators, zonering)
+    return {
         "spec": {"name": spec.name, "title": spec.title},
-        "basis": basis,
+        "basis": spec.demand.basis,
         "base_year": spec.base_year,
         "horizon_year": spec.horizon_year,
         "hmc_threshold": spec.hmc_threshold,
-        "netto_bruto_ratio": ratio,
+        "netto_bruto_ratio": fig.ratio,
         "milieucategorie_table": table.source.rsplit("/", 1)[-1],
-        "figures": figures,
-        "totals": _totals(rows, regions, province, spec, pieces),
+        "figures": fig.choices,
+        "totals": _totals(rows, fig.regions, province, spec, fig.pieces),
         "per_gemeente": rows,
-        "regions": _region_rows(regions) if regions is not None else [],
+        "regions": _region_rows(fig.regions) if fig.regions is not None else [],
         "indicators": indicators,
         "inputs": {
-            "layers": inputs.versions,
-            "synthetic": inputs.synthetic,
-            "notes": list(inputs.notes),
+            "layers": fig.inputs.versions,
+            "synthetic": fig.inputs.synthetic,
+            "notes": list(fig.inputs.notes),
         },
         "quality": run_quality(
-            inputs, gemeenten, pieces, figures, defaults.bruto_tolerance_pct, checked.replaced
+            fig.inputs,
+            fig.gemeenten,
+            fig.pieces,
+            fig.choices,
+            defaults.bruto_tolerance_pct,
+            fig.replaced,
         ),
     }
-    if allocate:
-        result["allocation"] = placed["summary"]
-        result["milieuzonering"] = conflict_summary(zonering, gemeenten)
-        comp.rasters, comp.layers = timer.run(
-            "outputs", lambda: _outputs(spec, surface, placed, zonering, gemeenten)
-        )
-    comp.result = _jsonable(result)
-    comp.timing = timer.timing
-    return comp
 
 
 def _with_balance(frame: pd.DataFrame, spec: ScenarioSpec) -> pd.DataFrame:
@@ -282,30 +358,32 @@ def _region_frame(
     return sums
 
 
-def _allocate(
-    spec: ScenarioSpec,
-    surface: Surface,
-    frame: pd.DataFrame,
-    regions: pd.DataFrame | None,
-    gemeenten: Gemeenten,
-    basis: str,
-    ratio: float,
-) -> dict[str, Any]:
-    """Allocate per unit; write allocated/unmet figures into ``frame`` (and ``regions``)."""
-    grid = surface.grid
-    by_region = spec.allocation.unit == "region"
-    if by_region:
-        region_of = gemeenten.region_index()
-        unit = np.where(surface.gemeente >= 0, region_of[np.maximum(surface.gemeente, 0)], -1)
-        units = regions
+def _need(spec: ScenarioSpec, fig: _Figures, grid: Grid) -> Need:
+    """The unit of each gemeente and the cells each unit needs (HMC and other space)."""
+    basis, ratio = spec.demand.basis, fig.ratio
+    if spec.allocation.unit == "region":
+        unit_of, units = fig.gemeenten.region_index(), fig.regions
     else:
-        unit = surface.gemeente
-        units = frame
+        unit_of, units = np.arange(len(fig.gemeenten)), fig.frame
     hmc_unc = units["hmc_uncovered_ha"].to_numpy(dtype=float)
     other_unc = units["other_uncovered_ha"].to_numpy(dtype=float)
-    hmc_need = alloc.cells_needed(alloc.gross_ha(hmc_unc, basis, ratio), grid.cell_ha)
-    other_need = alloc.cells_needed(alloc.gross_ha(other_unc, basis, ratio), grid.cell_ha)
-    result = alloc.allocate(surface, unit, hmc_need, other_need)
+    return Need(
+        unit_of=np.asarray(unit_of, dtype=np.int64),
+        hmc=alloc.cells_needed(alloc.gross_ha(hmc_unc, basis, ratio), grid.cell_ha),
+        other=alloc.cells_needed(alloc.gross_ha(other_unc, basis, ratio), grid.cell_ha),
+    )
+
+
+def _allocate(spec: ScenarioSpec, rasters: Rasters, need: Need, fig: _Figures) -> dict[str, Any]:
+    """Allocate per unit; write allocated/unmet figures into the frame (and the regions)."""
+    grid = rasters.grid
+    frame, regions, gemeenten = fig.frame, fig.regions, fig.gemeenten
+    basis, ratio = spec.demand.basis, fig.ratio
+    by_region = spec.allocation.unit == "region"
+    units = regions if by_region else frame
+    hmc_unc = units["hmc_uncovered_ha"].to_numpy(dtype=float)
+    other_unc = units["other_uncovered_ha"].to_numpy(dtype=float)
+    result = alloc.allocate(rasters.candidates, need.hmc, need.other)
     hmc_placed = alloc.placed_ha(result.hmc_cells, grid.cell_ha, hmc_unc, basis, ratio)
     other_placed = alloc.placed_ha(result.other_cells, grid.cell_ha, other_unc, basis, ratio)
     units["hmc_allocated_ha"] = hmc_placed
@@ -315,7 +393,7 @@ def _allocate(
     units["unmet_ha"] = units["uncovered_ha"].to_numpy(dtype=float) - units[
         "allocated_ha"
     ].to_numpy(dtype=float)
-    cells = _cells_per_gemeente(result.classes, surface.gemeente, len(gemeenten))
+    cells = _cells_per_gemeente(result, len(gemeenten))
     frame["allocated_cells"] = cells[alloc.NEW_HMC] + cells[alloc.NEW_OTHER]
     frame["hmc_allocated_cells"] = cells[alloc.NEW_HMC]
     frame["allocated_cells_ha"] = frame["allocated_cells"] * grid.cell_ha
@@ -340,11 +418,14 @@ def _allocate(
         frame["hmc_unmet_ha"] = np.nan
         frame["unmet_ha"] = np.nan
     counts = {
-        "free": int((surface.constraints == FREE).sum()),
-        "free_not_hmc": int((surface.constraints == NO_HMC).sum()),
-        "excluded": int((surface.constraints == EXCLUDED).sum()),
-        "occupied": int((surface.constraints == OCCUPIED).sum()),
-        "outside_or_border": int((surface.constraints == OUTSIDE).sum()),
+        name: rasters.counts.get(cls, 0)
+        for name, cls in (
+            ("free", FREE),
+            ("free_not_hmc", NO_HMC),
+            ("excluded", EXCLUDED),
+            ("occupied", OCCUPIED),
+            ("outside_or_border", OUTSIDE),
+        )
     }
     summary = {
         "unit": spec.allocation.unit,
@@ -368,12 +449,11 @@ def _allocate(
     return {"allocation": result, "summary": summary}
 
 
-def _cells_per_gemeente(classes: np.ndarray, gemeente: np.ndarray, n: int) -> dict[int, np.ndarray]:
-    flat_c, flat_g = classes.ravel(), gemeente.ravel()
+def _cells_per_gemeente(allocation: alloc.Allocation, n: int) -> dict[int, np.ndarray]:
     out = {}
     for cls in (alloc.NEW_HMC, alloc.NEW_OTHER):
-        idx = np.flatnonzero(flat_c == cls)
-        out[cls] = np.bincount(flat_g[idx], minlength=n)[:n].astype(np.int64)
+        gem = allocation.gemeente[allocation.classes == cls]
+        out[cls] = np.bincount(gem, minlength=n)[:n].astype(np.int64)
     return out
 
 
@@ -627,65 +707,65 @@ def _region_rows(regions: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+#: (description in the file, description stored, values tag) of each raster.
+RASTERS = {
+    "suitability": (
+        "geschiktheid (0-1)",
+        "Geschiktheid voor nieuwe ruimte (0-1), uitgesloten en bezette cellen nodata",
+        "gewogen geschiktheid 0-1; nodata: uitgesloten of bezet",
+    ),
+    "allocation": (
+        "allocatie",
+        "Toegewezen cellen: 0 niet, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte; 255 buiten de gemeenten",
+        "0 niet toegewezen, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte",
+    ),
+    "constraints": (
+        "beperkingen",
+        "Beperkingen: 0 vrij, 1 uitgesloten, 2 bezet (terrein of aanbod), "
+        "3 binnen richtafstand (geen HMC)",
+        "0 vrij, 1 uitgesloten, 2 bestaand terrein of aanbod, 3 vrij maar niet voor HMC",
+    ),
+}
+
+
+def _writers(spec: ScenarioSpec, grid: Grid) -> Writers:
+    """The three GeoTIFFs of a run, opened for writing strip by strip."""
+
+    def writer(name: str, dtype: type, nodata: float, resampling: Resampling) -> GeoTiffWriter:
+        description, _, values = RASTERS[name]
+        return GeoTiffWriter(
+            grid,
+            dtype=np.dtype(dtype),
+            nodata=nodata,
+            description=description,
+            resampling=resampling,
+            tags={"scenario": spec.name, "values": values},
+        )
+
+    return Writers(
+        suitability=writer("suitability", np.float32, SUITABILITY_NODATA, Resampling.average),
+        constraints=writer("constraints", np.uint8, CLASS_NODATA, Resampling.nearest),
+        allocation=writer("allocation", np.uint8, CLASS_NODATA, Resampling.nearest),
+    )
+
+
 def _outputs(
     spec: ScenarioSpec,
-    surface: Surface,
+    rasters: Rasters,
+    writers: Writers,
     placed: dict[str, Any],
     zonering: Zonering,
     gemeenten: Gemeenten,
 ) -> tuple[dict[str, tuple[bytes, str]], dict[str, DerivedLayer]]:
     """GeoTIFFs and the derived layers' features."""
-    grid = surface.grid
+    grid = rasters.grid
     result: alloc.Allocation = placed["allocation"]
-    suit = np.where(
-        np.isfinite(surface.suitability), surface.suitability, np.float32(SUITABILITY_NODATA)
-    )
-    rasters = {
-        "suitability": (
-            geotiff_bytes(
-                suit.astype(np.float32),
-                grid,
-                nodata=SUITABILITY_NODATA,
-                resampling=Resampling.average,
-                description="geschiktheid (0-1)",
-                tags={
-                    "scenario": spec.name,
-                    "values": "gewogen geschiktheid 0-1; nodata: uitgesloten of bezet",
-                },
-            ),
-            "Geschiktheid voor nieuwe ruimte (0-1), uitgesloten en bezette cellen nodata",
-        ),
-        "allocation": (
-            geotiff_bytes(
-                result.classes,
-                grid,
-                nodata=CLASS_NODATA,
-                description="allocatie",
-                tags={
-                    "scenario": spec.name,
-                    "values": "0 niet toegewezen, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte",
-                },
-            ),
-            "Toegewezen cellen: 0 niet, 1 nieuwe ruimte, 2 nieuwe HMC-ruimte; "
-            "255 buiten de gemeenten",
-        ),
-        "constraints": (
-            geotiff_bytes(
-                surface.constraints,
-                grid,
-                nodata=CLASS_NODATA,
-                description="beperkingen",
-                tags={
-                    "scenario": spec.name,
-                    "values": "0 vrij, 1 uitgesloten, 2 bestaand terrein of aanbod, "
-                    "3 vrij maar niet voor HMC",
-                },
-            ),
-            "Beperkingen: 0 vrij, 1 uitgesloten, 2 bezet (terrein of aanbod), "
-            "3 binnen richtafstand (geen HMC)",
-        ),
+    rasters.write_allocation(result, writers.allocation)
+    tiffs = {
+        name: (getattr(writers, name).close(), RASTERS[name][1])
+        for name in ("suitability", "allocation", "constraints")
     }
-    polygons = alloc.allocation_polygons(result, surface)
+    polygons = alloc.allocation_polygons(result, grid)
     allocatie = pd.DataFrame(
         {
             "scenario": spec.name,
@@ -717,7 +797,7 @@ def _outputs(
             f"Conflicten in milieuzones ({spec.name})",
         ),
     }
-    return rasters, layers
+    return tiffs, layers
 
 
 def _jsonable(value: Any) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -24,19 +25,20 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from app.settings import get_province_settings
 from layers.access import NO_DRAFTS
 from layers.errors import InvalidFeatures, LayerError, LayerNotFound, did_you_mean
 from layers.importer import ImportPolicy, PrepareOptions, frame_source, prepare
 from layers.kinds import load_kinds
-from layers.milieucategorie import MilieucategorieTable, load_table
+from layers.milieucategorie import MilieucategorieTable
 from layers.store import NewFeatures, Provenance, read_features, store_layer
 from scenarios import store
-from scenarios.compute import DEFAULT_FIGURES, STEPS, Computation, DerivedLayer, compute
+from scenarios.compute import STEPS, Computation, DerivedLayer, compute, compute_figures
 from scenarios.current import FigureDefaults
+from scenarios.engine import Engine as RasterEngine
 from scenarios.errors import ScenarioError, SpecError, SpecNotFound
 from scenarios.inputs import Inputs, LayerData
 from scenarios.presets import preset_data, preset_names
+from scenarios.result import RunInfo, SpecRef
 from scenarios.spec import ScenarioSpec, spec_layer_refs
 from scenarios.validation import validate_spec
 from spatial.crs import RD_NEW
@@ -55,16 +57,40 @@ def software_version() -> str:
         return "unknown"
 
 
-def province() -> tuple[str, str]:
-    """(statcode, naam) of the work area from the settings: ``("PV26", "Provincie Utrecht")``."""
-    return get_province_settings().province
+@dataclass(frozen=True)
+class RunContext:
+    """What a run takes from its caller's settings (the app reads them; nothing here does).
+
+    Attributes
+    ----------
+    province
+        (code, name) of the work area, e.g. ``("PV26", "Provincie Utrecht")`` or
+        ``("NL", "Nederland")``: the totals row of every result.
+    table
+        The milieucategorie table (``RUIMTE_PLANNING_MILIEUCATEGORIE_TABLE``, else the
+        shipped VNG table): specs are validated, and runs computed, against it.
+    figures
+        Bruto source and attribution where a spec names none, and the tolerance of the
+        data-quality report (the planning settings).
+    engine
+        Where the grid is computed: :class:`scenarios.engine.InMemory` or
+        :class:`scenarios.chunked.Chunked` (same results).
+    """
+
+    province: tuple[str, str]
+    table: MilieucategorieTable
+    figures: FigureDefaults
+    engine: RasterEngine
 
 
-def resolve_spec(conn: Connection, spec: SpecInput) -> ScenarioSpec:
+def resolve_spec(
+    conn: Connection, spec: SpecInput, table: MilieucategorieTable | None = None
+) -> ScenarioSpec:
     """A validated spec from a model, a mapping, a preset name or a saved spec (``name[@version]``).
 
     A name is looked up among the presets first (a preset always means the shipped one),
-    then among the saved specs.
+    then among the saved specs. Milieucategorieën are checked against ``table`` (default:
+    the shipped table).
     """
     if isinstance(spec, str):
         data = preset_data(spec)
@@ -86,7 +112,7 @@ def resolve_spec(conn: Connection, spec: SpecInput) -> ScenarioSpec:
                     ]
                 ) from None
         spec = data
-    return validate_spec(spec, conn)
+    return validate_spec(spec, conn, categories=table)
 
 
 def read_inputs(conn: Connection, spec: ScenarioSpec) -> Inputs:
@@ -136,11 +162,10 @@ def read_inputs(conn: Connection, spec: ScenarioSpec) -> Inputs:
 def run_scenario(
     engine: Engine,
     spec: SpecInput,
+    context: RunContext,
     *,
     progress: Progress | None = None,
     created_by: str | None = None,
-    table: MilieucategorieTable | None = None,
-    figures: FigureDefaults | None = None,
 ) -> store.RunRecord:
     """Validate, run and store a scenario; return the run record with its JSON result.
 
@@ -150,16 +175,13 @@ def run_scenario(
         The database.
     spec
         A spec (model or mapping), a preset name, or a saved spec's name (``name@version``).
+    context
+        Work area, milieucategorie table and figure defaults (from the app's settings);
+        the result records which figure defaults applied.
     progress
         Called with (step, done, total) after each step (see :data:`RUN_STEPS`).
     created_by
         Who asked (recorded with the spec version and the run).
-    table
-        The milieucategorie table (default: the shipped VNG table).
-    figures
-        Bruto source and attribution where the spec names none, and the tolerance of the
-        data-quality report: the app passes the planning settings (default: the same
-        values, :data:`scenarios.compute.DEFAULT_FIGURES`). The result records which applied.
 
     Returns
     -------
@@ -174,7 +196,6 @@ def run_scenario(
         A layer holds a classifying value the run does not know: the run is stored as
         failed with the message (layer, feature, value), nothing else is stored.
     """
-    table = table or load_table()
     timing: dict[str, float] = {}
 
     def tick(step: str, started: float) -> None:
@@ -184,7 +205,7 @@ def run_scenario(
 
     t0 = time.perf_counter()
     with engine.begin() as conn:
-        checked = resolve_spec(conn, spec)
+        checked = resolve_spec(conn, spec, context.table)
         record = store.save_spec(conn, checked, created_by)
         run_id = store.create_run(conn, record, software_version(), created_by)
     tick("validate", t0)
@@ -203,10 +224,11 @@ def run_scenario(
         comp = compute(
             checked,
             inputs,
-            table,
-            province=province(),
+            context.table,
+            province=context.province,
             progress=inner,
-            defaults=figures or DEFAULT_FIGURES,
+            defaults=context.figures,
+            engine=context.engine,
         )
         timing.update(comp.timing)
         t0 = time.perf_counter()
@@ -214,15 +236,15 @@ def run_scenario(
             outputs = store_outputs(conn, run_id, record, comp, inputs)
             timing["store"] = round(time.perf_counter() - t0, 4)
             timing["total"] = round(sum(v for k, v in timing.items() if k != "total"), 4)
-            result = dict(comp.result)
-            result["spec"] = {"name": record.name, "version": record.version, "title": record.title}
-            result["software_version"] = software_version()
-            result["run"] = {
-                "id": run_id,
-                "timing": timing,
-                "layers": outputs,
-                "rasters": sorted(comp.rasters),
-            }
+            result = comp.result.model_copy(
+                update={
+                    "spec": SpecRef(name=record.name, version=record.version, title=record.title),
+                    "software_version": software_version(),
+                    "run": RunInfo(
+                        id=run_id, timing=timing, layers=outputs, rasters=sorted(comp.rasters)
+                    ),
+                }
+            )
             store.finish_run(
                 conn,
                 run_id,
@@ -334,30 +356,26 @@ def store_derived_layer(
 
 
 def compute_indicators(
-    conn: Connection, spec: SpecInput | None = None, figures: FigureDefaults | None = None
+    conn: Connection, context: RunContext, spec: SpecInput | None = None
 ) -> dict[str, Any]:
     """The Ruimte indicators now: landgebruik, HMC-benutting, ruimtevraag per gemeente.
 
     The ruimtevraag uses a spec (default: the preset ``pbl-2023-bedrijventerreinen-40``)
     without allocation. Nothing is stored.
     """
-    checked = resolve_spec(conn, spec or DEFAULT_INDICATOR_PRESET)
+    checked = resolve_spec(conn, spec or DEFAULT_INDICATOR_PRESET, context.table)
     inputs = read_inputs(conn, checked)
-    comp = compute(
-        checked,
-        inputs,
-        load_table(),
-        province=province(),
-        allocate=False,
-        defaults=figures or DEFAULT_FIGURES,
+    comp = compute_figures(
+        checked, inputs, context.table, province=context.province, defaults=context.figures
     )
-    out = dict(comp.result["indicators"])
+    out = comp.result.indicators.as_json()
     out["spec"] = checked.name
     out["layers"] = inputs.versions
     out["synthetic"] = inputs.synthetic
     out["notes"] = inputs.notes
+    totals = comp.result.totals
     out["totals"] = {
-        k: comp.result["totals"][k]
+        k: totals.figure(k)
         for k in ("demand_ha", "supply_ha", "uncovered_ha", "coverage", "status")
     }
     return out

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select, text, update
 
 from scenarios.errors import RasterNotFound, RunNotFound, SpecNotFound
 from scenarios.models import ScenarioRaster, ScenarioRun, ScenarioSpecVersion
+from scenarios.result import RunResult
 from scenarios.spec import ScenarioSpec
 
 
@@ -69,7 +70,7 @@ class RunRecord:
     software_version: str
     layer_versions: dict[str, int]
     output_layers: dict[str, str]
-    result: dict[str, Any] | None
+    result: RunResult | None
     error: str | None
     rasters: list[str]
 
@@ -90,7 +91,7 @@ class RunRecord:
             "error": self.error,
         }
         if with_result:
-            out["result"] = self.result
+            out["result"] = None if self.result is None else self.result.as_json()
         return out
 
 
@@ -195,7 +196,7 @@ def finish_run(
     conn: Connection,
     run_id: int,
     *,
-    result: dict[str, Any],
+    result: RunResult,
     timing: dict[str, float],
     layer_versions: dict[str, int],
     output_layers: dict[str, str],
@@ -207,7 +208,7 @@ def finish_run(
         .values(
             status="done",
             finished_at=func.now(),
-            result=result,
+            result=result.as_json(),
             timing=timing,
             layer_versions=layer_versions,
             output_layers=output_layers,
@@ -267,7 +268,7 @@ def _run_record(row: Any, rasters: list[str], with_result: bool) -> RunRecord:
         software_version=row.software_version,
         layer_versions=row.layer_versions or {},
         output_layers=row.output_layers or {},
-        result=row.result if with_result else None,
+        result=RunResult.model_validate(row.result) if with_result and row.result else None,
         error=row.error,
         rasters=rasters,
     )

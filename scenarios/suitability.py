@@ -23,7 +23,7 @@ import shapely
 from layers.milieucategorie import MilieucategorieTable
 from scenarios.criteria import criterion_type
 from scenarios.inputs import Inputs, LayerData
-from scenarios.spec import DistanceLayer, LayerRef, ScenarioSpec
+from scenarios.spec import Criterion, DistanceLayer, LayerRef, ScenarioSpec
 from scenarios.units import Gemeenten
 from spatial.grid import Grid
 from spatial.raster import burn_labels, burn_mask, distance_to
@@ -71,10 +71,97 @@ def selected_geometries(inputs: Inputs, ref: LayerRef) -> np.ndarray:
     return layer.geometries[layer.where(ref.where)]
 
 
+@dataclass
+class SurfaceGeometries:
+    """The geometries a surface is burned from (EPSG:28992), prepared once per run.
+
+    The in-memory path burns them on the whole grid, the chunked one
+    (:mod:`scenarios.chunked`) chunk by chunk; both with the functions below, so the cells
+    are the same.
+    """
+
+    gemeenten: np.ndarray
+    """The gemeente polygons; a cell's label is the position of the one holding its centre."""
+    borders: np.ndarray
+    """Their boundaries: cells they touch belong to no gemeente."""
+    no_hmc: np.ndarray
+    """Richtafstand buffers of new HMC space (grown, see the module text)."""
+    occupied: np.ndarray
+    """Existing terreinen, reserveringen and strategische locaties (polygons)."""
+    excluded: np.ndarray
+    """Features of the exclude rules, grown by their buffers."""
+    criteria: list[tuple[Criterion, np.ndarray]]
+    """Each criterion of positive weight with the geometries it measures to."""
+
+
+def surface_geometries(
+    spec: ScenarioSpec, inputs: Inputs, gemeenten: Gemeenten, table: MilieucategorieTable
+) -> SurfaceGeometries:
+    """The geometries of the rasters of ``spec``."""
+    return SurfaceGeometries(
+        gemeenten=np.asarray(gemeenten.geometries, dtype=object),
+        borders=shapely.boundary(gemeenten.geometries),
+        no_hmc=no_hmc_geometries(spec, inputs, table),
+        occupied=occupied_geometries(inputs),
+        excluded=excluded_geometries(spec, inputs),
+        criteria=[
+            (crit, np.concatenate([selected_geometries(inputs, ref) for ref in crit.layers]))
+            for crit in spec.allocation.criteria
+            if crit.weight > 0
+        ],
+    )
+
+
+def gemeente_raster(
+    polygons: np.ndarray, labels: np.ndarray, borders: np.ndarray, grid: Grid
+) -> np.ndarray:
+    """int32: the label of the gemeente wholly holding each cell, -1 on borders and outside.
+
+    ``labels`` are the gemeenten's positions (later polygons win where they overlap).
+    """
+    gem = burn_labels(polygons, labels, grid, fill=-1)
+    gem[burn_mask(borders, grid, all_touched=True)] = -1
+    return gem
+
+
+def constraint_raster(
+    no_hmc: np.ndarray, occupied: np.ndarray, excluded: np.ndarray, grid: Grid, gem: np.ndarray
+) -> np.ndarray:
+    """uint8 constraint classes (later classes win: no HMC, occupied, excluded, outside)."""
+    constraints = np.full(grid.shape, FREE, dtype=np.uint8)
+    constraints[burn_mask(no_hmc, grid, all_touched=True)] = NO_HMC
+    constraints[burn_mask(occupied, grid, all_touched=True)] = OCCUPIED
+    constraints[burn_mask(excluded, grid, all_touched=True)] = EXCLUDED
+    constraints[gem < 0] = OUTSIDE
+    return constraints
+
+
+def criterion_score(crit: Criterion, distance_m: np.ndarray) -> np.ndarray:
+    """float32 score of a criterion from the distances (m) to its geometries."""
+    return criterion_type(crit.type).score(distance_m, crit.max_distance_m)
+
+
+def weighted_suitability(
+    scored: list[tuple[Criterion, np.ndarray]], constraints: np.ndarray
+) -> np.ndarray:
+    """The weighted mean of the scores (1 without criteria); NaN where no new space may go."""
+    if not scored:
+        suit = np.ones(constraints.shape, dtype=np.float32)
+    else:
+        total = np.zeros(constraints.shape, dtype=np.float32)
+        weights = 0.0
+        for crit, score in scored:
+            total += np.float32(crit.weight) * score
+            weights += crit.weight
+        suit = (total / np.float32(weights)).astype(np.float32)
+    suit[(constraints == EXCLUDED) | (constraints == OCCUPIED) | (constraints == OUTSIDE)] = np.nan
+    return suit
+
+
 def build_surface(
     spec: ScenarioSpec, inputs: Inputs, gemeenten: Gemeenten, table: MilieucategorieTable
 ) -> Surface:
-    """Grid, gemeente raster, constraint classes and suitability for a spec.
+    """Grid, gemeente raster, constraint classes and suitability for a spec, in memory.
 
     Parameters
     ----------
@@ -93,41 +180,47 @@ def build_surface(
         The rasters on the aligned grid.
     """
     grid = province_grid(gemeenten, spec.allocation.cell_size_m)
-    gem = burn_labels(gemeenten.geometries, range(len(gemeenten)), grid, fill=-1)
-    borders = burn_mask(shapely.boundary(gemeenten.geometries), grid, all_touched=True)
-    gem[borders] = -1
-    constraints = np.full(grid.shape, FREE, dtype=np.uint8)
-    constraints[no_hmc_mask(spec, inputs, grid, table)] = NO_HMC
-    constraints[occupied_mask(inputs, grid)] = OCCUPIED
-    constraints[excluded_mask(spec, inputs, grid)] = EXCLUDED
-    constraints[gem < 0] = OUTSIDE
-    suit = suitability(spec, inputs, grid)
-    suit[(constraints == EXCLUDED) | (constraints == OCCUPIED) | (constraints == OUTSIDE)] = np.nan
+    geo = surface_geometries(spec, inputs, gemeenten, table)
+    gem = gemeente_raster(geo.gemeenten, np.arange(len(geo.gemeenten)), geo.borders, grid)
+    constraints = constraint_raster(geo.no_hmc, geo.occupied, geo.excluded, grid, gem)
+    scored = [
+        (crit, criterion_score(crit, distance_to(burn_mask(sources, grid, all_touched=True), grid)))
+        for crit, sources in geo.criteria
+    ]
+    suit = weighted_suitability(scored, constraints)
     return Surface(grid=grid, gemeente=gem, constraints=constraints, suitability=suit)
 
 
-def excluded_mask(spec: ScenarioSpec, inputs: Inputs, grid: Grid) -> np.ndarray:
-    """Cells touching a feature of an exclude rule (grown by its buffer)."""
-    mask = np.zeros(grid.shape, dtype=bool)
+def _grown(geoms: np.ndarray, distance: float | np.ndarray) -> np.ndarray:
+    """Buffers at least ``distance`` wide everywhere (the polygon around the circle)."""
+    return shapely.buffer(
+        geoms, distance / math.cos(math.pi / (4 * QUAD_SEGS)), quad_segs=QUAD_SEGS
+    )
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.array([], dtype=object)
+
+
+def excluded_geometries(spec: ScenarioSpec, inputs: Inputs) -> np.ndarray:
+    """Features of the exclude rules (grown by each rule's buffer)."""
+    parts = []
     for rule in spec.constraints.exclude:
         geoms = selected_geometries(inputs, rule)
         if rule.buffer_m > 0 and len(geoms):
-            geoms = shapely.buffer(
-                geoms, rule.buffer_m / math.cos(math.pi / (4 * QUAD_SEGS)), quad_segs=QUAD_SEGS
-            )
-        mask |= burn_mask(geoms, grid, all_touched=True)
-    return mask
+            geoms = _grown(geoms, rule.buffer_m)
+        parts.append(geoms)
+    return _joined(parts)
 
 
-def occupied_mask(inputs: Inputs, grid: Grid) -> np.ndarray:
-    """Cells touching an existing terrein, a reservering or a strategische locatie (polygons)."""
-    mask = np.zeros(grid.shape, dtype=bool)
+def occupied_geometries(inputs: Inputs) -> np.ndarray:
+    """Existing terreinen, reserveringen and strategische locaties (polygons)."""
+    parts = []
     for name in (inputs.bedrijventerreinen, inputs.reserveringen, inputs.strategische_locaties):
         layer = inputs.get(name)
         if layer is not None and len(layer):
-            polygons = layer.geometries[shapely.area(layer.geometries) > 0]
-            mask |= burn_mask(polygons, grid, all_touched=True)
-    return mask
+            parts.append(layer.geometries[shapely.area(layer.geometries) > 0])
+    return _joined(parts)
 
 
 def hmc_category(spec: ScenarioSpec, table: MilieucategorieTable) -> str:
@@ -158,39 +251,19 @@ def omgevingstypen(layer: LayerData, rule: DistanceLayer) -> np.ndarray:
     )
 
 
-def no_hmc_mask(
-    spec: ScenarioSpec, inputs: Inputs, grid: Grid, table: MilieucategorieTable
+def no_hmc_geometries(
+    spec: ScenarioSpec, inputs: Inputs, table: MilieucategorieTable
 ) -> np.ndarray:
-    """Cells within the richtafstand of new HMC space from the HMC rule's layers."""
-    mask = np.zeros(grid.shape, dtype=bool)
+    """Richtafstand buffers of new HMC space around the HMC rule's layers (none if disabled)."""
     rule = spec.constraints.hmc_richtafstand
     if not rule.enabled:
-        return mask
+        return np.array([], dtype=object)
     category = hmc_category(spec, table)
+    parts = []
     for ref in rule.layers:
         layer = inputs.get(ref.layer)
         if layer is None or not len(layer):
             continue
         geoms, distance = richtafstand_buffers(layer, ref, category, table)
-        grown = shapely.buffer(
-            geoms, distance / math.cos(math.pi / (4 * QUAD_SEGS)), quad_segs=QUAD_SEGS
-        )
-        mask |= burn_mask(grown, grid, all_touched=True)
-    return mask
-
-
-def suitability(spec: ScenarioSpec, inputs: Inputs, grid: Grid) -> np.ndarray:
-    """Weighted mean of the criteria scores (1 everywhere without criteria)."""
-    criteria = [c for c in spec.allocation.criteria if c.weight > 0]
-    if not criteria:
-        return np.ones(grid.shape, dtype=np.float32)
-    total = np.zeros(grid.shape, dtype=np.float32)
-    weights = 0.0
-    for crit in criteria:
-        sources = np.concatenate([selected_geometries(inputs, ref) for ref in crit.layers])
-        dist = distance_to(burn_mask(sources, grid, all_touched=True), grid)
-        total += np.float32(crit.weight) * criterion_type(crit.type).score(
-            dist, crit.max_distance_m
-        )
-        weights += crit.weight
-    return (total / np.float32(weights)).astype(np.float32)
+        parts.append(_grown(geoms, distance))
+    return _joined(parts)

@@ -1,6 +1,6 @@
 """Result tables: the rows of a run as CSV, and the difference between two runs.
 
-Pure functions on result dicts (the JSON a run stores).
+Pure functions on typed results (:class:`scenarios.result.RunResult`).
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
+
+from scenarios.result import Figures, RunResult
 
 #: Columns of the CSV table, in order; category and source columns follow where present.
 BASE_COLUMNS = (
@@ -66,12 +68,14 @@ COMPARED = (
 )
 
 
-def table_rows(result: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+def table_rows(result: RunResult) -> tuple[list[str], list[dict[str, Any]]]:
     """(columns, rows): every gemeente, then the regions, then the province totals."""
-    rows = [{"niveau": "gemeente", **r} for r in result.get("per_gemeente", [])]
-    for region in result.get("regions", []):
-        rows.append({"niveau": "regio", "statcode": None, "naam": region.get("region"), **region})
-    rows.append({"niveau": "provincie", **result["totals"]})
+    rows = [{"niveau": "gemeente", **r.as_json()} for r in result.per_gemeente]
+    for region in result.regions:
+        rows.append(
+            {"niveau": "regio", "statcode": None, "naam": region.region, **region.as_json()}
+        )
+    rows.append({"niveau": "provincie", **result.totals.as_json()})
     dynamic = sorted(
         {
             k
@@ -96,7 +100,7 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def result_csv(result: dict[str, Any]) -> str:
+def result_csv(result: RunResult) -> str:
     """The result table as CSV text (comma separated, ha with 4 decimals, a header row)."""
     columns, rows = table_rows(result)
     buffer = io.StringIO()
@@ -113,33 +117,37 @@ def _diff(a: Any, b: Any) -> float | None:
     return None
 
 
-def compare_results(a: dict[str, Any], b: dict[str, Any], a_id: int, b_id: int) -> dict[str, Any]:
+def compare_results(a: RunResult, b: RunResult, a_id: int, b_id: int) -> dict[str, Any]:
     """Difference (B − A) per gemeente and for the totals, for the figures in :data:`COMPARED`.
 
     Gemeenten present in only one run get None for the other side.
     """
-    rows_a = {r["statcode"]: r for r in a.get("per_gemeente", [])}
-    rows_b = {r["statcode"]: r for r in b.get("per_gemeente", [])}
+    rows_a = {r.statcode: r for r in a.per_gemeente}
+    rows_b = {r.statcode: r for r in b.per_gemeente}
     rows = []
     for code in sorted(set(rows_a) | set(rows_b)):
-        ra, rb = rows_a.get(code, {}), rows_b.get(code, {})
-        row: dict[str, Any] = {"statcode": code, "naam": (rb or ra).get("naam")}
-        for fig in COMPARED:
-            row[f"{fig}_a"] = ra.get(fig)
-            row[f"{fig}_b"] = rb.get(fig)
-            row[f"{fig}_diff"] = _diff(ra.get(fig), rb.get(fig))
-        row["status_a"], row["status_b"] = ra.get("status"), rb.get("status")
+        ra, rb = rows_a.get(code), rows_b.get(code)
+        row: dict[str, Any] = {"statcode": code, "naam": (rb or ra).naam}
+        row.update(_compared(ra, rb))
         rows.append(row)
-    ta, tb = a["totals"], b["totals"]
-    totals: dict[str, Any] = {"statcode": tb.get("statcode"), "naam": tb.get("naam")}
-    for fig in COMPARED:
-        totals[f"{fig}_a"], totals[f"{fig}_b"] = ta.get(fig), tb.get(fig)
-        totals[f"{fig}_diff"] = _diff(ta.get(fig), tb.get(fig))
-    totals["status_a"], totals["status_b"] = ta.get("status"), tb.get("status")
+    totals: dict[str, Any] = {"statcode": b.totals.statcode, "naam": b.totals.naam}
+    totals.update(_compared(a.totals, b.totals))
     return {
-        "a": {"run": a_id, "spec": a.get("spec"), "basis": a.get("basis")},
-        "b": {"run": b_id, "spec": b.get("spec"), "basis": b.get("basis")},
+        "a": {"run": a_id, "spec": a.spec.as_json(), "basis": a.basis},
+        "b": {"run": b_id, "spec": b.spec.as_json(), "basis": b.basis},
         "figures": list(COMPARED),
         "per_gemeente": rows,
         "totals": totals,
     }
+
+
+def _compared(a: Figures | None, b: Figures | None) -> dict[str, Any]:
+    """``<figure>_a``, ``_b`` and ``_diff`` of each compared figure, and both statuses."""
+    out: dict[str, Any] = {}
+    for fig in COMPARED:
+        va = a.figure(fig) if a is not None else None
+        vb = b.figure(fig) if b is not None else None
+        out[f"{fig}_a"], out[f"{fig}_b"], out[f"{fig}_diff"] = va, vb, _diff(va, vb)
+    out["status_a"] = a.status if a is not None else None
+    out["status_b"] = b.status if b is not None else None
+    return out

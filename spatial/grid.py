@@ -85,6 +85,22 @@ class Grid:
             self.maxy,
         )
 
+    def window(self, row: int, col: int, rows: int, cols: int) -> Grid:
+        """The part of this grid from cell (``row``, ``col``), ``rows`` × ``cols`` cells.
+
+        Examples
+        --------
+        >>> Grid(minx=0.0, maxy=100.0, cell_size=25.0, rows=4, cols=4).window(1, 2, 2, 2)
+        Grid(minx=50.0, maxy=75.0, cell_size=25.0, rows=2, cols=2)
+        """
+        return Grid(
+            minx=self.minx + col * self.cell_size,
+            maxy=self.maxy - row * self.cell_size,
+            cell_size=self.cell_size,
+            rows=rows,
+            cols=cols,
+        )
+
     @property
     def cell_ha(self) -> float:
         """Area of one cell in ha."""

@@ -88,3 +88,14 @@ RESERVERING_FEATURE = {
         ],
     },
 }
+
+
+def run_context(engine=None):
+    """The run context of the default settings (work area, shipped milieucategorie table, the
+    chunked raster engine on the threaded scheduler), or with ``engine``."""
+    from app.runs import raster_engine
+    from app.runs import run_context as context
+    from app.settings import DaskSettings, PlanningSettings, RasterSettings
+
+    default = raster_engine(RasterSettings(_env_file=None), DaskSettings(_env_file=None))
+    return context(PlanningSettings(_env_file=None), engine=engine or default)

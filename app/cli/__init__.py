@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import db, layers, monitor, qgis, scenario, serve, users
+from app.cli import dask, db, layers, monitor, qgis, scenario, serve, users
 from app.cli.common import run_app
 
 
@@ -45,6 +45,7 @@ def _root(
 
 
 cli.add_typer(db.app, name="db")
+cli.add_typer(dask.app, name="dask")
 cli.add_typer(layers.app, name="layers")
 cli.add_typer(scenario.app, name="scenario")
 cli.add_typer(monitor.app, name="monitor")

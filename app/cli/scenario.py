@@ -16,7 +16,7 @@ from rich.table import Table
 
 import scenarios
 from app.cli.common import CliError, check_output_file, engine, err, out
-from app.settings import get_planning_settings
+from app.runs import raster_engine, run_context
 from scenarios.errors import ScenarioError, SpecError
 
 app = typer.Typer(
@@ -103,100 +103,90 @@ def _status(value: str | None) -> str:
     return f"[{colour}]{value}[/]" if value else ""
 
 
-def result_table(result: dict[str, Any]) -> Table:
+#: (header, figure) of the columns of the result table after code and name.
+TABLE_FIGURES = (
+    ("huidig", "current_ha"),
+    ("vraag", "demand_ha"),
+    ("aanbod", "supply_ha"),
+    ("balans", "balance_ha"),
+    ("toegewezen", "allocated_ha"),
+    ("niet geplaatst", "unmet_ha"),
+    ("HMC-vraag", "hmc_demand_ha"),
+    ("HMC toegewezen", "hmc_allocated_ha"),
+)
+
+
+def _figure_cells(row: Any) -> list[str]:
+    return [_ha(row.figure(name)) for _, name in TABLE_FIGURES]
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def result_table(result: scenarios.RunResult) -> Table:
     """Rich table: one row per gemeente, then regions and the totals."""
-    basis = result.get("basis", "bruto")
+    spec = result.spec
     table = Table(
-        title=f"{result['spec']['name']} (v{result['spec'].get('version', '?')}): "
-        f"{result['base_year']}–{result['horizon_year']}, ha {basis}",
+        title=f"{spec.name} (v{spec.version if spec.version is not None else '?'}): "
+        f"{result.base_year}–{result.horizon_year}, ha {result.basis}",
     )
     table.add_column("code", no_wrap=True)
     table.add_column("gemeente", no_wrap=True)
-    for header in (
-        "huidig",
-        "vraag",
-        "aanbod",
-        "balans",
-        "toegewezen",
-        "niet geplaatst",
-        "HMC-vraag",
-        "HMC toegewezen",
-        "conflicten",
-    ):
+    for header in (*(h for h, _ in TABLE_FIGURES), "conflicten"):
         table.add_column(header, justify="right")
     table.add_column("status")
-    rows = list(result["per_gemeente"])
-    for row in rows:
+    for row in result.per_gemeente:
         table.add_row(
-            row["statcode"],
-            row["naam"],
-            _ha(row.get("current_ha")),
-            _ha(row.get("demand_ha")),
-            _ha(row.get("supply_ha")),
-            _ha(row.get("balance_ha")),
-            _ha(row.get("allocated_ha")),
-            _ha(row.get("unmet_ha")),
-            _ha(row.get("hmc_demand_ha")),
-            _ha(row.get("hmc_allocated_ha")),
-            str(row.get("conflicts", "")),
-            _status(row.get("status")),
+            row.statcode,
+            row.naam,
+            *_figure_cells(row),
+            _count(row.conflicts),
+            _status(row.status),
         )
-    for region in result.get("regions", []):
+    for region in result.regions:
         table.add_row(
             "",
-            f"[italic]regio {region['region']}[/]",
-            _ha(region.get("current_ha")),
-            _ha(region.get("demand_ha")),
-            _ha(region.get("supply_ha")),
-            _ha(region.get("balance_ha")),
-            _ha(region.get("allocated_ha")),
-            _ha(region.get("unmet_ha")),
-            _ha(region.get("hmc_demand_ha")),
-            _ha(region.get("hmc_allocated_ha")),
+            f"[italic]regio {region.region}[/]",
+            *_figure_cells(region),
             "",
-            _status(region.get("status")),
+            _status(region.status),
             end_section=False,
         )
-    t = result["totals"]
+    t = result.totals
     table.add_section()
     table.add_row(
-        t["statcode"],
-        f"[bold]{t['naam']}[/]",
-        _ha(t.get("current_ha")),
-        _ha(t.get("demand_ha")),
-        _ha(t.get("supply_ha")),
-        _ha(t.get("balance_ha")),
-        _ha(t.get("allocated_ha")),
-        _ha(t.get("unmet_ha")),
-        _ha(t.get("hmc_demand_ha")),
-        _ha(t.get("hmc_allocated_ha")),
-        str(t.get("conflicts", "")),
-        _status(t.get("status")),
+        t.statcode,
+        f"[bold]{t.naam}[/]",
+        *_figure_cells(t),
+        _count(t.conflicts),
+        _status(t.status),
     )
     return table
 
 
 def print_run(run: scenarios.RunRecord) -> None:
     """The table of a run and a few lines about it."""
-    result = run.result or {}
+    result = run.result
+    if result is None:
+        raise CliError(f"run {run.id} has no result (status {run.status})")
     out.print(result_table(result))
-    t = result["totals"]
+    t = result.totals
     out.print(
-        f"run {run.id}: demand {_ha(t['demand_ha'])} ha, supply {_ha(t['supply_ha'])} ha, "
-        f"uncovered {_ha(t['uncovered_ha'])} ha, allocated {_ha(t.get('allocated_ha'))} ha, "
-        f"unmet {_ha(t.get('unmet_ha'))} ha (basis {result['basis']}); "
-        f"{t.get('conflicts', 0)} milieuzonering conflicts, "
-        f"{_ha(t.get('conflicts_overlap_ha'))} ha",
+        f"run {run.id}: demand {_ha(t.demand_ha)} ha, supply {_ha(t.supply_ha)} ha, "
+        f"uncovered {_ha(t.uncovered_ha)} ha, allocated {_ha(t.allocated_ha)} ha, "
+        f"unmet {_ha(t.unmet_ha)} ha (basis {result.basis}); "
+        f"{t.conflicts or 0} milieuzonering conflicts, "
+        f"{_ha(t.conflicts_overlap_ha)} ha",
         highlight=False,
     )
-    benutting = (result.get("indicators") or {}).get("hmc_benutting") or {}
-    if benutting.get("pct") is not None:
+    benutting = result.indicators.hmc_benutting if result.indicators else None
+    if benutting is not None and benutting.pct is not None:
         out.print(
-            f"HMC-benutting: {benutting['pct']:.1f}% of "
-            f"{_ha(benutting['hmc_netto_ha'])} ha netto HMC",
+            f"HMC-benutting: {benutting.pct:.1f}% of {_ha(benutting.hmc_netto_ha)} ha netto HMC",
             highlight=False,
         )
-    quality = result.get("quality") or {}
+    quality = result.quality
     if quality:
         terreinen = quality.get("terreinen") or {}
         bruto = terreinen.get("bruto_area") or {}
@@ -215,9 +205,9 @@ def print_run(run: scenarios.RunRecord) -> None:
         )
     if run.output_layers:
         out.print("layers: " + ", ".join(run.output_layers.values()), highlight=False)
-    for note in result.get("inputs", {}).get("notes", []):
+    for note in result.inputs.notes if result.inputs else []:
         err.print(f"[cyan]note:[/] {note}", highlight=False)
-    if result.get("inputs", {}).get("synthetic"):
+    if result.inputs and result.inputs.synthetic:
         err.print(
             "[yellow]note:[/] some input layers are synthetic (demo data): not for real decisions",
             highlight=False,
@@ -236,7 +226,13 @@ def write_outputs(
     """Write the JSON result, the GeoTIFFs and the CSV table where asked."""
     if output:
         output.write_text(
-            json.dumps(run.result, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+            json.dumps(
+                run.result.as_json() if run.result else None,
+                indent=2,
+                ensure_ascii=False,
+                sort_keys=True,
+            )
+            + "\n",
             encoding="utf-8",
         )
         out.print(f"wrote {output}", highlight=False)
@@ -277,6 +273,13 @@ def run_cmd(
     csv: Annotated[
         Path | None, typer.Option(help="Write the result table as CSV here (default: not written).")
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler for the raster steps, e.g. tcp://host:8786 (see `ruimte dask "
+            "local`; default: RUIMTE_DASK_SCHEDULER, else the threaded scheduler here)."
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario: print a table per gemeente and totals; store the run, layers and rasters."""
     if (spec_file is None) == (preset is None):
@@ -286,14 +289,16 @@ def run_cmd(
             check_output_file(path, option)
     spec: Any = preset if preset is not None else read_spec_file(spec_file)
     eng = engine()
+    try:
+        context = run_context(engine=raster_engine(scheduler=scheduler))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     if preset is not None:
         # An unknown name is an error before any progress line (with "did you mean").
         with eng.connect() as conn:
-            scenarios.resolve_spec(conn, preset)
+            scenarios.resolve_spec(conn, preset, context.table)
     with step_progress() as progress:
-        run = scenarios.run_scenario(
-            eng, spec, progress=progress, figures=get_planning_settings().figure_defaults()
-        )
+        run = scenarios.run_scenario(eng, spec, context, progress=progress)
     print_run(run)
     with eng.connect() as conn:
         write_outputs(conn, run, output, rasters, csv)
@@ -306,7 +311,9 @@ def validate_cmd(
 ) -> None:
     """Check a spec (against the database's layers too); list every problem."""
     with engine().connect() as conn:
-        spec = scenarios.validate_spec(read_spec_file(spec_file), conn)
+        spec = scenarios.validate_spec(
+            read_spec_file(spec_file), conn, categories=run_context().table
+        )
     out.print(f"{spec_file}: scenario {spec.name!r} is valid", highlight=False)
 
 
@@ -449,9 +456,7 @@ def register_indicators(cli: typer.Typer) -> None:
         """The Ruimte indicators: landgebruik, HMC-benutting, ruimtevraag vs aanbod per gemeente."""
         spec: Any = read_spec_file(spec_file) if spec_file else preset
         with engine().connect() as conn:
-            ind = scenarios.compute_indicators(
-                conn, spec, get_planning_settings().figure_defaults()
-            )
+            ind = scenarios.compute_indicators(conn, run_context(), spec)
         if as_json:
             print(json.dumps(ind, indent=2, ensure_ascii=False))
             return

@@ -10,7 +10,6 @@ from app.cli.common import CliError, engine, out
 from app.settings import (
     get_auth_settings,
     get_database_settings,
-    get_planning_settings,
     get_web_settings,
 )
 
@@ -143,6 +142,7 @@ def _demo_admin(eng: Engine) -> None:
 def _run_presets(eng: Engine) -> None:
     """Run each scenario preset that has no finished run yet, so the maps have something to show."""
     import scenarios
+    from app.runs import run_context
 
     for preset in scenarios.list_presets():
         with eng.connect() as conn:
@@ -151,15 +151,11 @@ def _run_presets(eng: Engine) -> None:
             ]
         if done:
             continue
-        run = scenarios.run_scenario(
-            eng,
-            preset["name"],
-            created_by="ruimte demo",
-            figures=get_planning_settings().figure_defaults(),
-        )
-        totals = (run.result or {}).get("totals", {})
+        run = scenarios.run_scenario(eng, preset["name"], run_context(), created_by="ruimte demo")
+        totals = run.result.totals if run.result else None
         out.print(
-            f"  scenario {preset['name']}: run {run.id}, demand {totals.get('demand_ha', 0):,.0f} ha, "
-            f"supply {totals.get('supply_ha', 0):,.0f} ha",
+            f"  scenario {preset['name']}: run {run.id}, "
+            f"demand {(totals.demand_ha if totals else 0) or 0:,.0f} ha, "
+            f"supply {(totals.supply_ha if totals else 0) or 0:,.0f} ha",
             highlight=False,
         )

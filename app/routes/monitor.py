@@ -212,13 +212,19 @@ def monitor_edition(edition_id: EditionPath, request: Request, engine: EngineDep
         )
 
 
+def _result_doc(run: Any) -> dict[str, Any]:
+    """A run's result as its stored JSON (the typed :class:`scenarios.RunResult` dumped), for
+    the monitor's tables and reports; empty without a result."""
+    return run.result.model_dump(mode="json") if run.result is not None else {}
+
+
 def _latest_balances(conn: Connection, statcode: str, limit: int = 5) -> list[dict[str, Any]]:
     """The gemeente's row in the latest finished scenario runs (runs read adopted data only)."""
     out = []
     for run in scenarios.list_runs(conn, limit=50):
         if run.status != "done":
             continue
-        result = scenarios.get_run(conn, run.id).result or {}
+        result = _result_doc(scenarios.get_run(conn, run.id))
         row = next(
             (r for r in result.get("per_gemeente", []) if r.get("statcode") == statcode), None
         )
@@ -523,7 +529,7 @@ def _run_context(conn: Connection, run_id: int) -> dict[str, Any]:
     if run.status != "done":
         raise scenarios.ScenarioError(f"run {run_id} has no result (status {run.status})")
     spec = scenarios.get_spec(conn, run.spec_name, run.spec_version).spec
-    result = run.result or {}
+    result = _result_doc(run)
     rows = sorted(result.get("per_gemeente", []), key=lambda r: r.get("balance_ha") or 0.0)
     synthetic = bool((result.get("inputs") or {}).get("synthetic"))
     layers = ", ".join(f"{k} versie {v}" for k, v in run.layer_versions.items())

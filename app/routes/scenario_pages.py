@@ -88,10 +88,14 @@ def scenario_page(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTM
         others = [
             r for r in scenarios.list_runs(conn, limit=50) if r.id != run_id and r.status == "done"
         ]
-    result = run.result or {}
-    rows = sorted(result.get("per_gemeente", []), key=lambda r: r.get("balance_ha") or 0.0)
+    result = run.result
+    rows = sorted(result.per_gemeente if result else [], key=lambda r: r.balance_ha or 0.0)
     chart = (
-        balance_bars(rows, title="Balans aanbod − ruimtevraag per gemeente (ha)") if rows else ""
+        balance_bars(
+            [r.as_json() for r in rows], title="Balans aanbod − ruimtevraag per gemeente (ha)"
+        )
+        if rows
+        else ""
     )
     return templates.TemplateResponse(
         request,
@@ -103,7 +107,7 @@ def scenario_page(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTM
             "rows": rows,
             "chart": chart,
             "others": others,
-            "names": {r.get("statcode"): r.get("naam") for r in rows},
+            "names": {r.statcode: r.naam for r in rows},
         },
     )
 
@@ -121,7 +125,7 @@ def balance_layer(
         kind,
         FeatureQuery(limit=10_000, out_srid=4326, decimals=5, version=info.version),
     )
-    rows = {r["statcode"]: r for r in (run.result or {}).get("per_gemeente", [])}
+    rows = {r.statcode: r.as_json() for r in (run.result.per_gemeente if run.result else [])}
     features = json.loads(page.features_json)
     for f in features:
         row = rows.get(f["properties"].get("statcode"), {})

@@ -19,6 +19,7 @@ from app.dependencies import (
     WriterDep,
 )
 from app.openapi import problems, request_body
+from app.runs import milieucategorie_table, run_context
 
 router = APIRouter(tags=["scenarios"])
 TIFF = "image/tiff; application=geotiff"
@@ -93,12 +94,16 @@ def scenarios_index(engine: EngineDep) -> dict[str, Any]:
     summary="Save a scenario spec",
     openapi_extra=request_body("ScenarioSpec"),
 )
-def create_spec(body: JsonBodyDep, engine: EngineDep, who: WriterDep) -> Response:
+def create_spec(
+    body: JsonBodyDep, engine: EngineDep, who: WriterDep, planning: PlanningDep
+) -> Response:
     """Validate and store a spec (JSON); a new version when the name exists. 422 lists every
     problem."""
     require_province(who, "save scenario specs")
     with engine.begin() as conn:
-        record = scenarios.save_spec(conn, body, created_by=who.label)
+        record = scenarios.save_spec(
+            conn, body, created_by=who.label, table=milieucategorie_table(planning)
+        )
     doc = record.as_dict()
     return Response(
         json.dumps(doc, default=str),
@@ -140,9 +145,7 @@ def run_spec(
     if not is_preset:
         with engine.connect() as conn:
             scenarios.get_spec(conn, name, version)  # SpecNotFound → 404: the path names a resource
-    run = scenarios.run_scenario(
-        engine, ref, created_by=who.label, figures=planning.figure_defaults()
-    )
+    run = scenarios.run_scenario(engine, ref, run_context(planning), created_by=who.label)
     doc = _run_doc(request, run, with_result=True)
     return Response(
         json.dumps(doc, default=str),
@@ -232,4 +235,4 @@ def indicators(
     """Landgebruik (thousands of ha), HMC-benutting and ruimtevraag vs beschikbare ruimte per
     gemeente."""
     with engine.connect() as conn:
-        return scenarios.compute_indicators(conn, spec, planning.figure_defaults())
+        return scenarios.compute_indicators(conn, run_context(planning), spec)

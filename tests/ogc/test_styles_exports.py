@@ -141,8 +141,9 @@ def test_cli_export_qgis_and_download(ogc_db, ogc_client, tmp_path):
 def run_id(ogc_db) -> int:
     """One scenario run (the +40% preset) on the OGC test database."""
     import scenarios
+    from tests.helpers import run_context
 
-    return scenarios.run_scenario(ogc_db.engine, "pbl-2023-bedrijventerreinen-40").id
+    return scenarios.run_scenario(ogc_db.engine, "pbl-2023-bedrijventerreinen-40", run_context()).id
 
 
 def test_scenario_run_qgis_export(ogc_client, run_id):

@@ -18,6 +18,7 @@ from layers.exporter import export_layer
 from layers.milieucategorie import load_table
 from layers.store import get_layer
 from tests.conftest import ROOT
+from tests.helpers import run_context
 from tests.scenarios.conftest import BORDER_TERREINEN
 
 PRESET = "pbl-2023-bedrijventerreinen-40"
@@ -73,12 +74,12 @@ def layer_sql(name: str) -> str:
 @pytest.fixture(scope="module")
 def run(real_db):
     """The +40% preset on the real gemeenten (bedrijventerreinen version 2)."""
-    return scenarios.run_scenario(real_db.engine, PRESET)
+    return scenarios.run_scenario(real_db.engine, PRESET, run_context())
 
 
 @pytest.fixture(scope="module")
 def rows(run):
-    return {r["statcode"]: r for r in run.result["per_gemeente"]}
+    return {r["statcode"]: r for r in run.result.as_json()["per_gemeente"]}
 
 
 def test_run_is_stored_with_versions_timing_and_software(run, real_db):
@@ -93,7 +94,7 @@ def test_run_is_stored_with_versions_timing_and_software(run, real_db):
         "store",
     }
     assert sorted(run.rasters) == ["allocation", "constraints", "suitability"]
-    assert run.result["inputs"]["notes"] == []  # every layer of the preset is there
+    assert run.result.as_json()["inputs"]["notes"] == []  # every layer of the preset is there
 
 
 def test_current_and_demand_per_gemeente_match_sql(run, rows, real_db):
@@ -108,7 +109,7 @@ def test_current_and_demand_per_gemeente_match_sql(run, rows, real_db):
         assert row["current_uitgeefbaar_ha"] == pytest.approx(r.uitgeefbaar_ha, abs=TOL)
         assert row["hmc_current_ha"] == pytest.approx(r.hmc_ibis_bruto_ha, abs=TOL)
         assert row["demand_ha"] == pytest.approx(0.40 * r.ibis_bruto_ha, abs=TOL)
-    assert run.result["totals"]["demand_ha"] == pytest.approx(
+    assert run.result.as_json()["totals"]["demand_ha"] == pytest.approx(
         0.40 * sum(r.ibis_bruto_ha for r in sql), abs=1e-4
     )
 
@@ -116,7 +117,7 @@ def test_current_and_demand_per_gemeente_match_sql(run, rows, real_db):
 def test_geometry_bruto_source_is_the_polygon_area(real_db):
     spec = scenarios.load_preset(PRESET).as_dict() | {"name": "pbl-geometrie"}
     spec["bruto_source"] = "geometry"
-    result = scenarios.run_scenario(real_db.engine, spec).result
+    result = scenarios.run_scenario(real_db.engine, spec, run_context()).result.as_json()
     sql = {r.statcode: r for r in real_db.rows(CURRENT_SQL, v=2)}
     for row in result["per_gemeente"]:
         assert row["current_ha"] == pytest.approx(sql[row["statcode"]].bruto_ha, abs=TOL)
@@ -126,7 +127,7 @@ def test_geometry_bruto_source_is_the_polygon_area(real_db):
 def test_netto_basis_demand_is_040_of_netto(real_db):
     spec = scenarios.load_preset(PRESET).as_dict() | {"name": "pbl-netto"}
     spec["demand"]["basis"] = "netto"
-    result = scenarios.run_scenario(real_db.engine, spec).result
+    result = scenarios.run_scenario(real_db.engine, spec, run_context()).result.as_json()
     sql = {r.statcode: r for r in real_db.rows(CURRENT_SQL, v=2)}
     for row in result["per_gemeente"]:
         assert row["basis"] == "netto"
@@ -135,8 +136,8 @@ def test_netto_basis_demand_is_040_of_netto(real_db):
 
 
 def test_rows_sum_to_totals(run):
-    totals = run.result["totals"]
-    gemeenten = run.result["per_gemeente"]
+    totals = run.result.as_json()["totals"]
+    gemeenten = run.result.as_json()["per_gemeente"]
     numeric = [k for k, v in totals.items() if isinstance(v, (int, float)) and k != "coverage"]
     assert {
         "current_ha",
@@ -153,7 +154,7 @@ def test_rows_sum_to_totals(run):
 
 
 def test_supply_matches_sql(run, rows, real_db):
-    ratio = run.result["netto_bruto_ratio"]
+    ratio = run.result.as_json()["netto_bruto_ratio"]
     sql = {r.statcode: r for r in real_db.rows(CURRENT_SQL, v=2)}
     reserveringen = dict(
         real_db.rows(
@@ -179,20 +180,21 @@ def test_supply_matches_sql(run, rows, real_db):
 
 
 def test_allocated_plus_unmet_is_the_demand_supply_does_not_cover(run, rows):
-    for row in [*rows.values(), run.result["totals"]]:
+    totals = run.result.as_json()["totals"]
+    for row in [*rows.values(), totals]:
         dh, d = row["hmc_demand_ha"], row["demand_ha"]
         sh, s = row["hmc_supply_ha"], row["supply_ha"]
         # independent: HMC demand only on HMC supply, HMC supply kept for HMC (protect_hmc_supply)
         expected = max(0.0, dh - sh) + max(0.0, (d - dh) - (s - sh))
-        if row is not run.result["totals"]:
+        if row is not totals:
             assert row["uncovered_ha"] == pytest.approx(expected, abs=TOL)
         assert row["allocated_ha"] + row["unmet_ha"] == pytest.approx(row["uncovered_ha"], abs=TOL)
         assert 0 <= row["allocated_ha"] <= row["allocated_cells_ha"] + TOL
-        units = len(rows) if row is run.result["totals"] else 1
+        units = len(rows) if row is totals else 1
         assert (
             row["allocated_cells_ha"] < row["allocated_ha"] + units * 2 * 0.0625 + TOL
         )  # < a cell per kind
-    assert run.result["totals"]["allocated_ha"] > 100  # the test is not vacuous
+    assert run.result.as_json()["totals"]["allocated_ha"] > 100  # the test is not vacuous
 
 
 def test_allocation_layer_matches_rows_and_stays_in_its_gemeente(run, rows, real_db):
@@ -252,7 +254,7 @@ def test_natura2000_exclusion_changes_the_allocation(real_db, run):
             "layers": ["natura2000"],
         }
     ]
-    other = scenarios.run_scenario(real_db.engine, spec)
+    other = scenarios.run_scenario(real_db.engine, spec, run_context())
     overlap = real_db.scalar(
         f"""SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, c.geom))), 0) / 10000.0
             FROM {layer_sql(other.output_layers["allocatie"])} a JOIN {layer_sql("natura2000")} c
@@ -323,19 +325,19 @@ def test_milieuzonering_conflicts_match_sql(run, real_db):
     assert set(ours) == set(sql) and len(ours) > 3
     for key, ha in sql.items():
         assert ours[key] == pytest.approx(ha, rel=0.01, abs=1e-4)
-    summary = run.result["milieuzonering"]["by_layer"]["woongebieden"]
+    summary = run.result.as_json()["milieuzonering"]["by_layer"]["woongebieden"]
     assert summary["conflicts"] == len(sql)
     assert summary["overlap_ha"] == pytest.approx(sum(sql.values()), rel=0.01)
 
 
 def test_running_twice_gives_identical_json_and_rasters(run, real_db):
-    again = scenarios.run_scenario(real_db.engine, PRESET)
+    again = scenarios.run_scenario(real_db.engine, PRESET, run_context())
     assert again.id != run.id
     assert (again.spec_name, again.spec_version) == (
         run.spec_name,
         run.spec_version,
     )  # no new spec version
-    a, b = dict(run.result), dict(again.result)
+    a, b = run.result.as_json(), again.result.as_json()
     assert a.pop("run")["id"] == run.id and b.pop("run")["id"] == again.id
     assert a == b
     with real_db.engine.connect() as conn:
@@ -348,10 +350,10 @@ def test_running_twice_gives_identical_json_and_rasters(run, real_db):
 def test_pinned_layer_version_is_read(real_db):
     spec = scenarios.load_preset(PRESET).as_dict() | {"name": "pbl-v1"}
     spec["layers"]["bedrijventerreinen"] = "bedrijventerreinen@1"
-    run = scenarios.run_scenario(real_db.engine, spec)
+    run = scenarios.run_scenario(real_db.engine, spec, run_context())
     assert run.layer_versions["bedrijventerreinen"] == 1
     sql = {r.statcode: r.ibis_bruto_ha for r in real_db.rows(CURRENT_SQL, v=1)}
-    for row in run.result["per_gemeente"]:
+    for row in run.result.as_json()["per_gemeente"]:
         assert row["current_ha"] == pytest.approx(sql[row["statcode"]], abs=TOL)
 
 
@@ -380,7 +382,7 @@ def test_derived_layers_are_marked_and_exportable(run, real_db, tmp_path):
 
 def test_indicators_on_real_gemeenten(real_db, run):
     with real_db.engine.connect() as conn:
-        ind = scenarios.compute_indicators(conn)
+        ind = scenarios.compute_indicators(conn, run_context())
     lg = ind["landgebruik"]
     province_ha = real_db.scalar(
         f"SELECT sum(ST_Area(geom)) / 10000.0 FROM {layer_sql('gemeenten')} g"
@@ -391,5 +393,5 @@ def test_indicators_on_real_gemeenten(real_db, run):
     assert 0 < hb["pct"] < 100 and not math.isnan(hb["pct"])
     assert (
         ind["ruimtevraag"]["per_gemeente"]
-        == run.result["indicators"]["ruimtevraag"]["per_gemeente"]
+        == run.result.as_json()["indicators"]["ruimtevraag"]["per_gemeente"]
     )

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 import scenarios
 import scenarios.runner
+from tests.helpers import run_context
 
 
 def test_exported_members_exist_and_are_documented():
@@ -40,6 +41,7 @@ def test_a_failing_run_is_recorded_as_failed_and_stores_nothing_else(demo_db, mo
         scenarios.run_scenario(
             demo_db.engine,
             "ruimte-voor-economie-industrie-10",
+            run_context(),
             progress=lambda *a: steps.append(a[0]),
         )
     with demo_db.engine.connect() as conn:
@@ -56,7 +58,7 @@ def test_a_failing_run_is_recorded_as_failed_and_stores_nothing_else(demo_db, mo
 
 
 def test_raster_by_name(demo_db):
-    run = scenarios.run_scenario(demo_db.engine, "ruimte-voor-economie-industrie-10")
+    run = scenarios.run_scenario(demo_db.engine, "ruimte-voor-economie-industrie-10", run_context())
     with demo_db.engine.connect() as conn:
         tif = scenarios.get_run_raster(conn, run.id, "suitability")
         assert tif[:4] in (b"II*\x00", b"MM\x00*")
@@ -66,4 +68,4 @@ def test_raster_by_name(demo_db):
             scenarios.get_run_raster(conn, run.id, "hoogte")
         csv_text = scenarios.run_table_csv(conn, run.id)
     assert csv_text.splitlines()[0].startswith("niveau,statcode,naam")
-    assert run.result["per_gemeente"][0]["demand_industrie_ha"] >= 0
+    assert run.result.as_json()["per_gemeente"][0]["demand_industrie_ha"] >= 0

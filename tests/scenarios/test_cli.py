@@ -5,11 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 import rasterio
 
 import scenarios
+from tests.conftest import ROOT, _free_port
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +144,54 @@ def test_help_texts(demo_db):
     ):
         assert demo_db.cli(*command).returncode == 0
     assert "--preset" in demo_db.cli("scenario", "run", "--help").stdout
+
+
+def test_a_run_on_a_cluster_started_by_ruimte_dask_local(demo_db):
+    """``ruimte dask local`` starts a LocalCluster; ``--scheduler`` sends a run's rasters to it."""
+    env = dict(os.environ, DATABASE_URL=demo_db.url, COLUMNS="200")
+    port = _free_port()
+    cluster = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "dask", "local", "--workers", "2", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        line = cluster.stdout.readline()
+        assert f"tcp://127.0.0.1:{port}" in line, line + cluster.stderr.read(2000)
+        address = f"tcp://127.0.0.1:{port}"
+        preset = "ruimte-voor-economie-industrie-10"
+        there = demo_db.cli("scenario", "run", "--preset", preset, "--scheduler", address)
+        here = demo_db.cli("scenario", "run", "--preset", preset)
+        runs = json.loads(demo_db.cli("scenario", "list", "--json").stdout)["runs"][:2]
+        shown = [
+            json.loads(demo_db.cli("scenario", "show", str(r["id"]), "--json").stdout) for r in runs
+        ]
+        for run in shown:
+            run["result"].pop("run")
+        assert shown[0]["result"] == shown[1]["result"]
+        assert "Provincie Utrecht" in there.stdout and "Provincie Utrecht" in here.stdout
+    finally:
+        cluster.send_signal(signal.SIGINT)
+        try:
+            cluster.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
+            cluster.communicate()
+
+
+def test_a_scheduler_that_is_not_an_address_is_a_clear_error(demo_db):
+    proc = demo_db.cli(
+        "scenario",
+        "run",
+        "--preset",
+        "ruimte-voor-economie-industrie-10",
+        "--scheduler",
+        "nergens",
+        check=False,
+    )
+    assert (
+        proc.returncode == 1 and "'nergens' is not an address like tcp://host:8786" in proc.stderr
+    )

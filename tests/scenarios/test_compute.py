@@ -12,13 +12,14 @@ import shapely
 
 from layers.milieucategorie import load_table
 from scenarios.allocation import NEW_HMC, NEW_OTHER, cells_needed
-from scenarios.compute import compute
+from scenarios.compute import compute, compute_figures
 from scenarios.inputs import Inputs, LayerData
 from scenarios.spec import ScenarioSpec
 from spatial.grid import Grid
 
 X, Y = 130_000.0, 450_000.0
 TABLE = load_table()
+PROVINCE = ("PV99", "Provincie Proef")
 
 
 def box(x0, y0, x1, y1):
@@ -106,11 +107,11 @@ def spec(**changes) -> ScenarioSpec:
 
 @pytest.fixture(scope="module")
 def toy():
-    return compute(spec(), world(), TABLE)
+    return compute(spec(), world(), TABLE, province=PROVINCE)
 
 
 def test_current_is_split_by_area_and_demand_is_growth_times_current(toy):
-    a, b = toy.result["per_gemeente"]
+    a, b = toy.result.as_json()["per_gemeente"]
     assert (a["current_ha"], b["current_ha"]) == pytest.approx((9 + 4, 4))
     assert (a["current_netto_ha"], b["current_netto_ha"]) == pytest.approx((7 + 3, 3))
     assert (a["hmc_current_ha"], b["hmc_current_ha"]) == pytest.approx((4, 4))
@@ -119,9 +120,9 @@ def test_current_is_split_by_area_and_demand_is_growth_times_current(toy):
 
 
 def test_netto_supply_is_converted_to_the_bruto_basis(toy):
-    ratio = toy.result["netto_bruto_ratio"]
+    ratio = toy.result.as_json()["netto_bruto_ratio"]
     assert ratio == pytest.approx(13 / 17)
-    a, b = toy.result["per_gemeente"]
+    a, b = toy.result.as_json()["per_gemeente"]
     assert a["supply_uitgeefbaar_ha"] == pytest.approx(0.5 / ratio)
     assert a["hmc_supply_ha"] == pytest.approx(
         0.5 / ratio
@@ -132,7 +133,7 @@ def test_netto_supply_is_converted_to_the_bruto_basis(toy):
 
 
 def test_new_hmc_cells_keep_the_richtafstand_and_no_cell_touches_excluded_or_existing(toy):
-    s = toy.result["allocation"]["grid"]
+    s = toy.result.as_json()["allocation"]["grid"]
     grid = Grid(s["origin"][0], s["origin"][1], s["cell_size_m"], s["rows"], s["cols"])
     from rasterio.io import MemoryFile
 
@@ -144,8 +145,12 @@ def test_new_hmc_cells_keep_the_richtafstand_and_no_cell_touches_excluded_or_exi
     woon = inputs.layers["woon"].geometries
     assert (
         len(hmc)
-        == cells_needed(np.array([toy.result["per_gemeente"][0]["hmc_uncovered_ha"]]), 0.25)[0]
-        + cells_needed(np.array([toy.result["per_gemeente"][1]["hmc_uncovered_ha"]]), 0.25)[0]
+        == cells_needed(
+            np.array([toy.result.as_json()["per_gemeente"][0]["hmc_uncovered_ha"]]), 0.25
+        )[0]
+        + cells_needed(
+            np.array([toy.result.as_json()["per_gemeente"][1]["hmc_uncovered_ha"]]), 0.25
+        )[0]
     )
     assert shapely.distance(hmc[:, None], woon[None, :])[:, 0].min() >= TABLE.richtafstand(
         "4", "rustig"
@@ -158,8 +163,10 @@ def test_new_hmc_cells_keep_the_richtafstand_and_no_cell_touches_excluded_or_exi
 
 
 def test_allocation_prefers_suitable_cells_and_breaks_ties_by_position():
-    flat = compute(spec(allocation={"cell_size_m": 100, "criteria": []}), world(), TABLE)
-    s = flat.result["allocation"]["grid"]
+    flat = compute(
+        spec(allocation={"cell_size_m": 100, "criteria": []}), world(), TABLE, province=PROVINCE
+    )
+    s = flat.result.as_json()["allocation"]["grid"]
     grid = Grid(s["origin"][0], s["origin"][1], s["cell_size_m"], s["rows"], s["cols"])
     from rasterio.io import MemoryFile
 
@@ -175,8 +182,8 @@ def test_allocation_prefers_suitable_cells_and_breaks_ties_by_position():
         i for i in range(grid.size) if classes.ravel()[i] == NEW_OTHER and i % grid.cols < 20
     ]
     assert taken_a == [i for i in free_a if classes.ravel()[i] != NEW_HMC][: len(taken_a)]
-    near = compute(spec(), world(), TABLE)
-    assert near.result["allocation"]["allocated_cells"] > 0
+    near = compute(spec(), world(), TABLE, province=PROVINCE)
+    assert near.result.as_json()["allocation"]["allocated_cells"] > 0
     d_near = _mean_distance(near, world())
     d_flat = _mean_distance(flat, world())
     assert d_near < d_flat
@@ -185,7 +192,7 @@ def test_allocation_prefers_suitable_cells_and_breaks_ties_by_position():
 def _mean_distance(comp, inputs) -> float:
     from rasterio.io import MemoryFile
 
-    s = comp.result["allocation"]["grid"]
+    s = comp.result.as_json()["allocation"]["grid"]
     grid = Grid(s["origin"][0], s["origin"][1], s["cell_size_m"], s["rows"], s["cols"])
     with MemoryFile(comp.rasters["allocation"][0]) as mem, mem.open() as ds:
         cells = grid.cell_boxes(np.flatnonzero(np.isin(ds.read(1).ravel(), [NEW_HMC, NEW_OTHER])))
@@ -197,8 +204,11 @@ def _mean_distance(comp, inputs) -> float:
 
 
 def test_same_inputs_same_outputs():
-    a, b = compute(spec(), world(), TABLE), compute(spec(), world(), TABLE)
-    assert a.result == b.result
+    a, b = (
+        compute(spec(), world(), TABLE, province=PROVINCE),
+        compute(spec(), world(), TABLE, province=PROVINCE),
+    )
+    assert a.result.as_json() == b.result.as_json()
     assert {k: v[0] for k, v in a.rasters.items()} == {k: v[0] for k, v in b.rasters.items()}
 
 
@@ -220,25 +230,25 @@ def test_overrides_claims_and_regions():
         },
         allocation={"cell_size_m": 50, "unit": "region", "criteria": []},
     )
-    comp = compute(s, world(), TABLE)
-    a, b = comp.result["per_gemeente"]
+    comp = compute(s, world(), TABLE, province=PROVINCE)
+    a, b = comp.result.as_json()["per_gemeente"]
     assert a["demand_alle_ha"] == pytest.approx(6.5) and b["demand_alle_ha"] == pytest.approx(4.0)
     assert a["demand_hmc_ha"] == 0 and b["demand_hmc_ha"] == 0
     # the region claim is shared by current ha (13 : 4)
     assert a["claims_demand_ha"] == pytest.approx(17 * 13 / 17 + 1) and b[
         "claims_demand_ha"
     ] == pytest.approx(4)
-    (region,) = comp.result["regions"]
+    (region,) = comp.result.as_json()["regions"]
     assert region["region"] == "Samen" and region["gemeenten"] == ["GM0001", "GM0002"]
     assert region["allocated_ha"] + region["unmet_ha"] == pytest.approx(region["uncovered_ha"])
     assert a["unmet_ha"] is None  # per gemeente not defined when allocating per region
-    totals = comp.result["totals"]
+    totals = comp.result.as_json()["totals"]
     assert totals["uncovered_ha"] == pytest.approx(region["uncovered_ha"])
     assert a["allocated_ha"] + b["allocated_ha"] == pytest.approx(region["allocated_ha"])
 
 
 def test_milieuzonering_conflicts_by_omgevingstype(toy):
-    z = toy.result["milieuzonering"]
+    z = toy.result.as_json()["milieuzonering"]
     assert z["terreinen_with_zone"] == 1  # only the HMC terrein
     # the HMC terrein (4.2: 300 m rustig, 200 m gemengd) is > 1.3 km from both woongebieden
     assert z["conflicts"] == 0
@@ -246,7 +256,7 @@ def test_milieuzonering_conflicts_by_omgevingstype(toy):
     near.layers["woon"].geometries[0] = box(
         2250, 900, 2400, 1000
     )  # 50 m east of the terrein, rustig
-    comp = compute(spec(), near, TABLE)
+    comp = compute(spec(), near, TABLE, province=PROVINCE)
     (conflict,) = comp.layers["conflicten"].frame.to_dict(orient="records")
     assert conflict["afstand_m"] == pytest.approx(50) and conflict["richtafstand_m"] == 300
     assert conflict["overlap_ha"] == pytest.approx(150 * 100 / 10_000)
@@ -296,7 +306,9 @@ def ibis_world(**props) -> Inputs:
     ],
 )
 def test_bruto_source_and_attribution(choice, a, b):
-    result = compute(spec(**choice), ibis_world(), TABLE, allocate=False).result
+    result = compute_figures(
+        spec(**choice), ibis_world(), TABLE, province=PROVINCE
+    ).result.as_json()
     ra, rb = result["per_gemeente"]
     assert (ra["current_ha"], rb["current_ha"]) == pytest.approx((a, b))
     assert (ra["hmc_current_ha"], rb["hmc_current_ha"]) == pytest.approx((a - 9, b))
@@ -313,7 +325,9 @@ def test_settings_choose_where_the_spec_does_not():
     from scenarios.current import FigureDefaults
 
     defaults = FigureDefaults(bruto_source="geometry", attribution="attribute")
-    result = compute(spec(), ibis_world(), TABLE, allocate=False, defaults=defaults).result
+    result = compute_figures(
+        spec(), ibis_world(), TABLE, province=PROVINCE, defaults=defaults
+    ).result.as_json()
     assert [r["current_ha"] for r in result["per_gemeente"]] == pytest.approx([17, 0])
     assert result["figures"] == {
         "bruto_source": "geometry",
@@ -324,17 +338,21 @@ def test_settings_choose_where_the_spec_does_not():
 
 
 def test_province_counts_a_terrein_across_a_border_once(toy):
-    rows, totals = toy.result["per_gemeente"], toy.result["totals"]
+    rows, totals = toy.result.as_json()["per_gemeente"], toy.result.as_json()["totals"]
     assert [r["terreinen"] for r in rows] == [2, 1]
     assert totals["terreinen"] == 2
     assert "distinct" in totals["counts"]["terreinen"] and totals["counts"]["gemeenten"] == 2
-    regional = compute(spec(regions={"Alles": ["GM0001", "GM0002"]}), world(), TABLE)
-    (region,) = regional.result["regions"]
+    regional = compute(
+        spec(regions={"Alles": ["GM0001", "GM0002"]}), world(), TABLE, province=PROVINCE
+    )
+    (region,) = regional.result.as_json()["regions"]
     assert region["terreinen"] == 2 and region["counts"]["gemeenten"] == 2
 
 
 def test_run_quality_report_lists_terreinen_over_the_tolerance_and_across_borders():
-    quality = compute(spec(), ibis_world(), TABLE, allocate=False).result["quality"]
+    quality = compute_figures(spec(), ibis_world(), TABLE, province=PROVINCE).result.as_json()[
+        "quality"
+    ]
     report = quality["terreinen"]
     assert report["bruto_area"]["count"] == 1
     (over,) = report["bruto_area"]["terreinen"]
@@ -351,7 +369,9 @@ def test_run_quality_report_lists_terreinen_over_the_tolerance_and_across_border
 
 def test_a_terrein_coded_for_a_gemeente_outside_the_run_is_reported_not_counted():
     inputs = ibis_world(gemeente=["GM0001", "GM0999"])
-    result = compute(spec(attribution="attribute"), inputs, TABLE, allocate=False).result
+    result = compute_figures(
+        spec(attribution="attribute"), inputs, TABLE, province=PROVINCE
+    ).result.as_json()
     assert [r["current_ha"] for r in result["per_gemeente"]] == pytest.approx([8.8, 0])
     (left,) = result["quality"]["not_counted"]
     assert left["naam"] == "West" and "GM0999" in left["reason"]
@@ -363,7 +383,7 @@ def test_an_unknown_omgevingstype_fails_the_run_naming_layer_feature_and_value()
     inputs = world()
     inputs.layers["woon"].properties["omgevingstype"] = ["rustig", "stedelijk"]
     with pytest.raises(UnknownValues) as info:
-        compute(spec(), inputs, TABLE)
+        compute(spec(), inputs, TABLE, province=PROVINCE)
     (problem,) = info.value.problems
     assert (problem["layer"], problem["fid"], problem["field"], problem["value"]) == (
         "woon",
@@ -378,8 +398,13 @@ def test_an_unknown_omgevingstype_fails_the_run_naming_layer_feature_and_value()
 def test_a_default_named_in_the_spec_counts_the_unknown_value_and_says_so():
     inputs = world()
     inputs.layers["woon"].properties["omgevingstype"] = ["rustig", "stedelijk"]
-    named = compute(spec(unknown_values={"woon": {"omgevingstype": "gemengd"}}), inputs, TABLE)
-    assert named.result["quality"]["unknown_values"] == [
+    named = compute(
+        spec(unknown_values={"woon": {"omgevingstype": "gemengd"}}),
+        inputs,
+        TABLE,
+        province=PROVINCE,
+    )
+    assert named.result.as_json()["quality"]["unknown_values"] == [
         {
             "layer": "woon",
             "field": "omgevingstype",
@@ -388,8 +413,8 @@ def test_a_default_named_in_the_spec_counts_the_unknown_value_and_says_so():
             "features": 1,
         }
     ]
-    plain = compute(spec(), world(), TABLE)  # West is gemengd there
-    assert named.result["per_gemeente"] == plain.result["per_gemeente"]
+    plain = compute(spec(), world(), TABLE, province=PROVINCE)  # West is gemengd there
+    assert named.result.as_json()["per_gemeente"] == plain.result.as_json()["per_gemeente"]
 
 
 @pytest.mark.parametrize(
@@ -408,4 +433,4 @@ def test_unknown_or_missing_values_the_run_needs_fail_it(layer, column, values):
     if column != "bruto_ha":
         inputs.layers[layer].properties["bruto_ha"] = [8.0, 9.0]
     with pytest.raises(UnknownValues, match=f"field {column}"):
-        compute(spec(), inputs, TABLE, allocate=False)
+        compute_figures(spec(), inputs, TABLE, province=PROVINCE)

@@ -19,6 +19,7 @@ import scenarios
 from scenarios.values import UnknownValues
 from tests.app.conftest import LiveServer, make_app
 from tests.conftest import drop_database
+from tests.helpers import run_context
 from tests.scenarios.conftest import DemoDatabase, _database
 
 PRESET = "pbl-2023-bedrijventerreinen-40"
@@ -124,12 +125,14 @@ def runs(ibis):
     """The +40% preset as shipped (bruto from IBIS, area share), and the two other choices."""
     base = scenarios.load_preset(PRESET).as_dict()
     return {
-        "default": scenarios.run_scenario(ibis.engine, PRESET),
+        "default": scenarios.run_scenario(ibis.engine, PRESET, run_context()),
         "geometry": scenarios.run_scenario(
-            ibis.engine, base | {"name": "pbl-geometrie", "bruto_source": "geometry"}
+            ibis.engine, base | {"name": "pbl-geometrie", "bruto_source": "geometry"}, run_context()
         ),
         "attribute": scenarios.run_scenario(
-            ibis.engine, base | {"name": "pbl-ibis-gemeente", "attribution": "attribute"}
+            ibis.engine,
+            base | {"name": "pbl-ibis-gemeente", "attribution": "attribute"},
+            run_context(),
         ),
     }
 
@@ -143,7 +146,7 @@ def runs(ibis):
     ],
 )
 def test_current_demand_and_hmc_per_gemeente_match_geopandas(runs, run_name, source, attribution):
-    result = runs[run_name].result
+    result = runs[run_name].result.as_json()
     assert result["figures"]["bruto_source"] == source
     assert result["figures"]["attribution"] == attribution
     want = expected(terreinen_frame(), gemeenten_frame(), source, attribution)
@@ -163,7 +166,7 @@ def test_current_demand_and_hmc_per_gemeente_match_geopandas(runs, run_name, sou
 
 def test_the_three_choices_differ_where_they_should(runs):
     by = {
-        k: {r["statcode"]: r["current_ha"] for r in v.result["per_gemeente"]}
+        k: {r["statcode"]: r["current_ha"] for r in v.result.as_json()["per_gemeente"]}
         for k, v in runs.items()
     }
     # Dubbelgrens (coded 0356) has 3/4 of its area in Amersfoort: IBIS attribution moves it
@@ -173,7 +176,7 @@ def test_the_three_choices_differ_where_they_should(runs):
 
 def test_province_row_counts_distinct_terreinen(runs):
     for name, run in runs.items():
-        totals, rows = run.result["totals"], run.result["per_gemeente"]
+        totals, rows = run.result.as_json()["totals"], run.result.as_json()["per_gemeente"]
         assert totals["terreinen"] == len(TERREINEN)
         summed = sum(r["terreinen"] for r in rows)
         # split by area, the border terreinen are in two gemeenten: summing would be wrong
@@ -211,7 +214,7 @@ def test_layer_metadata_api_serves_the_report(ibis):
 
 
 def test_run_stores_its_own_report(runs):
-    quality = runs["default"].result["quality"]
+    quality = runs["default"].result.as_json()["quality"]
     assert quality["bruto_source"] == "attribute" and quality["bruto_source_from"] == "settings"
     assert {t["naam"] for t in quality["terreinen"]["bruto_area"]["terreinen"]} == OVER_TOLERANCE
     assert quality["terreinen"]["borders"]["count"] == 3
@@ -273,7 +276,7 @@ def test_unknown_omgevingstype_in_an_older_layer_fails_the_run_and_stores_nothin
     ]
     layers_before = ibis.scalar("SELECT count(*) FROM layers")
     with pytest.raises(UnknownValues) as info:
-        scenarios.run_scenario(ibis.engine, spec)
+        scenarios.run_scenario(ibis.engine, spec, run_context())
     message = info.value.message
     for part in ("woon-oud", f"fid {fid}", "'Nieuw Wonen'", "omgevingstype", "'stedelijk'"):
         assert part in message
@@ -286,9 +289,9 @@ def test_unknown_omgevingstype_in_an_older_layer_fails_the_run_and_stores_nothin
     # the spec may name what the value counts as: then the run goes through and says so
     spec["name"] = "pbl-woon-oud-gemengd"
     spec["unknown_values"] = {"woon-oud": {"omgevingstype": "gemengd"}}
-    done = scenarios.run_scenario(ibis.engine, spec)
+    done = scenarios.run_scenario(ibis.engine, spec, run_context())
     assert done.status == "done"
-    assert done.result["quality"]["unknown_values"] == [
+    assert done.result.as_json()["quality"]["unknown_values"] == [
         {
             "layer": "woon-oud",
             "field": "omgevingstype",

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 import scenarios
 from scenarios.errors import SpecError, format_loc
+from tests.helpers import run_context
 
 TABLES = (
     "scenario_specs",
@@ -56,7 +57,7 @@ def test_the_three_presets_are_shipped_and_valid():
 def test_invalid_spec_lists_every_problem_and_stores_nothing(demo_db):
     before = counts(demo_db.engine)
     with pytest.raises(SpecError) as info:
-        scenarios.run_scenario(demo_db.engine, invalid_spec())
+        scenarios.run_scenario(demo_db.engine, invalid_spec(), run_context())
     problems = {format_loc(p["loc"]): p["msg"] for p in info.value.problems}
     assert "horizon_year" in problems and "after the base year" in problems["horizon_year"]
     assert "allocation.cell_size_m" in problems
@@ -71,7 +72,7 @@ def test_unknown_preset_is_a_spec_error(demo_db):
     with pytest.raises(
         SpecError, match="unknown preset or saved spec 'pbl-2023-bedrijventerreinen-41'"
     ):
-        scenarios.run_scenario(demo_db.engine, "pbl-2023-bedrijventerreinen-41")
+        scenarios.run_scenario(demo_db.engine, "pbl-2023-bedrijventerreinen-41", run_context())
     with pytest.raises(SpecError) as info:
         scenarios.load_preset("nope")
     assert info.value.problems == [{"loc": ["preset"], "msg": info.value.problems[0]["msg"]}]

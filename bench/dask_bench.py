@@ -1,0 +1,221 @@
+"""The chunked raster engine: in memory, on threads and on a LocalCluster of 1 and 2 workers.
+
+Usage::
+
+    .venv/bin/python -m bench.dask_bench [--cell-sizes 25 4.5] [--chunk-cells 4194304]
+                                         [--engines memory threads cluster-1 cluster-2]
+                                         [--database-url URL] [--output FILE]
+
+What happens:
+
+1. Without ``--database-url`` a throwaway PostGIS cluster is started under /tmp and the demo
+   data (province of Utrecht, real CBS 2025 gemeenten) are loaded, as in
+   :mod:`bench.scenario_bench`. The national demo data are not on this branch: a cell size
+   of 4.5 m over Utrecht gives 139 M cells, about as many as the Netherlands at 25 m (146 M).
+2. For each cell size and engine a fresh child process reads the layers of the +40% preset
+   and computes the run (:func:`scenarios.compute.compute`: every step, rasters included,
+   nothing stored), so each peak memory is its own:
+
+   - ``memory``: the whole grid in numpy (:class:`scenarios.engine.InMemory`);
+   - ``threads``: :class:`scenarios.chunked.Chunked` on Dask's threaded scheduler;
+   - ``cluster-N``: the same on a ``distributed.LocalCluster`` of N worker processes of one
+     thread each, started by the child.
+
+   It reports the seconds per step, the peak RSS of the process (``ru_maxrss``), that of each
+   worker, and SHA-256 hashes of the result JSON and of the GeoTIFFs, which must be equal for
+   every engine of a cell size (the benchmark fails otherwise).
+3. A Markdown table is printed and the JSON report written to
+   ``bench/results/dask-<timestamp>.json``.
+
+The raster steps are ``suitability`` (for the chunked engine: every chunk computed, the
+suitability and constraint GeoTIFFs written, the candidates listed), ``allocation`` and
+``outputs`` (the allocation GeoTIFF, the polygons, the overviews).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+RASTER_STEPS = ("suitability", "allocation", "outputs")
+ENGINES = ("memory", "threads", "cluster-1", "cluster-2")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dict:
+    """One run in this process; the report as a dict."""
+    from bench.scenario_bench import preset_spec
+    from layers.milieucategorie import load_table
+    from scenarios.chunked import Chunked
+    from scenarios.compute import compute
+    from scenarios.engine import InMemory
+    from scenarios.runner import read_inputs, resolve_spec
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        spec = resolve_spec(conn, preset_spec(cell_size))
+        inputs = read_inputs(conn, spec)
+    cluster = client = None
+    if engine_name == "memory":
+        raster = InMemory()
+    elif engine_name == "threads":
+        raster = Chunked(chunk_cells=chunk_cells)
+    else:
+        from distributed import Client, LocalCluster
+
+        workers = int(engine_name.split("-")[1])
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=0,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+        raster = Chunked(chunk_cells=chunk_cells, scheduler=cluster.scheduler_address)
+    start = time.perf_counter()
+    comp = compute(
+        spec, inputs, load_table(), province=("PV26", "Provincie Utrecht"), engine=raster
+    )
+    wall = time.perf_counter() - start
+    report = {
+        "cell_size_m": cell_size,
+        "engine": engine_name,
+        "chunk_cells": chunk_cells if engine_name != "memory" else None,
+        "cells": comp.result.allocation.grid.rows * comp.result.allocation.grid.cols,
+        "grid": [comp.result.allocation.grid.rows, comp.result.allocation.grid.cols],
+        "wall_s": round(wall, 2),
+        "steps_s": comp.timing,
+        "raster_steps_s": round(sum(comp.timing[s] for s in RASTER_STEPS), 2),
+        "peak_rss_mb": round(_peak_rss_mb()),
+        "worker_peak_rss_mb": [],
+        "result_sha256": hashlib.sha256(
+            json.dumps(comp.result.as_json(), sort_keys=True).encode()
+        ).hexdigest(),
+        "raster_sha256": {
+            k: hashlib.sha256(v[0]).hexdigest() for k, v in sorted(comp.rasters.items())
+        },
+    }
+    if client is not None:
+        peaks = client.run(_peak_rss_mb)
+        report["worker_peak_rss_mb"] = sorted(round(v) for v in peaks.values())
+        client.close()
+        cluster.close()
+    return report
+
+
+def run_child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dict:
+    """:func:`child` in a fresh process (so its peak memory is its own)."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.dask_bench",
+            "--child",
+            "--database-url",
+            url,
+            "--cell-sizes",
+            str(cell_size),
+            "--engines",
+            engine_name,
+            "--chunk-cells",
+            str(chunk_cells),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{engine_name} at {cell_size} m failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def markdown(rows: list[dict]) -> str:
+    """The runs as a Markdown table."""
+    lines = [
+        "| cells | engine | run s | raster steps s | suitability s | peak RSS MB (client) "
+        "| peak RSS MB per worker |",
+        "|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        workers = ", ".join(map(str, r["worker_peak_rss_mb"])) or "–"
+        lines.append(
+            f"| {r['cells'] / 1e6:.1f} M ({r['cell_size_m']:g} m) | {r['engine']} | "
+            f"{r['wall_s']:.1f} | {r['raster_steps_s']:.1f} | {r['steps_s']['suitability']:.1f} "
+            f"| {r['peak_rss_mb']} | {workers} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print Markdown and write the JSON report."""
+    parser = argparse.ArgumentParser(prog="python -m bench.dask_bench")
+    parser.add_argument("--cell-sizes", type=float, nargs="+", default=[25.0, 4.5])
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument("--chunk-cells", type=int, default=4_194_304)
+    parser.add_argument("--database-url", help="an existing database with the demo data")
+    parser.add_argument("--output", type=Path, help="JSON report (default: bench/results/)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(
+            json.dumps(
+                child(args.database_url, args.cell_sizes[0], args.engines[0], args.chunk_cells)
+            )
+        )
+        return 0
+    from bench.scenario_bench import given, load_demo, machine_info, throwaway_cluster
+
+    with given(args.database_url) if args.database_url else throwaway_cluster() as url:
+        engine = create_engine(url)
+        if not args.database_url:
+            from app.database import migrate
+
+            migrate(url)
+            load_demo(engine)
+        machine = machine_info(engine)
+        rows = []
+        for cell_size in args.cell_sizes:
+            for name in args.engines:
+                row = run_child(url, cell_size, name, args.chunk_cells)
+                print(json.dumps(row), file=sys.stderr, flush=True)
+                rows.append(row)
+            hashes = {
+                (r["result_sha256"], json.dumps(r["raster_sha256"]))
+                for r in rows[-len(args.engines) :]
+            }
+            if len(hashes) != 1:
+                raise SystemExit(f"engines disagree at {cell_size} m: {hashes}")
+        engine.dispose()
+    report = {
+        "benchmark": "dask_bench",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "runs": rows,
+    }
+    print(markdown(rows))
+    out = args.output or RESULTS_DIR / f"dask-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

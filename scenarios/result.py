@@ -1,0 +1,230 @@
+"""The result of a run, typed: what :func:`scenarios.compute.compute` returns and a run stores.
+
+The JSON is the one runs have always stored (``model_dump`` of these models with the keys
+that were set, :meth:`RunResult.as_json`), so stored runs load unchanged. Every model keeps
+keys it does not name (``extra="allow"``): the spec's own columns (``demand_<categorie>_ha``,
+``supply_<bron>_ha``) and keys a later version may add; ``row.figure(name)`` reads any of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Open(BaseModel):
+    """A part of the result: named fields typed, other keys kept as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+    def figure(self, name: str) -> Any:
+        """A field or kept key by name (None when the run has no such figure)."""
+        return getattr(self, name, None)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form: the keys that were set (a stored run dumps back to what was stored)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Figures(_Open):
+    """The figures of a row (gemeente, region or totals); None where the run has none."""
+
+    current_ha: float | None = None
+    current_bruto_ha: float | None = None
+    current_netto_ha: float | None = None
+    current_uitgegeven_ha: float | None = None
+    current_uitgeefbaar_ha: float | None = None
+    hmc_current_ha: float | None = None
+    hmc_bruto_ha: float | None = None
+    hmc_netto_ha: float | None = None
+    hmc_uitgegeven_ha: float | None = None
+    hmc_uitgeefbaar_ha: float | None = None
+    terreinen: int | None = None
+    demand_ha: float | None = None
+    hmc_demand_ha: float | None = None
+    growth_demand_ha: float | None = None
+    claims_demand_ha: float | None = None
+    supply_ha: float | None = None
+    hmc_supply_ha: float | None = None
+    balance_ha: float | None = None
+    uncovered_ha: float | None = None
+    hmc_uncovered_ha: float | None = None
+    other_uncovered_ha: float | None = None
+    allocated_ha: float | None = None
+    hmc_allocated_ha: float | None = None
+    other_allocated_ha: float | None = None
+    allocated_cells: int | None = None
+    hmc_allocated_cells: int | None = None
+    allocated_cells_ha: float | None = None
+    unmet_ha: float | None = None
+    hmc_unmet_ha: float | None = None
+    coverage: float | None = None
+    status: str | None = None
+
+
+class _Place(Figures):
+    """A row of a gemeente or of the work area."""
+
+    statcode: str
+    naam: str
+    regio: str | None = None
+    basis: str
+    conflicts: int | None = None
+    conflicts_overlap_ha: float | None = None
+
+
+class GemeenteRow(_Place):
+    """One gemeente."""
+
+    hmc_benutting_pct: float | None = None
+
+
+class RegionRow(Figures):
+    """One region of the spec (figures summed, or pooled when allocating per region)."""
+
+    region: str
+    gemeenten: list[str] = Field(default_factory=list)
+    counts: dict[str, Any] = Field(default_factory=dict)
+
+
+class TotalsRow(_Place):
+    """The work area: sums of the gemeente rows, distinct counts computed (``counts`` says)."""
+
+    counts: dict[str, Any] = Field(default_factory=dict)
+
+
+class SpecRef(_Open):
+    """The spec a result is of (the version once stored)."""
+
+    name: str
+    title: str = ""
+    version: int | None = None
+
+
+class FigureChoices(_Open):
+    """Bruto source and attribution, and whether the spec or the settings chose them."""
+
+    bruto_source: str
+    bruto_source_from: str
+    attribution: str
+    attribution_from: str
+
+
+class RunInputs(_Open):
+    """The layers read (name: version), whether any is synthetic, notes (skipped layers)."""
+
+    layers: dict[str, int]
+    synthetic: bool
+    notes: list[str] = Field(default_factory=list)
+
+
+class Ruimtevraag(_Open):
+    """Ruimtevraag against beschikbare ruimte per gemeente, with the status thresholds."""
+
+    thresholds: dict[str, Any]
+    status_counts: dict[str, int]
+    per_gemeente: list[dict[str, Any]]
+
+
+class HmcBenutting(_Open):
+    """Share of HMC-zoned terrein that HMC firms use (None when no vestigingen layer)."""
+
+    pct: float | None = None
+    hmc_netto_ha: float | None = None
+    threshold: str | None = None
+    per_gemeente: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class Landgebruik(_Open):
+    """Land use of the work area per class (thousands of ha)."""
+
+    layer: str
+    total_ha: float
+    total_duizend_ha: float
+    per_klasse: list[dict[str, Any]]
+
+
+class Indicators(_Open):
+    """The Ruimte indicators of the run."""
+
+    landgebruik: Landgebruik | None = None
+    hmc_benutting: HmcBenutting | None = None
+    ruimtevraag: Ruimtevraag
+
+
+class Grid(_Open):
+    """The raster grid of the allocation (EPSG:28992, RD-aligned)."""
+
+    crs: str
+    cell_size_m: float
+    cell_ha: float
+    origin: list[float]
+    rows: int
+    cols: int
+
+
+class AllocationSummary(_Open):
+    """The grid, the cells of each constraint class and the cells allocated."""
+
+    unit: str
+    grid: Grid
+    cells: dict[str, int]
+    cells_ha: dict[str, float]
+    allocated_cells: int
+    hmc_allocated_cells: int
+    criteria: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class LayerConflicts(_Open):
+    """Conflicts of the milieuzones with one conflict layer."""
+
+    conflicts: int
+    overlap_ha: float
+    area_ha: float | None = None
+
+
+class Conflicts(_Open):
+    """Milieuzonering: the conflicts of the terreinen's zones with sensitive objects."""
+
+    conflicts: int
+    overlap_ha: float
+    terreinen_with_zone: int | None = None
+    terreinen_with_conflicts: int | None = None
+    by_layer: dict[str, LayerConflicts] = Field(default_factory=dict)
+    most_squeezed: list[dict[str, Any]] = Field(default_factory=list)
+    per_gemeente: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class RunInfo(_Open):
+    """Set when stored: the run's id, seconds per step, derived layers and rasters."""
+
+    id: int
+    timing: dict[str, float] = Field(default_factory=dict)
+    layers: dict[str, str] = Field(default_factory=dict)
+    rasters: list[str] = Field(default_factory=list)
+
+
+class RunResult(_Open):
+    """A run's result: figures per gemeente, region and in total, indicators, allocation."""
+
+    spec: SpecRef
+    basis: str
+    base_year: int
+    horizon_year: int
+    totals: TotalsRow
+    per_gemeente: list[GemeenteRow]
+    regions: list[RegionRow] = Field(default_factory=list)
+    # None only in results stored by versions older than these parts
+    hmc_threshold: str | None = None
+    netto_bruto_ratio: float | None = None
+    milieucategorie_table: str | None = None
+    figures: FigureChoices | None = None
+    indicators: Indicators | None = None
+    inputs: RunInputs | None = None
+    quality: dict[str, Any] = Field(default_factory=dict)
+    allocation: AllocationSummary | None = None
+    """None for figures only (:func:`scenarios.compute.compute_figures`)."""
+    milieuzonering: Conflicts | None = None
+    software_version: str | None = None
+    run: RunInfo | None = None
