@@ -490,7 +490,19 @@ def markdown(res: dict) -> str:
                 if r is None:
                     continue
                 label = f"**{name}**" if name.startswith("ours") else name
-                vs = f"{r['p50_ms'] / tipg['p50_ms']:.2f}×" if tipg and name != "tipg" else ""
+                vs = ""
+                if tipg and name != "tipg":
+                    vs = (
+                        f"{r['p50_ms'] / tipg['p50_ms']:.2f}×"
+                        if tipg["requests"]
+                        else "tipg answered none"
+                    )
+                if not r["requests"]:
+                    lines.append(
+                        f"| {scenario} | {label} | no response within the {res['seconds']} s run "
+                        f"| | | | | {r['load']:.2f} | |"
+                    )
+                    continue
                 lines.append(
                     f"| {scenario} | {label} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
                     f"{r['req_per_s']:.0f} | {r['kb_per_response']:.1f} | "

@@ -161,3 +161,27 @@ def test_the_cache_is_bounded_by_its_bytes():
     assert cache.stats.entries == 1 and cache.get((1, 24)) is None
     cache.put(2, "v1", (2, 0), Tile(b"z" * 10**6, 1, 0, 0))  # larger than the bound: not kept
     assert cache.get((2, 0)) is None
+
+
+def test_a_detail_tile_over_the_cap_is_made_again_capped(demo_engine):
+    """At detail zooms no pre-count runs: the one-pass query reads one feature more than the
+    cap, and a tile that holds more is made again by the capped query, counted exactly."""
+    z = 12
+    x, y = tile_of(5.11, 52.09, z)
+    with demo_engine.connect() as conn:
+        info = get_layer(conn, "bedrijventerreinen")
+        kind = load_kinds()["bedrijventerreinen"]
+
+        def made(cap: int):
+            rules = TileRules(max_features=cap, min_size_px=1.0, overview_pixel_m=1000.0)
+            req = TileRequest(WEB_MERCATOR_QUAD, z, x, y, "bt", rules)
+            assert not req.overview
+            return layer_tile(conn, info, kind, req, FeatureQuery(viewer=PUBLIC))
+
+        full, capped = made(10_000), made(3)
+    assert full.cut == 0 and full.returned > 3
+    assert capped.matched == full.matched
+    assert capped.returned <= 3 and capped.cut > 0
+    assert capped.returned + capped.dropped_small + capped.cut == capped.matched
+    ids = {f["id"] for f in mapbox_vector_tile.decode(capped.data)["bt"]["features"]}
+    assert len(ids) == capped.returned
