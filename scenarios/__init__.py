@@ -81,6 +81,7 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
+
 #: Rasters every run stores (GeoTIFF, EPSG:28992).
 RASTERS = ("allocation", "constraints", "suitability")
 
