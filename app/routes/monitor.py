@@ -74,7 +74,8 @@ CHARTS = (
 
 
 def _province() -> str:
-    return f"provincie {get_province_settings().name}"
+    """The work area as the monitor's titles name it: ``Provincie Utrecht``, ``Nederland``."""
+    return get_province_settings().title
 
 
 def _number(value: Any, decimals: int) -> str:
@@ -323,7 +324,7 @@ def monitor_map(
         if gem_name not in last["layers"]:
             raise EditionNotFound(f"monitor edition {edition_id} has no gemeenten on {day}")
         gem = get_layer(conn, gem_name, last["layers"][gem_name], PUBLIC)
-        outline, bounds = province_outline(conn, gem)
+        outline, bounds = province_outline(conn, gem, request.app.state.work_area.title)
         features = _features(conn, gem, last["layers"][gem_name])
         if gemeente is not None:
             match = [f for f in features if f["properties"].get("statcode") == gemeente]

@@ -16,6 +16,7 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import text
 
+from app.runs import run_context
 from layers.access import EVERYTHING
 from layers.edit import create_feature
 from layers.store import read_features
@@ -66,7 +67,7 @@ def editions(demo_engine):
     assert (first, second) == (1, 2)
     import scenarios
 
-    scenarios.run_scenario(demo_engine, "pbl-2023-bedrijventerreinen-40")
+    scenarios.run_scenario(demo_engine, "pbl-2023-bedrijventerreinen-40", run_context())
     return demo_engine
 
 
@@ -134,7 +135,7 @@ def test_gemeente_page_shows_workflow_states_to_who_may_see_them(served, user, s
 @pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils missing")
 def test_pdf_report_opens_and_holds_charts_and_a_map_image(served, tmp_path):
     for path, chart in (
-        ("/monitor/2/rapport.pdf", "Reserveringen hard en zacht (provincie"),
+        ("/monitor/2/rapport.pdf", "Reserveringen hard en zacht (Provincie"),
         ("/monitor/2/gemeente/GM0344/rapport.pdf", "Reserveringen van Utrecht"),
         ("/scenario/1/rapport.pdf", "Balans aanbod − ruimtevraag per gemeente"),
     ):
