@@ -27,11 +27,10 @@ ENTRY_OVERHEAD = 400
 
 @dataclass
 class CacheStats:
-    """Hits, misses and what the cache holds."""
+    """Hits, misses and the bytes the cache holds."""
 
     hits: int = 0
     misses: int = 0
-    entries: int = 0
     bytes: int = 0
 
 
@@ -50,6 +49,11 @@ class TileCache:
     def enabled(self) -> bool:
         """Whether tiles are kept at all (``RUIMTE_WEB_TILE_CACHE_MB=0``: no)."""
         return self.max_bytes > 0
+
+    @property
+    def entries(self) -> int:
+        """How many tiles are kept."""
+        return len(self._tiles)
 
     def get(self, key: tuple) -> Tile | None:
         """The tile stored under ``key`` (None: not there)."""
@@ -80,14 +84,12 @@ class TileCache:
             while self.stats.bytes > self.max_bytes:
                 _, out = self._tiles.popitem(last=False)
                 self.stats.bytes -= len(out.data) + ENTRY_OVERHEAD
-            self.stats.entries = len(self._tiles)
 
     def forget_layer(self, layer_id: int) -> None:
         """Drop every tile of a layer (its edit was seen)."""
         with self._lock:
             self._drop_layer(layer_id)
             self._states.pop(layer_id, None)
-            self.stats.entries = len(self._tiles)
 
     def _drop_layer(self, layer_id: int) -> None:
         for key in [k for k in self._tiles if k[0] == layer_id]:

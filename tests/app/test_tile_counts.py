@@ -155,10 +155,10 @@ def test_the_cache_is_bounded_by_its_bytes():
     cache = TileCache(10 * (1000 + ENTRY_OVERHEAD))
     for i in range(25):
         cache.put(1, "v1", (1, i), Tile(b"x" * 1000, 1, 0, 0))
-    assert cache.stats.entries == 10 and cache.stats.bytes <= cache.max_bytes
+    assert cache.entries == 10 and cache.stats.bytes <= cache.max_bytes
     assert cache.get((1, 0)) is None and cache.get((1, 24)) is not None
     cache.put(1, "v2", (1, 99), Tile(b"y", 1, 0, 0))  # a newer state drops the older tiles
-    assert cache.stats.entries == 1 and cache.get((1, 24)) is None
+    assert cache.entries == 1 and cache.get((1, 24)) is None
     cache.put(2, "v1", (2, 0), Tile(b"z" * 10**6, 1, 0, 0))  # larger than the bound: not kept
     assert cache.get((2, 0)) is None
 
