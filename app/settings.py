@@ -200,19 +200,24 @@ class ImportSettings(BaseSettings):
 def import_policy(area: WorkArea | None = None) -> ImportPolicy:
     """The limits every import (file, API, demo) is held to, from the settings.
 
-    ``area``: the work area imports must fall in (default: ``RUIMTE_WORK_AREA``).
+    ``area``: the work area imports must fall in (default: ``RUIMTE_WORK_AREA``). Milieucategorieën
+    are checked against the table runs use (``RUIMTE_PLANNING_MILIEUCATEGORIE_TABLE``, else the
+    shipped VNG table), so a layer imported is one a run can read.
     """
     from layers.importer import ImportPolicy
     from layers.kinds import AttributeLimits
+    from layers.milieucategorie import load_table
 
     area = area or get_work_area()
     limits = get_import_settings()
+    planning = get_planning_settings()
     return ImportPolicy(
         work_area=area.work_area,
         work_area_name=area.work_area_name,
         max_bytes=int(limits.max_file_mb * 1_000_000),
         max_features=limits.max_features,
-        bruto_tolerance_pct=get_planning_settings().bruto_tolerance_pct,
+        bruto_tolerance_pct=planning.bruto_tolerance_pct,
+        categories=load_table(planning.milieucategorie_table),
         max_vertices=limits.max_vertices,
         attribute_limits=AttributeLimits(max_text_length=limits.max_text_length),
     )
