@@ -59,6 +59,7 @@ def _peak_rss_mb() -> float:
 
 def child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dict:
     """One run in this process; the report as a dict."""
+    from app.runs import work_area
     from bench.scenario_bench import preset_spec
     from layers.milieucategorie import load_table
     from scenarios.chunked import Chunked
@@ -89,9 +90,7 @@ def child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dic
         client = Client(cluster)
         raster = Chunked(chunk_cells=chunk_cells, scheduler=cluster.scheduler_address)
     start = time.perf_counter()
-    comp = compute(
-        spec, inputs, load_table(), province=("PV26", "Provincie Utrecht"), engine=raster
-    )
+    comp = compute(spec, inputs, load_table(), province=work_area(), engine=raster)
     wall = time.perf_counter() - start
     report = {
         "cell_size_m": cell_size,
