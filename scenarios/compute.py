@@ -82,6 +82,8 @@ class Computation:
     rasters: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     layers: dict[str, DerivedLayer] = field(default_factory=dict)
     timing: dict[str, float] = field(default_factory=dict)
+    allocation: alloc.Allocation | None = None
+    """The cells allocated (None for figures only)."""
 
 
 class _Timer:
@@ -180,6 +182,7 @@ def compute(
     result["allocation"] = placed["summary"]
     result["milieuzonering"] = conflict_summary(zonering, gemeenten)
     comp = Computation(result=RunResult.model_validate(_jsonable(result)))
+    comp.allocation = placed["allocation"]
     comp.rasters, comp.layers = timer.run(
         "outputs", lambda: _outputs(spec, rasters, writers, placed, zonering, gemeenten)
     )

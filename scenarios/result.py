@@ -205,6 +205,58 @@ class RunInfo(_Open):
     rasters: list[str] = Field(default_factory=list)
 
 
+class Band(_Open):
+    """p10, p50 and p90 of a figure over the variants of an ensemble."""
+
+    p10: float
+    p50: float
+    p90: float
+
+
+class EnsembleRow(_Open):
+    """A gemeente (or the work area) over the variants of an ensemble."""
+
+    statcode: str | None = None
+    naam: str | None = None
+    demand_ha: Band
+    supply_ha: Band
+    balance_ha: Band
+    uncovered_ha: Band
+    unmet_ha: Band
+    p_shortage: float
+    """Share of the variants in which uncovered demand is above zero."""
+    rank_correlation: dict[str, float | None] = Field(default_factory=dict)
+    """Spearman's rank correlation of each input with the balance (None: constant)."""
+    most_important: dict[str, Any] | None = None
+    """The input with the strongest rank correlation: ``{"input": path, "rho": r}``."""
+    robust_ha: float = 0.0
+    """ha of cells allocated in at least ``robust_share`` of the variants."""
+
+
+class EnsembleInput(_Open):
+    """One distribution of the spec and the values the variants drew."""
+
+    input: str
+    kind: str
+    distribution: dict[str, Any]
+    values: list[float]
+
+
+class EnsembleResult(_Open):
+    """Bandwidths: the ensemble's inputs and figures (:mod:`scenarios.ensemble`)."""
+
+    samples: int
+    method: str
+    seed: int
+    robust_share: float
+    inputs: list[EnsembleInput]
+    per_gemeente: list[EnsembleRow]
+    totals: EnsembleRow
+    robust_cells: int
+    shortage_rule: str
+    percentiles: str
+
+
 class RunResult(_Open):
     """A run's result: figures per gemeente, region and in total, indicators, allocation."""
 
@@ -226,5 +278,7 @@ class RunResult(_Open):
     allocation: AllocationSummary | None = None
     """None for figures only (:func:`scenarios.compute.compute_figures`)."""
     milieuzonering: Conflicts | None = None
+    ensemble: EnsembleResult | None = None
+    """Set when the spec has an ensemble: the bands over its variants."""
     software_version: str | None = None
     run: RunInfo | None = None

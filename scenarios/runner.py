@@ -83,6 +83,32 @@ class RunContext:
     engine: RasterEngine
 
 
+def add_ensemble(
+    spec: ScenarioSpec,
+    inputs: Inputs,
+    context: RunContext,
+    comp: Computation,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Run the spec's ensemble (on the context engine's Dask scheduler, if any) and add its
+    bands to ``comp``'s result and its frequency raster to ``comp``'s rasters."""
+    from scenarios.ensemble import run_ensemble
+    from scenarios.result import EnsembleResult
+
+    part, rasters = run_ensemble(
+        spec,
+        inputs,
+        context.table,
+        comp,
+        province=context.province,
+        defaults=context.figures,
+        scheduler=getattr(context.engine, "scheduler", None),
+        progress=progress,
+    )
+    comp.result = comp.result.model_copy(update={"ensemble": EnsembleResult.model_validate(part)})
+    comp.rasters.update(rasters)
+
+
 def resolve_spec(
     conn: Connection, spec: SpecInput, table: MilieucategorieTable | None = None
 ) -> ScenarioSpec:
@@ -231,6 +257,10 @@ def run_scenario(
             engine=context.engine,
         )
         timing.update(comp.timing)
+        if checked.ensemble is not None:
+            t0 = time.perf_counter()
+            add_ensemble(checked, inputs, context, comp)
+            timing["ensemble"] = round(time.perf_counter() - t0, 4)
         t0 = time.perf_counter()
         with engine.begin() as conn:
             outputs = store_outputs(conn, run_id, record, comp, inputs)

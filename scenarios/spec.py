@@ -262,6 +262,80 @@ class Indicators(_Model):
     status: StatusThresholds = StatusThresholds()
 
 
+class Range(_Model):
+    """A number anywhere between ``min`` and ``max``, each value as likely (uniform)."""
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) must not be above max ({self.max:g})")
+        return self
+
+    def central(self) -> float:
+        """The value of the base run: the middle of the range."""
+        return (self.min + self.max) / 2
+
+    def ends(self) -> tuple[float, float]:
+        """The lowest and highest value."""
+        return self.min, self.max
+
+
+class Triangular(Range):
+    """A number between ``min`` and ``max``, most likely ``mode`` (triangular)."""
+
+    mode: float
+
+    @model_validator(mode="after")
+    def _mode_inside(self) -> Triangular:
+        if not self.min <= self.mode <= self.max:
+            raise ValueError(
+                f"mode ({self.mode:g}) must lie between min ({self.min:g}) and max ({self.max:g})"
+            )
+        return self
+
+    def central(self) -> float:
+        """The value of the base run: the mode."""
+        return self.mode
+
+
+class Choice(_Model):
+    """One of ``values``, each as likely."""
+
+    values: list[float] = Field(min_length=1)
+
+    def central(self) -> float:
+        """The value of the base run: the median of the values (the lower one of two)."""
+        ordered = sorted(self.values)
+        return ordered[(len(ordered) - 1) // 2]
+
+    def ends(self) -> tuple[float, float]:
+        """The lowest and highest value."""
+        return min(self.values), max(self.values)
+
+
+Distribution = Triangular | Range | Choice
+
+
+class Ensemble(_Model):
+    """Run ``samples`` variants of the scenario, drawing every distribution (seeded).
+
+    Distributions are written in place of a number (``growth_pct: {min: 10, max: 15}``,
+    ``{min, mode, max}`` or a list of values); validation moves them here, keyed by their
+    path (``demand.categories[0].growth_pct``), and puts the central value in their place:
+    the value of the base run.
+    """
+
+    samples: int = Field(ge=1, le=10_000)
+    method: Literal["latin_hypercube", "random"] = "latin_hypercube"
+    seed: int = Field(ge=0, le=2**32 - 1)
+    robust_share: float = Field(default=0.8, gt=0, le=1)
+    """A cell allocated in at least this share of the variants is a robust location."""
+    distributions: dict[str, Distribution] = Field(default_factory=dict)
+
+
 class ScenarioSpec(_Model):
     """A whole scenario (see the module docstring and docs/methode-ruimtebeslag.md)."""
 
@@ -280,6 +354,9 @@ class ScenarioSpec(_Model):
     allocation: Allocation = Allocation()
     milieuzonering: Milieuzonering = Milieuzonering()
     indicators: Indicators = Indicators()
+    ensemble: Ensemble | None = None
+    """Bandwidths: the numbers given as distributions and how many variants to run
+    (:mod:`scenarios.ensemble`); None: one run."""
     bruto_source: BrutoSource | None = None
     """``attribute``: bruto ha from the terreinen's ``bruto_ha`` (IBIS); ``geometry``: from
     their polygons. None: the planning setting (``RUIMTE_PLANNING_BRUTO_SOURCE``)."""

@@ -29,6 +29,7 @@ from layers.milieucategorie import MilieucategorieTable, load_table
 from layers.models import Feature, Layer
 from layers.store import get_layer, version_filter
 from scenarios.criteria import CRITERIA
+from scenarios.ensemble import extract_distributions
 from scenarios.errors import SpecError
 from scenarios.presets import preset_data, preset_names
 from scenarios.spec import ScenarioSpec
@@ -91,13 +92,15 @@ def validate_spec(
         raise SpecError(
             [{"loc": [], "msg": "a scenario spec must be a mapping (YAML or JSON object)"}]
         )
-    raw = resolve_base(raw, problems)
+    raw = extract_distributions(resolve_base(raw, problems), problems)
     spec: ScenarioSpec | None = None
+    named = {tuple(p["loc"]) for p in problems}  # a distribution's problem says it already
     try:
         spec = ScenarioSpec.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            problems.append({"loc": list(err["loc"]), "msg": _message(err)})
+            if tuple(err["loc"]) not in named:
+                problems.append({"loc": list(err["loc"]), "msg": _message(err)})
     problems.extend(cross_checks(raw, categories or load_table()))
     if conn is not None:
         problems.extend(database_checks(raw, conn))
