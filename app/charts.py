@@ -26,21 +26,11 @@ def balance_bars(
     str
         An ``<svg>`` element (UTF-8 text) with a ``<title>`` for screen readers.
     """
-    bar_h, gap, left, right, top = 16, 4, 190, 90, 34
-    width = 820
     values = [float(r.get(value) or 0.0) for r in rows]
     extent = max([abs(v) for v in values] + [1.0])
-    plot_w = width - left - right
-    zero = left + plot_w * (extent / (2 * extent))
-    scale = plot_w / (2 * extent)
-    height = top + len(rows) * (bar_h + gap) + 30
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-        f'aria-label="{escape(title)}" font-family="Segoe UI, Roboto, Arial, sans-serif" font-size="12">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="{left}" y="16" font-weight="600" font-size="14">{escape(title)}</text>',
-        f'<line x1="{zero:.1f}" y1="{top - 6}" x2="{zero:.1f}" y2="{height - 24}" stroke="#555" stroke-width="1"/>',
-    ]
+    frame = _Frame(len(rows), extent)
+    out = frame.open(title)
+    bar_h, gap, left, top, zero, scale = BAR_H, GAP, LEFT, TOP, frame.zero, frame.scale
     for i, (row, v) in enumerate(zip(rows, values, strict=True)):
         y = top + i * (bar_h + gap)
         w = abs(v) * scale
@@ -58,10 +48,77 @@ def balance_bars(
         out.append(
             f'<text x="{tx:.1f}" y="{y + bar_h - 4}" text-anchor="{anchor}" fill="#333">{getal(v, 1)} ha</text>'
         )
-    axis_y = height - 8
-    out.append(f'<text x="{left}" y="{axis_y}" fill="#b71c1c">◀ tekort</text>')
-    out.append(
-        f'<text x="{width - right}" y="{axis_y}" text-anchor="end" fill="#1b5e20">overschot ▶</text>'
-    )
-    out.append("</svg>")
-    return "\n".join(out)
+    return frame.close(out)
+
+
+BAR_H, GAP, LEFT, RIGHT, TOP, WIDTH = 16, 4, 190, 90, 34, 820
+
+
+class _Frame:
+    """The frame of a horizontal chart around zero: rows of bars, tekort left, overschot right."""
+
+    def __init__(self, n_rows: int, extent: float):
+        plot_w = WIDTH - LEFT - RIGHT
+        self.zero = LEFT + plot_w / 2
+        self.scale = plot_w / (2 * extent)
+        self.height = TOP + n_rows * (BAR_H + GAP) + 30
+
+    def open(self, title: str) -> list[str]:
+        """The svg element, its title and the zero line."""
+        return [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {self.height}" '
+            f'width="100%" role="img" aria-label="{escape(title)}" '
+            'font-family="Segoe UI, Roboto, Arial, sans-serif" font-size="12">',
+            f"<title>{escape(title)}</title>",
+            f'<text x="{LEFT}" y="16" font-weight="600" font-size="14">{escape(title)}</text>',
+            f'<line x1="{self.zero:.1f}" y1="{TOP - 6}" x2="{self.zero:.1f}" '
+            f'y2="{self.height - 24}" stroke="#555" stroke-width="1"/>',
+        ]
+
+    def close(self, out: list[str]) -> str:
+        """The axis words and the end of the svg."""
+        axis_y = self.height - 8
+        out.append(f'<text x="{LEFT}" y="{axis_y}" fill="#b71c1c">◀ tekort</text>')
+        out.append(
+            f'<text x="{WIDTH - RIGHT}" y="{axis_y}" text-anchor="end" '
+            'fill="#1b5e20">overschot ▶</text>'
+        )
+        out.append("</svg>")
+        return "\n".join(out)
+
+
+def interval_bars(rows: list[dict], title: str = "") -> str:
+    """Per row the band p10–p90 of a figure around zero with a tick at p50 (an ensemble).
+
+    Parameters
+    ----------
+    rows
+        Dicts with ``naam`` and ``p10``, ``p50``, ``p90``, drawn in the given order.
+    title
+        Title above the chart.
+    """
+    extent = max([abs(float(r[k])) for r in rows for k in ("p10", "p90")] + [1.0])
+    frame = _Frame(len(rows), extent)
+    out = frame.open(title)
+    for i, row in enumerate(rows):
+        y = TOP + i * (BAR_H + GAP)
+        lo, mid, hi = (frame.zero + float(row[k]) * frame.scale for k in ("p10", "p50", "p90"))
+        colour = "#c62828" if float(row["p50"]) < 0 else "#2e7d32"
+        label = escape(str(row.get("naam", "")))
+        band = f"p10 {getal(row['p10'], 1)} – p90 {getal(row['p90'], 1)} ha, p50 {getal(row['p50'], 1)}"
+        out.append(f'<text x="{LEFT - 8}" y="{y + BAR_H - 4}" text-anchor="end">{label}</text>')
+        out.append(
+            f'<rect x="{lo:.1f}" y="{y + 3}" width="{max(hi - lo, 0.5):.1f}" '
+            f'height="{BAR_H - 6}" fill="{colour}" fill-opacity="0.35"><title>{label}: '
+            f"{escape(band)}</title></rect>"
+        )
+        out.append(
+            f'<line x1="{mid:.1f}" y1="{y}" x2="{mid:.1f}" y2="{y + BAR_H}" '
+            f'stroke="{colour}" stroke-width="3"/>'
+        )
+        tx, anchor = (frame.zero + 4, "start") if float(row["p50"]) < 0 else (frame.zero - 4, "end")
+        out.append(
+            f'<text x="{tx:.1f}" y="{y + BAR_H - 4}" text-anchor="{anchor}" fill="#333">'
+            f"{getal(row['p50'], 1)} ha</text>"
+        )
+    return frame.close(out)

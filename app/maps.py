@@ -63,6 +63,7 @@ LAYER_GROUPS = {
     "vestigingen": "Bedrijventerreinen",
     "constraints": "Randvoorwaarden",
     "allocatie": "Scenario's",
+    "frequentie": "Scenario's",
     "milieuzones": "Scenario's",
     "conflicten": "Scenario's",
 }

@@ -26,6 +26,8 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -205,6 +207,35 @@ def _check_ends(raw: dict[str, Any], path: str, dist: Distribution, problems: li
                     )
 
 
+LABELS_FILE = Path(__file__).with_name("ensemble_labels.yaml")
+
+
+@lru_cache(maxsize=1)
+def _labels() -> dict[str, str]:
+    import yaml
+
+    return yaml.safe_load(LABELS_FILE.read_text(encoding="utf-8"))
+
+
+def input_label(raw: Mapping[str, Any], path: str) -> str:
+    """A Dutch label of the number at ``path`` (``groei bedrijventerreinen (%)``)."""
+    loc = loc_of(path)
+    templates = _labels()
+    field, key = loc[-1], ""
+    if len(loc) >= 2 and loc[-2] == "overrides":
+        field, key, loc = "overrides", str(loc[-1]), loc[:-1]
+    template = templates.get(str(field))
+    if template is None:
+        return path
+    owner = ""
+    for i in range(len(loc) - 1, 0, -1):
+        holder = _get(raw, loc[:i]) if _has(raw, loc[:i]) else None
+        if isinstance(holder, Mapping) and "name" in holder:
+            owner = str(holder["name"])
+            break
+    return " ".join(template.format(owner=owner, key=key).split())
+
+
 # --- drawing the variants -------------------------------------------------------------
 
 
@@ -352,7 +383,7 @@ def run_ensemble(
     defaults: Any,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[dict[str, Any], dict[str, tuple[bytes, str]]]:
+) -> tuple[dict[str, Any], dict[str, tuple[bytes, str]], dict[str, Any]]:
     """Run the variants of ``spec`` and summarise them.
 
     Parameters
@@ -368,9 +399,11 @@ def run_ensemble(
 
     Returns
     -------
-    (dict, dict)
+    (dict, dict, dict)
         The ``ensemble`` part of the result (:class:`scenarios.result.EnsembleResult` as a
-        mapping) and the frequency raster ``{"frequentie": (GeoTIFF bytes, description)}``.
+        mapping), the frequency raster ``{"frequentie": (GeoTIFF bytes, description)}`` and
+        the derived layer ``{"frequentie": DerivedLayer}`` (cells per gemeente and class:
+        robuust, vaak, soms).
     """
     assert spec.ensemble is not None
     ens = spec.ensemble
@@ -435,6 +468,7 @@ def run_ensemble(
         "inputs": [
             {
                 "input": p,
+                "label": input_label(spec.as_dict(), p),
                 "distribution": d.model_dump(),
                 "kind": _kind(d),
                 "values": [float(v) for v in values[:, j]],
@@ -447,7 +481,68 @@ def run_ensemble(
         "shortage_rule": "a variant runs short where uncovered_ha > 0",
         "percentiles": "numpy.percentile, linear interpolation",
     }
-    return part, {"frequentie": (_frequency_tiff(base, counts, n), FREQUENCY_DESCRIPTION)}
+    rasters = {"frequentie": (_frequency_tiff(base, counts, n), FREQUENCY_DESCRIPTION)}
+    return part, rasters, {"frequentie": _frequency_layer(spec, base, counts, n, gemeente_of)}
+
+
+#: Classes of the frequency layer: (klasse, lowest share) from the top; ``robuust`` starts at
+#: the spec's ``robust_share``.
+FREQUENCY_CLASSES = (("robuust", None), ("vaak", 0.5), ("soms", 0.0))
+
+
+def frequency_class(share: np.ndarray, robust_share: float) -> np.ndarray:
+    """1 robuust (≥ ``robust_share``), 2 vaak (≥ 0.5), 3 soms (> 0) per share."""
+    out = np.full(share.shape, 3, dtype=np.uint8)
+    out[share >= min(0.5, robust_share)] = 2
+    out[share >= robust_share - 1e-9] = 1
+    return out
+
+
+def _frequency_layer(
+    spec: ScenarioSpec, base: Any, counts: np.ndarray, n: int, gemeente_of: dict[int, int]
+) -> Any:
+    """The cells allocated in any variant as polygons per gemeente and frequency class."""
+    import pandas as pd
+
+    from scenarios import allocation as alloc
+    from scenarios.compute import DerivedLayer
+    from spatial.grid import Grid
+
+    assert spec.ensemble is not None
+    g = base.result.allocation.grid
+    grid = Grid(
+        minx=g.origin[0], maxy=g.origin[1], cell_size=g.cell_size_m, rows=g.rows, cols=g.cols
+    )
+    cells = np.flatnonzero(counts)
+    share = counts[cells] / n
+    classes = frequency_class(share, spec.ensemble.robust_share)
+    cells_alloc = alloc.Allocation(
+        cells=cells.astype(np.int64),
+        classes=classes,
+        gemeente=np.array([gemeente_of[int(c)] for c in cells], dtype=np.int32),
+        suit=share.astype(np.float32),
+        hmc_cells=np.zeros(0, dtype=np.int64),
+        other_cells=np.zeros(0, dtype=np.int64),
+    )
+    polygons = alloc.allocation_polygons(cells_alloc, grid)
+    statcodes = [r.statcode for r in base.result.per_gemeente]
+    names = [name for name, _ in FREQUENCY_CLASSES]
+    frame = pd.DataFrame(
+        {
+            "scenario": spec.name,
+            "gemeente": [statcodes[gem] for gem, *_ in polygons],
+            "klasse": [names[c - 1] for _, c, *_ in polygons],
+            "cellen": [cells for *_, cells, _ in polygons],
+            "ha": [cells * grid.cell_ha for *_, cells, _ in polygons],
+            "aandeel": [round(s, 4) for *_, s in polygons],
+        }
+    )
+    return DerivedLayer(
+        "frequentie",
+        frame,
+        np.array([geom for _, _, geom, *_ in polygons], dtype=object),
+        f"Robuuste locaties: aandeel van {n} varianten ({spec.name})",
+    )
 
 
 FREQUENCY_DESCRIPTION = (

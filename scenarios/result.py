@@ -237,6 +237,8 @@ class EnsembleInput(_Open):
     """One distribution of the spec and the values the variants drew."""
 
     input: str
+    label: str = ""
+    """Dutch label of the number (``groei bedrijventerreinen (%)``)."""
     kind: str
     distribution: dict[str, Any]
     values: list[float]

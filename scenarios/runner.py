@@ -95,7 +95,7 @@ def add_ensemble(
     from scenarios.ensemble import run_ensemble
     from scenarios.result import EnsembleResult
 
-    part, rasters = run_ensemble(
+    part, rasters, layers = run_ensemble(
         spec,
         inputs,
         context.table,
@@ -107,6 +107,7 @@ def add_ensemble(
     )
     comp.result = comp.result.model_copy(update={"ensemble": EnsembleResult.model_validate(part)})
     comp.rasters.update(rasters)
+    comp.layers.update(layers)
 
 
 def resolve_spec(

@@ -89,7 +89,36 @@ def table_rows(result: RunResult) -> tuple[list[str], list[dict[str, Any]]]:
     demand_cols = [c for c in dynamic if c.startswith("demand_")]
     supply_cols = [c for c in dynamic if c.startswith("supply_")]
     columns = [*BASE_COLUMNS, *demand_cols, *TAIL_COLUMNS[:2], *supply_cols, *TAIL_COLUMNS[2:]]
+    if result.ensemble is not None:
+        columns += _ensemble_columns(result, rows)
     return columns, rows
+
+
+ENSEMBLE_FIGURES = ("demand_ha", "supply_ha", "balance_ha", "uncovered_ha", "unmet_ha")
+
+
+def _ensemble_columns(result: RunResult, rows: list[dict[str, Any]]) -> list[str]:
+    """Add the ensemble's bands to the gemeente and province rows; return their columns."""
+    assert result.ensemble is not None
+    bands = {r.statcode: r for r in result.ensemble.per_gemeente}
+    columns = [f"{f[:-3]}_{p}_ha" for f in ENSEMBLE_FIGURES for p in ("p10", "p50", "p90")]
+    columns += ["p_shortage", "most_important_input", "most_important_rho", "robust_ha"]
+    for row in rows:
+        if row["niveau"] == "gemeente":
+            band = bands.get(row.get("statcode"))
+        else:
+            band = result.ensemble.totals if row["niveau"] == "provincie" else None
+        if band is None:
+            continue
+        for f in ENSEMBLE_FIGURES:
+            for p, v in getattr(band, f).as_json().items():
+                row[f"{f[:-3]}_{p}_ha"] = v
+        row["p_shortage"] = band.p_shortage
+        top = band.most_important or {}
+        row["most_important_input"] = top.get("input")
+        row["most_important_rho"] = top.get("rho")
+        row["robust_ha"] = band.robust_ha
+    return columns
 
 
 def _cell(value: Any) -> Any:

@@ -94,6 +94,33 @@ def step_progress() -> Iterator[Callable[[str, int, int], None]]:
         yield callback
 
 
+def _print_ensemble(out: Any, ens: Any) -> None:
+    """The bands of an ensemble: the work area, then the gemeenten most likely to run short."""
+
+    def band(b: Any) -> str:
+        return f"{_ha(b.p10)} / {_ha(b.p50)} / {_ha(b.p90)}"
+
+    t = ens.totals
+    top = t.most_important
+    out.print(
+        f"ensemble of {ens.samples} variants ({ens.method}, seed {ens.seed}), p10 / p50 / p90: "
+        f"demand {band(t.demand_ha)} ha, balance {band(t.balance_ha)} ha, unmet "
+        f"{band(t.unmet_ha)} ha; shortage in {t.p_shortage:.0%} of the variants; "
+        + (f"most important input {top['input']} (rho {top['rho']:+.2f}); " if top else "")
+        + f"robust locations {_ha(t.robust_ha)} ha (allocated in ≥ {ens.robust_share:.0%})",
+        highlight=False,
+    )
+    short = [r for r in ens.per_gemeente if r.p_shortage > 0]
+    short.sort(key=lambda r: -r.p_shortage)
+    if short:
+        out.print(
+            "shortage probability: "
+            + ", ".join(f"{r.naam} {r.p_shortage:.0%}" for r in short[:10])
+            + (f" and {len(short) - 10} more" if len(short) > 10 else ""),
+            highlight=False,
+        )
+
+
 def _ha(value: Any) -> str:
     return "" if value is None else f"{value:,.1f}"
 
@@ -186,6 +213,8 @@ def print_run(run: scenarios.RunRecord) -> None:
             f"HMC-benutting: {benutting.pct:.1f}% of {_ha(benutting.hmc_netto_ha)} ha netto HMC",
             highlight=False,
         )
+    if result.ensemble is not None:
+        _print_ensemble(out, result.ensemble)
     quality = result.quality
     if quality:
         terreinen = quality.get("terreinen") or {}
@@ -212,7 +241,8 @@ def print_run(run: scenarios.RunRecord) -> None:
             "[yellow]note:[/] some input layers are synthetic (demo data): not for real decisions",
             highlight=False,
         )
-    timing = ", ".join(f"{k} {run.timing[k]:.2f}s" for k in scenarios.RUN_STEPS if k in run.timing)
+    steps = [*scenarios.RUN_STEPS, "ensemble"]
+    timing = ", ".join(f"{k} {run.timing[k]:.2f}s" for k in steps if k in run.timing)
     out.print(f"timing: {timing}; total {run.timing.get('total', 0):.2f}s", highlight=False)
 
 

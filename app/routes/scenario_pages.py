@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Connection
 
 import scenarios
-from app.charts import balance_bars
+from app.charts import balance_bars, interval_bars
 from app.dependencies import MAX_INT32, EngineDep, PlanningDep, RunIdPath, WebSettingsDep
 from app.guards import csp_nonce
 from app.maps import (
@@ -108,8 +108,26 @@ def scenario_page(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTM
             "chart": chart,
             "others": others,
             "names": {r.statcode: r.naam for r in rows},
+            **ensemble_view(result),
         },
     )
+
+
+def ensemble_view(result: scenarios.RunResult | None) -> dict[str, Any]:
+    """The ensemble's rows (most likely to run short first) and its interval chart."""
+    ens = result.ensemble if result else None
+    if ens is None:
+        return {"ensemble_rows": [], "ensemble_chart": "", "ensemble_labels": {}}
+    rows = sorted(ens.per_gemeente, key=lambda r: (-r.p_shortage, r.balance_ha.p50))
+    chart = interval_bars(
+        [{"naam": r.naam, **r.balance_ha.as_json()} for r in rows],
+        title="Balans aanbod − ruimtevraag per gemeente: p10–p90 en p50 (ha)",
+    )
+    return {
+        "ensemble_rows": [(r.naam, r) for r in rows],
+        "ensemble_chart": chart,
+        "ensemble_labels": {i.input: i.label or i.input for i in ens.inputs},
+    }
 
 
 def balance_layer(
@@ -166,8 +184,9 @@ def _add_run_layers(
         "allocatie": "Toegewezen nieuwe ruimte",
         "milieuzones": "Milieuzones HMC-terreinen",
         "conflicten": "Conflicten in milieuzones",
+        "frequentie": "Hoe vaak toegewezen (bandbreedte)",
     }
-    for role in ("milieuzones", "allocatie", "conflicten"):
+    for role in ("milieuzones", "frequentie", "allocatie", "conflicten"):
         layer = run.output_layers.get(role)
         if not layer:
             continue

@@ -104,7 +104,7 @@ def _computed(engine, raw: dict):
 
 def test_one_sample_equals_the_plain_run_of_its_value(demo_db):
     spec, inputs, base = _computed(demo_db.engine, _spec(cell_size=200, samples=1))
-    part, rasters = run_ensemble(
+    part, rasters, _ = run_ensemble(
         spec, inputs, load_table(), base, province=PROVINCE, defaults=_context().figures
     )
     value = part["inputs"][0]["values"][0]
