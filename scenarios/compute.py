@@ -31,7 +31,13 @@ from scenarios.balance import balance, status
 from scenarios.current import FigureDefaults, current_per_gemeente, terrein_pieces
 from scenarios.demand import demand_per_gemeente
 from scenarios.engine import SUITABILITY_NODATA, Engine, InMemory, Job, Need, Rasters, Writers
-from scenarios.indicators import hmc_benutting, landgebruik, ruimtevraag
+from scenarios.indicators import (
+    hmc_benutting,
+    landgebruik,
+    location_statuses,
+    ruimtevraag,
+    strategische_locaties,
+)
 from scenarios.inputs import Inputs
 from scenarios.milieuzonering import Zonering, conflict_summary, milieuzonering
 from scenarios.result import RunResult
@@ -482,6 +488,9 @@ def _indicators(
         for i, (code, naam) in enumerate(zip(gemeenten.statcodes, gemeenten.namen, strict=True))
     ]
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("groen", "oranje", "rood")}
+    locations = strategische_locaties(
+        inputs, gemeenten, spec.indicators.strategische_locaties, location_statuses()
+    )
     return {
         "landgebruik": landgebruik(inputs, gemeenten),
         "hmc_benutting": hmc_benutting(inputs, gemeenten, table, spec.hmc_threshold),
@@ -490,6 +499,8 @@ def _indicators(
             "status_counts": counts,
             "per_gemeente": ruimtevraag(rows),
         },
+        # only with a strategische_locaties layer: results without one stay as they were
+        **({"strategische_locaties": locations} if locations is not None else {}),
     }
 
 

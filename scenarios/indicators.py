@@ -12,9 +12,14 @@
    of the vestigingen on HMC terreinen that are HMC firms is reported beside it.
 3. **Ruimtevraag versus beschikbare ruimte** per gemeente: demand, supply, coverage and
    status (groen / oranje / rood, thresholds from the spec), from :mod:`scenarios.balance`.
+4. **Strategische locaties beschikbaar in 2035** (:func:`strategische_locaties`): the
+   capaciteit_ha and number of locations available by the target year
+   (:func:`available_by`) against the spec's target, groen / oranje / rood.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +27,7 @@ import shapely
 
 from layers.milieucategorie import MilieucategorieTable
 from scenarios.current import hmc_mask
+from scenarios.errors import ScenarioError
 from scenarios.inputs import Inputs
 from scenarios.milieuzonering import terrein_gemeente
 from scenarios.units import Gemeenten
@@ -118,3 +124,97 @@ def ruimtevraag(rows: list[dict]) -> list[dict]:
     """Ruimtevraag versus beschikbare ruimte per gemeente, from the result rows."""
     keys = ("statcode", "naam", "demand_ha", "supply_ha", "uncovered_ha", "coverage", "status")
     return [{k: row[k] for k in keys} for row in rows]
+
+
+def available_by(
+    status: np.ndarray,
+    beschikbaar_vanaf: np.ndarray | None,
+    year: int | None,
+    available_statuses: list[str],
+) -> np.ndarray:
+    """Which strategische locaties are available by ``year``: their status is one of
+    ``available_statuses`` (available now), or their ``beschikbaar_vanaf`` (year) is
+    ``year`` or earlier. ``year`` None: by status only (what is available today).
+
+    The one definition of "available" (the monitor uses it too).
+
+    Examples
+    --------
+    >>> available_by(np.array(["beschikbaar", "verkenning", "voorgesteld"]),
+    ...              np.array([np.nan, 2030, 2040]), 2035, ["beschikbaar"]).tolist()
+    [True, True, False]
+    """
+    out = np.isin(np.asarray(status).astype(str), available_statuses)
+    if year is not None and beschikbaar_vanaf is not None:
+        years = np.asarray(beschikbaar_vanaf, dtype=float)
+        out |= np.nan_to_num(years, nan=np.inf) <= year
+    return out
+
+
+def location_statuses() -> list[str]:
+    """The statuses of the strategische_locaties kind (``layers/data/kinds.yaml``)."""
+    from layers.kinds import load_kinds
+
+    return list(load_kinds()["strategische_locaties"].fields["status"].values)
+
+
+def strategische_locaties(
+    inputs: Inputs, gemeenten: Gemeenten, target: Any, known_statuses: list[str]
+) -> dict | None:
+    """Strategische locaties available by ``target.year`` (ha and count), per gemeente and in
+    total, against ``target`` (:class:`scenarios.spec.StrategischeLocatiesTarget`); None
+    without a strategische_locaties layer. A status outside ``known_statuses`` fails,
+    naming it."""
+    loc = inputs.get(inputs.strategische_locaties)
+    if loc is None:
+        return None
+    status = loc.column("status").astype(str)
+    unknown = sorted(set(status) - set(known_statuses))
+    if unknown:
+        raise ScenarioError(
+            f"layer {loc.name!r} version {loc.version}: status {unknown} of strategische "
+            f"locaties is not one of {', '.join(known_statuses)}"
+        )
+    years = loc.numbers("beschikbaar_vanaf")
+    cap = np.nan_to_num(loc.numbers("capaciteit_ha"), nan=0.0)
+    ok = available_by(status, years, target.year, target.available_statuses)
+    owner = loc.column("gemeente").astype(str)
+    per_gemeente = {}
+    for code in gemeenten.statcodes.astype(str):
+        mine = owner == code
+        per_gemeente[code] = {
+            "available_ha": float(cap[mine & ok].sum()),
+            "available_count": int(np.count_nonzero(mine & ok)),
+            "total_ha": float(cap[mine].sum()),
+            "total_count": int(np.count_nonzero(mine)),
+        }
+    available_ha, available_count = float(cap[ok].sum()), int(np.count_nonzero(ok))
+    shares = []
+    if target.target_ha:
+        shares.append(available_ha / target.target_ha)
+    if target.target_count:
+        shares.append(available_count / target.target_count)
+    share = min(shares) if shares else None
+    if share is None:
+        state, reason = None, "geen doel in de spec (indicators.strategische_locaties)"
+    elif share >= 1:
+        state, reason = "groen", f"het doel voor {target.year} is gehaald"
+    elif share >= target.oranje_from:
+        state, reason = "oranje", f"minstens {target.oranje_from:.0%} van het doel gehaald"
+    else:
+        state, reason = "rood", f"minder dan {target.oranje_from:.0%} van het doel gehaald"
+    return {
+        "layer": loc.name,
+        "year": target.year,
+        "available_ha": available_ha,
+        "available_count": available_count,
+        "total_ha": float(cap.sum()),
+        "total_count": len(cap),
+        "target_ha": target.target_ha,
+        "target_count": target.target_count,
+        "share": share,
+        "status": state,
+        "reason": reason,
+        "available_statuses": list(target.available_statuses),
+        "per_gemeente": per_gemeente,
+    }

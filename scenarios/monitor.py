@@ -53,7 +53,7 @@ from layers.history import versions_as_of
 from layers.milieucategorie import MilieucategorieTable, load_table
 from layers.store import orm_session, read_features
 from scenarios.errors import ScenarioError
-from scenarios.indicators import HA, hmc_benutting, landgebruik
+from scenarios.indicators import HA, available_by, hmc_benutting, landgebruik
 from scenarios.inputs import Inputs, LayerData
 from scenarios.monitor_models import MonitorEdition
 from scenarios.units import Gemeenten
@@ -327,7 +327,8 @@ def figures(inputs: Inputs, config: MonitorConfig, table: MilieucategorieTable) 
                 f"{unknown} is in neither list of the monitor configuration "
                 f"(strategische_locaties.beschikbaar / niet_beschikbaar)"
             )
-        available = np.isin(status.astype(str), config.strategische_locaties.beschikbaar)
+        # available today: by status only (scenarios.indicators.available_by, year None)
+        available = available_by(status, None, None, config.strategische_locaties.beschikbaar)
         loc_ha = _per_owner(loc, codes, cap)
         total = float(cap.sum())
         beschikbaar_pct = 100.0 * float(cap[available].sum()) / total if total > 0 else None

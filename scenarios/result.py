@@ -145,12 +145,33 @@ class Landgebruik(_Open):
     per_klasse: list[dict[str, Any]]
 
 
+class StrategischeLocaties(_Open):
+    """Strategische locaties available by the target year against the spec's target."""
+
+    layer: str
+    year: int
+    available_ha: float
+    available_count: int
+    total_ha: float
+    total_count: int
+    target_ha: float | None = None
+    target_count: int | None = None
+    share: float | None = None
+    """The lowest of available ÷ target over the targets given (None: no target)."""
+    status: str | None = None
+    reason: str
+    available_statuses: list[str]
+    per_gemeente: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class Indicators(_Open):
     """The Ruimte indicators of the run."""
 
     landgebruik: Landgebruik | None = None
     hmc_benutting: HmcBenutting | None = None
     ruimtevraag: Ruimtevraag
+    strategische_locaties: StrategischeLocaties | None = None
+    """None without a strategische_locaties layer (and in runs stored before it)."""
 
 
 class Grid(_Open):

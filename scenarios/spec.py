@@ -256,10 +256,29 @@ class StatusThresholds(_Model):
         return self
 
 
+class StrategischeLocatiesTarget(_Model):
+    """Strategische locaties available by ``year`` against a target (ha and/or count).
+
+    A location counts as available by ``year`` when its status is one of
+    ``available_statuses`` (available now) or its ``beschikbaar_vanaf`` is ``year`` or
+    earlier. Status: groen when every target given is met, oranje from ``oranje_from`` of
+    each, else rood; without a target the figures are given without a status.
+    """
+
+    year: int = Field(default=2035, ge=1990, le=2200)
+    target_ha: float | None = Field(default=None, ge=0)
+    target_count: int | None = Field(default=None, ge=0)
+    oranje_from: float = Field(default=0.75, ge=0, le=1)
+    available_statuses: list[str] = Field(
+        default_factory=lambda: ["beschikbaar", "in_gebruik"], min_length=1
+    )
+
+
 class Indicators(_Model):
     """Settings of the Ruimte indicators."""
 
     status: StatusThresholds = StatusThresholds()
+    strategische_locaties: StrategischeLocatiesTarget = StrategischeLocatiesTarget()
 
 
 class Range(_Model):

@@ -31,6 +31,7 @@ from layers.store import get_layer, version_filter
 from scenarios.criteria import CRITERIA
 from scenarios.ensemble import extract_distributions
 from scenarios.errors import SpecError
+from scenarios.indicators import location_statuses
 from scenarios.presets import preset_data, preset_names
 from scenarios.spec import ScenarioSpec
 
@@ -245,6 +246,18 @@ def cross_checks(raw: Mapping[str, Any], table: MilieucategorieTable) -> list[Pr
                     "msg": f"{value!r} is not a milieucategorie; allowed: {', '.join(table.codes)}",
                 }
             )
+    statuses = _get(raw, "indicators", "strategische_locaties", "available_statuses")
+    if isinstance(statuses, list):
+        known = location_statuses()
+        for i, value in enumerate(statuses):
+            if value not in known:
+                problems.append(
+                    {
+                        "loc": ["indicators", "strategische_locaties", "available_statuses", i],
+                        "msg": f"{value!r} is not a status of strategische locaties"
+                        f"{did_you_mean(str(value), known)}; known: {', '.join(known)}",
+                    }
+                )
     problems.extend(_check_names(raw))
     problems.extend(_check_regions(raw))
     problems.extend(_check_selections(raw))

@@ -70,3 +70,10 @@ def test_the_csv_and_the_api_carry_the_bands(served, ensemble_run):
     assert len(result["ensemble"]["per_gemeente"]) == len(result["per_gemeente"])
     tif = httpx.get(f"{served.url}/api/runs/{ensemble_run.id}/rasters/frequentie.tif")
     assert tif.status_code == 200 and tif.content[:2] in (b"II", b"MM")
+
+
+def test_the_scenario_page_shows_the_strategische_locaties_2035_indicator(served, ensemble_run):
+    html = httpx.get(f"{served.url}/scenario/{ensemble_run.id}").text
+    sl = ensemble_run.result.indicators.strategische_locaties
+    assert sl is not None and sl.year == 2035
+    assert "Strategische locaties beschikbaar in 2035" in html and "geen doel" in html
