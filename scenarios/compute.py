@@ -192,8 +192,31 @@ def compute(
     comp.rasters, comp.layers = timer.run(
         "outputs", lambda: _outputs(spec, rasters, writers, placed, zonering, gemeenten)
     )
+    if spec.coverage is not None:
+        origin = (grid.minx, grid.maxy)
+        surface = (comp.rasters["suitability"][0], origin, grid.cell_size)
+        _add_coverage(comp, spec, inputs, gemeenten, surface)
     comp.timing = timer.timing
     return comp
+
+
+def _add_coverage(
+    comp: Computation,
+    spec: ScenarioSpec,
+    inputs: Inputs,
+    gemeenten: Gemeenten,
+    surface: tuple[bytes, tuple[float, float], float] | None,
+) -> None:
+    """Coverage of regional circular functions into the result, and its map layers."""
+    from scenarios.coverage import coverage, coverage_layers
+    from scenarios.result import CoverageResult
+
+    assert spec.coverage is not None
+    part = CoverageResult.model_validate(
+        _jsonable(coverage(spec.coverage, inputs, gemeenten, surface))
+    )
+    comp.result = comp.result.model_copy(update={"coverage": part})
+    comp.layers.update(coverage_layers(spec, part, inputs, gemeenten))
 
 
 def compute_figures(
@@ -219,7 +242,10 @@ def compute_figures(
         ),
     )
     result = _result(spec, table, fig, province, indicators, None, defaults)
-    return Computation(result=RunResult.model_validate(_jsonable(result)), timing=timer.timing)
+    comp = Computation(result=RunResult.model_validate(_jsonable(result)), timing=timer.timing)
+    if spec.coverage is not None:
+        _add_coverage(comp, spec, fig.inputs, fig.gemeenten, None)
+    return comp
 
 
 def _figures(

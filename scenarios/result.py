@@ -280,6 +280,52 @@ class EnsembleResult(_Open):
     percentiles: str
 
 
+class CoverageRow(_Open):
+    """A gemeente's nearest location of a type."""
+
+    statcode: str
+    naam: str
+    distance_km: float | None = None
+    nearest: str | None = None
+    nearest_gemeente: str | None = None
+    covered: bool
+
+
+class SuggestedSite(_Open):
+    """A suggested site (RD cell centre) and the uncovered gemeenten it would cover."""
+
+    x: float
+    y: float
+    cell: int
+    suitability: float
+    gemeente: str | None = None
+    covers: list[str]
+
+
+class CoverageType(_Open):
+    """Coverage of one type of regional circular function."""
+
+    type: str
+    reach_km: float
+    locations: int
+    per_gemeente: list[CoverageRow]
+    uncovered: list[str]
+    share_uncovered: dict[str, float | None]
+    suggestions: list[SuggestedSite] = Field(default_factory=list)
+
+
+class CoverageResult(_Open):
+    """Coverage of regional circular functions (:mod:`scenarios.coverage`)."""
+
+    layer: str
+    layer_version: int
+    function_field: str
+    centroid: str
+    centroid_per_gemeente: dict[str, str] = Field(default_factory=dict)
+    distance: str
+    types: list[CoverageType]
+
+
 class RunResult(_Open):
     """A run's result: figures per gemeente, region and in total, indicators, allocation."""
 
@@ -301,6 +347,8 @@ class RunResult(_Open):
     allocation: AllocationSummary | None = None
     """None for figures only (:func:`scenarios.compute.compute_figures`)."""
     milieuzonering: Conflicts | None = None
+    coverage: CoverageResult | None = None
+    """Set when the spec asks for coverage of regional circular functions."""
     ensemble: EnsembleResult | None = None
     """Set when the spec has an ensemble: the bands over its variants."""
     software_version: str | None = None

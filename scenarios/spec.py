@@ -355,6 +355,39 @@ class Ensemble(_Model):
     distributions: dict[str, Distribution] = Field(default_factory=dict)
 
 
+class CoverageType(_Model):
+    """The reach of one type of regional circular function."""
+
+    reach_km: float | None = Field(default=None, gt=0, le=500)
+    """Straight-line km from a gemeente's centroid; None: the default of the type
+    (``scenarios/coverage.yaml``)."""
+
+
+class PopulationRef(LayerRef):
+    """A layer of points or polygons with a population count per feature."""
+
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class Suggest(_Model):
+    """Suggest ``k`` sites per type that leaves gemeenten uncovered."""
+
+    k: int = Field(ge=1, le=50)
+    block_m: float = Field(default=1000, gt=0, le=50_000)
+    """Candidate sites: the most suitable cell of each block of this size (m)."""
+
+
+class Coverage(_Model):
+    """Coverage of regional circular functions: which gemeenten have one within reach."""
+
+    layer: LayerRef = LayerRef(layer="strategische_locaties")
+    function_field: str = Field(default="functie", pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    types: dict[str, CoverageType] = Field(min_length=1)
+    population: PopulationRef | None = None
+    """Population-weighted centroids from this layer; None: area centroids."""
+    suggest: Suggest | None = None
+
+
 class ScenarioSpec(_Model):
     """A whole scenario (see the module docstring and docs/methode-ruimtebeslag.md)."""
 
@@ -373,6 +406,8 @@ class ScenarioSpec(_Model):
     allocation: Allocation = Allocation()
     milieuzonering: Milieuzonering = Milieuzonering()
     indicators: Indicators = Indicators()
+    coverage: Coverage | None = None
+    """Coverage of regional circular functions (:mod:`scenarios.coverage`); None: none."""
     ensemble: Ensemble | None = None
     """Bandwidths: the numbers given as distributions and how many variants to run
     (:mod:`scenarios.ensemble`); None: one run."""
@@ -422,4 +457,8 @@ def spec_layer_refs(spec: ScenarioSpec) -> list[tuple[str, LayerRef]]:
         (f"milieuzonering.conflict_layers[{i}]", r)
         for i, r in enumerate(spec.milieuzonering.conflict_layers)
     ]
+    if spec.coverage is not None:
+        out.append(("coverage.layer", spec.coverage.layer))
+        if spec.coverage.population is not None:
+            out.append(("coverage.population", spec.coverage.population))
     return out

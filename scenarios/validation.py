@@ -216,6 +216,13 @@ def layer_refs(
     for i, rule in enumerate(_list(_get(raw, "milieuzonering", "conflict_layers"))):
         if (ref := _ref(rule)) is not None:
             yield ["milieuzonering", "conflict_layers", i], None, ref
+    coverage = _get(raw, "coverage")
+    if isinstance(coverage, Mapping):
+        layer = coverage.get("layer", "strategische_locaties")
+        if (ref := _ref(layer)) is not None:
+            yield ["coverage", "layer"], None, ref
+        if (ref := _ref(coverage.get("population"))) is not None:
+            yield ["coverage", "population"], None, ref
 
 
 # -- checks across fields -------------------------------------------------------------
@@ -258,6 +265,7 @@ def cross_checks(raw: Mapping[str, Any], table: MilieucategorieTable) -> list[Pr
                         f"{did_you_mean(str(value), known)}; known: {', '.join(known)}",
                     }
                 )
+    problems.extend(coverage_checks(raw))
     problems.extend(_check_names(raw))
     problems.extend(_check_regions(raw))
     problems.extend(_check_selections(raw))
@@ -421,6 +429,44 @@ def _vocabulary(values: Any, allowed: Mapping[str, str] | None, loc: list) -> li
 # -- checks against the database ------------------------------------------------------
 
 
+def coverage_checks(raw: Mapping[str, Any]) -> list[Problem]:
+    """Coverage types are values of the function field (where a kind gives it values) and
+    each has a reach (its own, or the default of the type)."""
+    from scenarios.coverage import default_reach_km
+
+    coverage = _get(raw, "coverage")
+    if not isinstance(coverage, Mapping) or not isinstance(coverage.get("types"), Mapping):
+        return []
+    field = coverage.get("function_field", "functie")
+    known = sorted(
+        {
+            value
+            for kind in load_kinds().values()
+            if field in kind.fields and kind.fields[field].values
+            for value in kind.fields[field].values
+        }
+    )
+    problems: list[Problem] = []
+    defaults = default_reach_km()
+    for name, settings in coverage["types"].items():
+        loc = ["coverage", "types", name]
+        if known and name not in known:
+            problems.append(
+                {
+                    "loc": loc,
+                    "msg": f"{name!r} is not a value of {field}{did_you_mean(str(name), known)}; "
+                    f"known: {', '.join(known)}",
+                }
+            )
+            continue
+        reach = settings.get("reach_km") if isinstance(settings, Mapping) else None
+        if reach is None and name not in defaults:
+            problems.append(
+                {"loc": [*loc, "reach_km"], "msg": f"{name!r} has no default reach: give reach_km"}
+            )
+    return problems
+
+
 def database_checks(raw: Mapping[str, Any], conn: Connection) -> list[Problem]:
     """Layers exist at their versions with the right kind; where fields and statcodes are known."""
     problems: list[Problem] = []
@@ -455,6 +501,22 @@ def database_checks(raw: Mapping[str, Any], conn: Connection) -> list[Problem]:
                     f"{role} needs kind {ROLE_KINDS[role]!r}",
                 }
             )
+        if loc and loc[0] == "coverage":
+            coverage = _get(raw, "coverage")
+            field = (
+                coverage.get("function_field", "functie")
+                if loc == ["coverage", "layer"]
+                else ref.get("field")
+            )
+            fields = set(kinds[info.kind].fields) | set(info.extra_fields)
+            if isinstance(field, str) and field not in fields:
+                problems.append(
+                    {
+                        "loc": loc if loc[-1] == "population" else ["coverage", "function_field"],
+                        "msg": f"layer {name!r} has no field {field!r}"
+                        f"{did_you_mean(field, sorted(fields))}",
+                    }
+                )
         where = ref.get("where")
         if isinstance(where, Mapping):
             kind = kinds[info.kind]

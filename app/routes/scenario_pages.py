@@ -186,7 +186,9 @@ def _add_run_layers(
         "conflicten": "Conflicten in milieuzones",
         "frequentie": "Hoe vaak toegewezen (bandbreedte)",
     }
-    for role in ("milieuzones", "frequentie", "allocatie", "conflicten"):
+    roles = ["milieuzones", "frequentie", "allocatie", "conflicten"]
+    roles += sorted(r for r in run.output_layers if r.startswith("dekking-"))
+    for role in roles:
         layer = run.output_layers.get(role)
         if not layer:
             continue
@@ -200,8 +202,8 @@ def _add_run_layers(
             settings,
             budget=budget,
             show=show,
-            title=f"{titles[role]} (run {run.id})",
-            styleKey=role,
+            title=f"{titles.get(role) or coverage_title(role)} (run {run.id})",
+            styleKey=role.split("-")[0],
             hmcThreshold=planning.hmc_threshold,
             group=run_group(run.id, run.spec_name),
         ).add_to(m)
@@ -209,6 +211,11 @@ def _add_run_layers(
 
 #: How many other runs the scenario map lists (switched off) beside the one it shows.
 OTHER_RUNS_LISTED = 10
+
+
+def coverage_title(role: str) -> str:
+    """``dekking-sorteercentrum`` → ``Bereik sorteercentrum``."""
+    return "Bereik " + role.removeprefix("dekking-").replace("_", " ")
 
 
 def _other_runs(conn: Connection, run_id: int) -> list[scenarios.RunRecord]:
