@@ -195,7 +195,9 @@ def compute(
     if spec.coverage is not None:
         origin = (grid.minx, grid.maxy)
         surface = (comp.rasters["suitability"][0], origin, grid.cell_size)
+        start = time.perf_counter()
         _add_coverage(comp, spec, inputs, gemeenten, surface)
+        timer.timing["coverage"] = round(time.perf_counter() - start, 4)
     comp.timing = timer.timing
     return comp
 

@@ -121,6 +121,28 @@ def _print_ensemble(out: Any, ens: Any) -> None:
         )
 
 
+def _print_coverage(out: Any, cov: Any) -> None:
+    """Coverage of regional circular functions: per type the gemeenten out of reach."""
+    for t in cov.types:
+        share = t.share_uncovered
+        pop = share.get("population")
+        out.print(
+            f"coverage {t.type} (reach {t.reach_km:g} km, {t.locations} locations): "
+            f"{len(t.uncovered)} of {len(t.per_gemeente)} gemeenten not covered "
+            f"({share['area']:.0%} of the area"
+            + (f", {pop:.0%} of the population" if pop is not None else "")
+            + ")"
+            + (f": {', '.join(t.uncovered)}" if t.uncovered else ""),
+            highlight=False,
+        )
+        for n, site in enumerate(t.suggestions, start=1):
+            out.print(
+                f"  suggested site {n}: RD {site.x:,.0f} {site.y:,.0f} in {site.gemeente or '-'} "
+                f"(suitability {site.suitability:.2f}) covers {', '.join(site.covers)}",
+                highlight=False,
+            )
+
+
 def _ha(value: Any) -> str:
     return "" if value is None else f"{value:,.1f}"
 
@@ -215,6 +237,8 @@ def print_run(run: scenarios.RunRecord) -> None:
         )
     if result.ensemble is not None:
         _print_ensemble(out, result.ensemble)
+    if result.coverage is not None:
+        _print_coverage(out, result.coverage)
     quality = result.quality
     if quality:
         terreinen = quality.get("terreinen") or {}
@@ -241,7 +265,7 @@ def print_run(run: scenarios.RunRecord) -> None:
             "[yellow]note:[/] some input layers are synthetic (demo data): not for real decisions",
             highlight=False,
         )
-    steps = [*scenarios.RUN_STEPS, "ensemble"]
+    steps = [*scenarios.RUN_STEPS, "coverage", "ensemble"]
     timing = ", ".join(f"{k} {run.timing[k]:.2f}s" for k in steps if k in run.timing)
     out.print(f"timing: {timing}; total {run.timing.get('total', 0):.2f}s", highlight=False)
 

@@ -109,6 +109,7 @@ def scenario_page(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTM
             "others": others,
             "names": {r.statcode: r.naam for r in rows},
             **ensemble_view(result),
+            **coverage_view(result),
         },
     )
 
@@ -128,6 +129,34 @@ def ensemble_view(result: scenarios.RunResult | None) -> dict[str, Any]:
         "ensemble_chart": chart,
         "ensemble_labels": {i.input: i.label or i.input for i in ens.inputs},
     }
+
+
+def coverage_labels() -> dict[str, str]:
+    """Function value → its Dutch label (the ``functie`` vocabulary of the kinds)."""
+    labels: dict[str, str] = {}
+    for kind in load_kinds().values():
+        fld = kind.fields.get("functie")
+        if fld is not None and fld.values:
+            labels.update(fld.values)
+    return labels
+
+
+def coverage_view(result: scenarios.RunResult | None) -> dict[str, Any]:
+    """The coverage tables: per gemeente a cell per type, and the suggested sites."""
+    cov = result.coverage if result else None
+    if cov is None:
+        return {"coverage_rows": [], "coverage_sites": [], "coverage_labels": {}}
+    labels = coverage_labels()
+    first = cov.types[0].per_gemeente
+    rows = [
+        (r.statcode, r.naam, [t.per_gemeente[g] for t in cov.types]) for g, r in enumerate(first)
+    ]
+    sites = [
+        (labels.get(t.type, t.type), n, s)
+        for t in cov.types
+        for n, s in enumerate(t.suggestions, start=1)
+    ]
+    return {"coverage_rows": rows, "coverage_sites": sites, "coverage_labels": labels}
 
 
 def balance_layer(
@@ -187,7 +216,8 @@ def _add_run_layers(
         "frequentie": "Hoe vaak toegewezen (bandbreedte)",
     }
     roles = ["milieuzones", "frequentie", "allocatie", "conflicten"]
-    roles += sorted(r for r in run.output_layers if r.startswith("dekking-"))
+    coverage = sorted(r for r in run.output_layers if r.startswith("dekking-"))
+    roles += coverage
     for role in roles:
         layer = run.output_layers.get(role)
         if not layer:
@@ -201,7 +231,8 @@ def _add_run_layers(
             info,
             settings,
             budget=budget,
-            show=show,
+            # one coverage layer on at first: their reach circles overlap
+            show=show and role not in coverage[1:],
             title=f"{titles.get(role) or coverage_title(role)} (run {run.id})",
             styleKey=role.split("-")[0],
             hmcThreshold=planning.hmc_threshold,
@@ -214,8 +245,9 @@ OTHER_RUNS_LISTED = 10
 
 
 def coverage_title(role: str) -> str:
-    """``dekking-sorteercentrum`` → ``Bereik sorteercentrum``."""
-    return "Bereik " + role.removeprefix("dekking-").replace("_", " ")
+    """``dekking-sorteercentrum`` → ``Bereik Sorteercentrum voor reststromen``."""
+    value = role.removeprefix("dekking-")
+    return "Bereik " + coverage_labels().get(value, value.replace("_", " "))
 
 
 def _other_runs(conn: Connection, run_id: int) -> list[scenarios.RunRecord]:
