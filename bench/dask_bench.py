@@ -10,8 +10,10 @@ What happens:
 
 1. Without ``--database-url`` a throwaway PostGIS cluster is started under /tmp and the demo
    data (province of Utrecht, real CBS 2025 gemeenten) are loaded, as in
-   :mod:`bench.scenario_bench`. The national demo data are not on this branch: a cell size
-   of 4.5 m over Utrecht gives 139 M cells, about as many as the Netherlands at 25 m (146 M).
+   :mod:`bench.scenario_bench`. For the country, load the national demo data
+   (``RUIMTE_WORK_AREA=NL ruimte demo-data --work-area NL``) and pass ``--database-url`` with
+   ``RUIMTE_WORK_AREA=NL`` (132 M cells at 25 m); a cell size of 4.5 m over Utrecht gives
+   about as many cells without them.
 2. For each cell size and engine a fresh child process reads the layers of the +40% preset
    and computes the run (:func:`scenarios.compute.compute`: every step, rasters included,
    nothing stored), so each peak memory is its own:
