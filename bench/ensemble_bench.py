@@ -14,7 +14,10 @@ N variants (:func:`scenarios.ensemble.run_ensemble`):
 
 - ``sequential``: one variant after another in the child;
 - ``cluster-N``: the variants as tasks on a ``distributed.LocalCluster`` of N worker
-  processes of one thread each (started by the child; the inputs scattered once).
+  processes of one thread each (started by the child; the inputs scattered once);
+- ``…-unshared``: the same, with every variant computing its own suitability surface
+  (``run_ensemble(share_surface=False)``); without it, variants that vary only demand and
+  supply share one surface per process.
 
 It reports the wall time of the variants, seconds per variant, the child's peak RSS and each
 worker's, the load average before and after, and a SHA-256 of the ensemble figures and of the
@@ -37,6 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 MODES = ("sequential", "cluster-1", "cluster-2")
+#: A mode ending in ``-unshared`` runs every variant's own suitability surface (as before the
+#: shared surface): ``sequential-unshared``, ``cluster-2-unshared``.
+UNSHARED = "-unshared"
 
 
 def _peak_rss_mb() -> float:
@@ -66,11 +72,12 @@ def child(url: str, samples: int, cell_size: float, mode: str) -> dict:
     base = compute(spec, inputs, table, province=province, engine=InMemory())
     cluster = client = None
     scheduler = None
+    share = not mode.endswith(UNSHARED)
     if mode.startswith("cluster-"):
         from distributed import Client, LocalCluster
 
         cluster = LocalCluster(
-            n_workers=int(mode.split("-")[1]),
+            n_workers=int(mode.removesuffix(UNSHARED).split("-")[1]),
             threads_per_worker=1,
             processes=True,
             memory_limit=0,
@@ -88,10 +95,12 @@ def child(url: str, samples: int, cell_size: float, mode: str) -> dict:
         province=province,
         defaults=DEFAULT_FIGURES,
         scheduler=scheduler,
+        share_surface=share,
     )
     wall = time.perf_counter() - start
     report = {
         "mode": mode,
+        "shared_surface": share,
         "samples": samples,
         "cell_size_m": cell_size,
         "cells": base.result.allocation.grid.rows * base.result.allocation.grid.cols,
@@ -162,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ensemble_bench")
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--cell-size", type=float, default=25.0)
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=["sequential", "cluster-2"])
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=[*MODES, *(m + UNSHARED for m in MODES)],
+        default=["sequential", "cluster-2"],
+    )
     parser.add_argument("--database-url", help="an existing database with the demo data")
     parser.add_argument("--output", type=Path, help="JSON report (default: bench/results/)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

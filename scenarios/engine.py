@@ -121,3 +121,39 @@ class InMemory:
 
     def __repr__(self) -> str:
         return "InMemory()"
+
+
+class SharedSurface:
+    """The whole grid at once, computed for the first job and reused for the next ones.
+
+    For the variants of an ensemble that differ only in demand and supply
+    (:func:`scenarios.ensemble.shares_surface`): the suitability surface, the constraint
+    classes and the candidate cells depend on the allocation, the constraints, the HMC
+    threshold and the layers, which are then the same for every variant. Each job still gets
+    the GeoTIFFs written (from the shared arrays), so a variant's run is the in-memory one, to
+    the byte. A job whose grid or units differ from the first's is an error, not a silent reuse.
+    """
+
+    def __init__(self) -> None:
+        self._first: tuple[Grid, bytes, _MemoryRasters] | None = None
+
+    def rasters(self, job: Job) -> Rasters:
+        """The rasters of the job: see :class:`Engine`."""
+        key = job.need.unit_of.tobytes()
+        if self._first is None:
+            surface = build_surface(job.spec, job.inputs, job.gemeenten, job.table)
+            unit = alloc.unit_raster(surface.gemeente, job.need.unit_of)
+            cand = alloc.candidates(
+                surface.suitability, surface.constraints, surface.gemeente, unit, job.grid.cols
+            )
+            counts = class_counts(surface.constraints)
+            self._first = (job.grid, key, _MemoryRasters(job.grid, counts, cand, surface, unit))
+        grid, first_key, rasters = self._first
+        if grid != job.grid or first_key != key:
+            raise ValueError("SharedSurface: a job on another grid or with other units")
+        job.writers.suitability.write(suitability_strip(rasters.surface.suitability))
+        job.writers.constraints.write(rasters.surface.constraints)
+        return rasters
+
+    def __repr__(self) -> str:
+        return "SharedSurface()"

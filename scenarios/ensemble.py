@@ -362,15 +362,64 @@ def variant_summary(comp: Any) -> dict[str, Any]:
     }
 
 
+#: The parts of a spec a variant may vary and still share the base run's suitability surface
+#: (nothing under them feeds :func:`scenarios.suitability.build_surface`).
+SHARED_PARTS = frozenset({"demand", "supply", "indicators"})
+#: (inputs, surface key, engine) of the last ensemble in this process (a Dask worker keeps
+#: its own): the inputs are held so that a key can only match the same objects.
+_SHARED: list[tuple[Any, Any, str, Any]] = []
+
+
+def shares_surface(ens: Ensemble) -> bool:
+    """Whether every distribution is in a part that leaves the suitability surface alone."""
+    return all(loc_of(p)[0] in SHARED_PARTS for p in ens.distributions)
+
+
+def _surface_key(spec: ScenarioSpec) -> str:
+    """The spec without the parts variants may vary: equal keys, equal surfaces."""
+    import json
+
+    data = spec.model_dump(mode="json", exclude=set(SHARED_PARTS) | {"ensemble", "name"})
+    return json.dumps(data, sort_keys=True)
+
+
+def _shared_engine(spec: ScenarioSpec, inputs: Any, table: Any) -> Any:
+    from scenarios.engine import SharedSurface
+
+    key = _surface_key(spec)
+    for held_inputs, held_table, held_key, engine in _SHARED:
+        if held_inputs is inputs and held_table is table and held_key == key:
+            return engine
+    engine = SharedSurface()
+    _SHARED[:] = [(inputs, table, key, engine)]
+    return engine
+
+
 def run_variant(
-    spec: ScenarioSpec, inputs: Any, table: Any, province: tuple[str, str], defaults: Any
+    spec: ScenarioSpec,
+    inputs: Any,
+    table: Any,
+    province: tuple[str, str],
+    defaults: Any,
+    share_surface: bool = False,
 ) -> dict[str, Any]:
-    """Compute one variant in memory and keep its summary (a task on a Dask worker)."""
+    """Compute one variant in memory and keep its summary (a task on a Dask worker).
+
+    ``share_surface``: reuse the suitability surface of the previous variant of the same
+    ensemble in this process (only when :func:`shares_surface`; the figures and cells are
+    those of a fresh in-memory run).
+    """
     from scenarios.compute import compute
     from scenarios.engine import InMemory
 
-    comp = compute(spec, inputs, table, province=province, defaults=defaults, engine=InMemory())
+    engine = _shared_engine(spec, inputs, table) if share_surface else InMemory()
+    comp = compute(spec, inputs, table, province=province, defaults=defaults, engine=engine)
     return variant_summary(comp)
+
+
+def release_shared() -> None:
+    """Forget the shared surface of this process (the end of an ensemble)."""
+    _SHARED.clear()
 
 
 def run_ensemble(
@@ -383,6 +432,7 @@ def run_ensemble(
     defaults: Any,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    share_surface: bool = True,
 ) -> tuple[dict[str, Any], dict[str, tuple[bytes, str]], dict[str, Any]]:
     """Run the variants of ``spec`` and summarise them.
 
@@ -396,6 +446,9 @@ def run_ensemble(
         sent once); None: one after another in this process.
     progress
         Called with (variants done, variants in all).
+    share_surface
+        Compute the suitability surface once (per process) when no distribution is in a
+        part that feeds it (:func:`shares_surface`); False: every variant computes its own.
 
     Returns
     -------
@@ -410,30 +463,40 @@ def run_ensemble(
     values = sample_values(ens)
     specs = [variant_spec(spec, row) for row in values]
     n = len(specs)
+    share = share_surface and shares_surface(ens)
     summaries: list[dict[str, Any]] = []
     if scheduler:
         from scenarios.chunked import cluster_client
 
         client = cluster_client(scheduler)
-        [shared] = client.scatter([inputs], broadcast=True)
+        # scattered once: each worker holds one copy, the same objects for all its tasks
+        shared, shared_table = client.scatter([inputs, table], broadcast=True)
         futures = client.map(
             run_variant,
             specs,
             inputs=shared,
-            table=table,
+            table=shared_table,
             province=province,
             defaults=defaults,
+            share_surface=share,
             pure=False,
         )
-        for i, future in enumerate(futures):  # in order: the same figures on any cluster
-            summaries.append(future.result())
-            if progress:
-                progress(i + 1, n)
+        try:
+            for i, future in enumerate(futures):  # in order: the same figures on any cluster
+                summaries.append(future.result())
+                if progress:
+                    progress(i + 1, n)
+        finally:
+            if share:
+                client.run(release_shared)
     else:
-        for i, variant in enumerate(specs):
-            summaries.append(run_variant(variant, inputs, table, province, defaults))
-            if progress:
-                progress(i + 1, n)
+        try:
+            for i, variant in enumerate(specs):
+                summaries.append(run_variant(variant, inputs, table, province, defaults, share))
+                if progress:
+                    progress(i + 1, n)
+        finally:
+            release_shared()
     paths = list(ens.distributions)
     grid = base.result.allocation.grid
     counts = np.zeros(grid.rows * grid.cols, dtype=np.uint32)

@@ -208,3 +208,50 @@ def test_lists_where_the_spec_wants_lists_are_not_distributions():
     assert spec.regions == {"Regio Foodvalley": ["GM0345", "GM0352"]}
     # what is stored validates to the same spec (the distributions stay in the ensemble)
     assert validate_spec(spec.as_dict()) == spec
+
+
+def test_a_shared_surface_gives_the_figures_and_raster_of_fresh_runs(demo_db):
+    """Only demand varies: the surface is computed once per process (sequentially and on each
+    worker of a 2-worker LocalCluster), with the same bands and frequency raster as variants
+    that each compute their own."""
+    distributed = pytest.importorskip("distributed")
+    from scenarios.ensemble import _SHARED, shares_surface
+
+    spec, inputs, base = _computed(demo_db.engine, _spec(cell_size=300, samples=6, seed=3))
+    assert spec.ensemble is not None and shares_surface(spec.ensemble)
+    kwargs = {"province": PROVINCE, "defaults": _context().figures}
+    fresh = run_ensemble(spec, inputs, load_table(), base, share_surface=False, **kwargs)
+    shared = run_ensemble(spec, inputs, load_table(), base, **kwargs)
+    assert shared[0] == fresh[0] and shared[1] == fresh[1]
+    assert _SHARED == []  # released at the end of the ensemble
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        there = run_ensemble(
+            spec, inputs, load_table(), base, scheduler=cluster.scheduler_address, **kwargs
+        )
+        from scenarios.chunked import cluster_client
+
+        client = cluster_client(cluster.scheduler_address)
+        held = client.run(lambda: len(__import__("scenarios.ensemble").ensemble._SHARED))
+        client.close()
+        cluster_client.cache_clear()
+    assert there[0] == fresh[0] and there[1] == fresh[1]
+    assert set(held.values()) == {0}  # every worker let go of its surface
+
+
+def test_a_varying_criterion_weight_does_not_share_the_surface():
+    from scenarios.ensemble import shares_surface
+    from scenarios.spec import Ensemble
+
+    ens = Ensemble.model_validate(
+        {
+            "samples": 2,
+            "seed": 1,
+            "distributions": {
+                "demand.categories[0].growth_pct": {"min": 1, "max": 2},
+                "allocation.criteria[0].weight": {"min": 1, "max": 2},
+            },
+        }
+    )
+    assert not shares_surface(ens)
