@@ -438,11 +438,13 @@ def coverage_checks(raw: Mapping[str, Any]) -> list[Problem]:
     if not isinstance(coverage, Mapping) or not isinstance(coverage.get("types"), Mapping):
         return []
     field = coverage.get("function_field", "functie")
+    # the circular functions (one vocabulary in every kind with a `functie` field); another
+    # field's values are checked against the layer's kind with a database (_coverage_types)
     known = sorted(
         {
             value
             for kind in load_kinds().values()
-            if field in kind.fields and kind.fields[field].values
+            if field == "functie" and field in kind.fields and kind.fields[field].values
             for value in kind.fields[field].values
         }
     )
@@ -451,13 +453,7 @@ def coverage_checks(raw: Mapping[str, Any]) -> list[Problem]:
     for name, settings in coverage["types"].items():
         loc = ["coverage", "types", name]
         if known and name not in known:
-            problems.append(
-                {
-                    "loc": loc,
-                    "msg": f"{name!r} is not a value of {field}{did_you_mean(str(name), known)}; "
-                    f"known: {', '.join(known)}",
-                }
-            )
+            problems.append(_not_a_value(loc, name, field, known))
             continue
         reach = settings.get("reach_km") if isinstance(settings, Mapping) else None
         if reach is None and name not in defaults:
@@ -465,6 +461,30 @@ def coverage_checks(raw: Mapping[str, Any]) -> list[Problem]:
                 {"loc": [*loc, "reach_km"], "msg": f"{name!r} has no default reach: give reach_km"}
             )
     return problems
+
+
+def _not_a_value(loc: list, name: Any, field: str, known: list[str]) -> Problem:
+    return {
+        "loc": loc,
+        "msg": f"{name!r} is not a value of {field}{did_you_mean(str(name), known)}; "
+        f"known: {', '.join(known)}",
+    }
+
+
+def _coverage_types(
+    coverage: Mapping[str, Any], kind: Any, field: str, layer: str
+) -> list[Problem]:
+    """Coverage types of a field other than ``functie`` against the layer kind's values."""
+    spec_field = kind.fields.get(field)
+    if field == "functie" or spec_field is None or not spec_field.values:
+        return []
+    known = sorted(spec_field.values)
+    types = coverage.get("types")
+    return [
+        _not_a_value(["coverage", "types", name], name, f"{layer}.{field}", known)
+        for name in (types if isinstance(types, Mapping) else {})
+        if name not in known
+    ]
 
 
 def database_checks(raw: Mapping[str, Any], conn: Connection) -> list[Problem]:
@@ -517,6 +537,8 @@ def database_checks(raw: Mapping[str, Any], conn: Connection) -> list[Problem]:
                         f"{did_you_mean(field, sorted(fields))}",
                     }
                 )
+            elif loc == ["coverage", "layer"] and isinstance(field, str):
+                problems.extend(_coverage_types(coverage, kinds[info.kind], field, name))
         where = ref.get("where")
         if isinstance(where, Mapping):
             kind = kinds[info.kind]

@@ -112,12 +112,23 @@ def test_the_api_carries_coverage(served, coverage_run):
     assert "bereik" in elements
 
 
+def test_another_function_field_of_the_layer_may_be_covered(demo_engine):
+    raw = _spec(function_field="type", types={"hmc_multimodaal": {"reach_km": 20}})
+    with demo_engine.connect() as conn:
+        spec = scenarios.validate_spec(raw, conn)
+    assert spec.coverage is not None and spec.coverage.function_field == "type"
+
+
 @pytest.mark.parametrize(
     ("coverage", "message"),
     [
         ({"function_field": "functi"}, r"no field 'functi'.*did you mean 'functie'"),
         ({"population": {"layer": "gemeenten", "field": "inwonrs"}}, r"no field 'inwonrs'"),
         ({"layer": {"layer": "strategische_locatie"}}, r"strategische_locatie"),
+        (
+            {"function_field": "type", "types": {"hmc_multimodal": {"reach_km": 20}}},
+            r"not a value of strategische_locaties.type.*did you mean 'hmc_multimodaal'",
+        ),
     ],
 )
 def test_a_coverage_spec_the_database_cannot_serve_is_named(demo_engine, coverage, message):
