@@ -64,6 +64,7 @@ LAYER_GROUPS = {
     "constraints": "Randvoorwaarden",
     "allocatie": "Scenario's",
     "frequentie": "Scenario's",
+    "fasering": "Scenario's",
     "dekking": "Scenario's",
     "milieuzones": "Scenario's",
     "conflicten": "Scenario's",

@@ -369,6 +369,8 @@ def run_variant(
     from scenarios.compute import compute
     from scenarios.engine import InMemory
 
+    # a variant's summary has no milestones: phasing is the base run's only
+    spec = spec.model_copy(update={"phasing": None})
     comp = compute(spec, inputs, table, province=province, defaults=defaults, engine=InMemory())
     return variant_summary(comp)
 
