@@ -311,3 +311,34 @@ def test_a_bad_phasing_is_a_spec_error_naming_the_field(phasing, field, message)
     text = str(err.value)
     assert field in text, text
     assert re.search(message, text), text
+
+
+@pytest.mark.parametrize("unit", ["gemeente", "region"])
+def test_the_chunked_engine_gives_the_same_staged_allocation(unit):
+    from scenarios.chunked import MIN_CHUNK_CELLS, Chunked
+    from scenarios.engine import InMemory
+
+    inputs = world()
+    # B's terrein is HMC: its growth needs HMC space, which only its uitgeefbaar ha offers
+    inputs.layers["bedrijventerreinen"].properties.loc[1, "max_milieucategorie"] = "4.2"
+    raw = raw_spec()
+    raw["allocation"]["unit"] = unit
+    raw["allocation"]["cell_size_m"] = 5  # several chunks
+    if unit == "region":
+        raw["regions"] = {"samen": ["GM0001", "GM0002"]}
+    spec = validate_spec(raw)
+    memory = compute(spec, inputs, TABLE, province=PROVINCE, engine=InMemory())
+    chunked = compute(
+        spec, inputs, TABLE, province=PROVINCE, engine=Chunked(chunk_cells=MIN_CHUNK_CELLS)
+    )
+    assert chunked.result.phasing.as_json() == memory.result.phasing.as_json()
+    assert chunked.rasters["fasering"][0] == memory.rasters["fasering"][0]
+    ph = memory.result.phasing
+    held = [m.allocated_cells for m in ph.totals.milestones]
+    assert held == sorted(held) and held[-1] > 0
+    b = ph.per_gemeente[1]
+    assert any((m.hmc_allocated_ha or 0) > 0 for m in b.milestones)
+    for m in ph.totals.milestones:
+        assert m.allocated_ha == pytest.approx(
+            sum(r.milestones[ph.milestones.index(m.year)].allocated_ha for r in ph.per_gemeente)
+        )
