@@ -265,6 +265,13 @@ def _to_gemeenten(
     return np.where(inside, per_unit[u] * share, 0.0)
 
 
+def _unmet(frame: pd.DataFrame, hmc: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Uncovered demand the cells do not hold, per kind (HMC cells hold HMC demand only)."""
+    return np.maximum(0.0, frame["hmc_uncovered_ha"].to_numpy(dtype=float) - hmc) + np.maximum(
+        0.0, frame["other_uncovered_ha"].to_numpy(dtype=float) - other
+    )
+
+
 def phasing_result(
     spec: ScenarioSpec,
     figures: MilestoneFigures,
@@ -279,7 +286,9 @@ def phasing_result(
     phasing = spec.phasing
     assert phasing is not None
     n, basis = len(gemeenten), spec.demand.basis
+    by_region = spec.allocation.unit == "region"
     alloc_cols: list[dict[str, np.ndarray]] = []
+    unit_totals: list[dict[str, float]] = []  # per milestone, summed over the (pooled) units
     if staged is not None and cell_ha is not None:
         n_units = figures.units[0].shape[0]
         hmc_unc = running_max([u["hmc_uncovered_ha"].to_numpy(dtype=float) for u in figures.units])
@@ -287,23 +296,31 @@ def phasing_result(
             [u["other_uncovered_ha"].to_numpy(dtype=float) for u in figures.units]
         )
         gem = staged.allocation.gemeente
+        is_hmc = staged.allocation.classes == alloc.NEW_HMC
         for k in range(len(figures.years)):
             hmc_unit = alloc.placed_ha(staged.hmc_cells[k], cell_ha, hmc_unc[k], basis, ratio)
             oth_unit = alloc.placed_ha(staged.other_cells[k], cell_ha, oth_unc[k], basis, ratio)
             upto = staged.stage <= k + 1
-            is_hmc = staged.allocation.classes == alloc.NEW_HMC
             hmc_gc = np.bincount(gem[upto & is_hmc], minlength=n)[:n].astype(float)
             oth_gc = np.bincount(gem[upto & ~is_hmc], minlength=n)[:n].astype(float)
             hmc_g = _to_gemeenten(hmc_unit, hmc_gc, figures.unit_of, n_units)
             oth_g = _to_gemeenten(oth_unit, oth_gc, figures.unit_of, n_units)
+            u = figures.units[k]
+            unit_unmet = _unmet(u, hmc_unit, oth_unit)
             f = figures.frames[k]
             alloc_cols.append(
                 {
                     "allocated_ha": hmc_g + oth_g,
                     "hmc_allocated_ha": hmc_g,
                     "allocated_cells": hmc_gc + oth_gc,
-                    "unmet_ha": np.maximum(0.0, f["hmc_uncovered_ha"].to_numpy() - hmc_g)
-                    + np.maximum(0.0, f["other_uncovered_ha"].to_numpy() - oth_g),
+                    # pooled per region: a gemeente's own unmet is not defined
+                    "unmet_ha": np.full(n, np.nan) if by_region else _unmet(f, hmc_g, oth_g),
+                }
+            )
+            unit_totals.append(
+                {
+                    "uncovered_ha": float(u["uncovered_ha"].sum()),
+                    "unmet_ha": float(unit_unmet.sum()),
                 }
             )
 
@@ -319,8 +336,14 @@ def phasing_result(
         }
         if alloc_cols:
             for c, v in alloc_cols[k].items():
-                row[c] = float(v[i]) if i is not None else float(v.sum())
+                row[c] = float(v[i]) if i is not None else float(np.nansum(v))
             row["allocated_cells"] = int(round(row["allocated_cells"]))
+            if i is None:
+                row.update(unit_totals[k])
+            elif by_region:
+                row["unmet_ha"] = None
+        elif i is None and by_region:
+            row["uncovered_ha"] = float(figures.units[k]["uncovered_ha"].sum())
         return row
 
     def place(code: str, naam: str, i: int | None) -> dict[str, Any]:

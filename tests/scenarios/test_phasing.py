@@ -342,3 +342,27 @@ def test_the_chunked_engine_gives_the_same_staged_allocation(unit):
         assert m.allocated_ha == pytest.approx(
             sum(r.milestones[ph.milestones.index(m.year)].allocated_ha for r in ph.per_gemeente)
         )
+
+
+def test_the_csv_and_the_cli_table_carry_the_first_shortage(phased):
+    import csv
+
+    from rich.console import Console
+
+    from app.cli.scenario import phasing_table
+    from scenarios.tables import result_csv
+
+    _, comp = phased
+    rows = {r["statcode"]: r for r in csv.DictReader(io.StringIO(result_csv(comp.result)))}
+    assert rows["GM0001"]["first_shortage"] == "2030"
+    assert rows["GM0002"]["first_shortage"] == "2040"
+    assert rows["PV99"]["first_shortage"] == "2040"
+    assert float(rows["GM0001"]["m2030_balance_ha"]) == pytest.approx(-1.6)
+    assert float(rows["GM0001"]["m2050_allocated_ha"]) == pytest.approx(4.0)
+    assert float(rows["GM0002"]["m2050_unmet_ha"]) == pytest.approx(0.0)
+    console = Console(record=True, width=250, color_system=None)
+    console.print(phasing_table(comp.result.phasing))
+    text = console.export_text()
+    assert "Eerste tekort" in text and "toegewezen t/m 2050" in text
+    line = next(x for x in text.splitlines() if "Aadorp" in x)
+    assert "2030" in line and "-1.6" in line
