@@ -207,7 +207,8 @@ def _add_run_layers(
     roles += sorted(r for r in run.output_layers if r.startswith("dekking-"))
     group = run_group(run.id, run.spec_name)
     phasing = run.result.phasing if run.result else None
-    if phasing is not None and phasing.staged and run.output_layers.get("fasering"):
+    staged = phasing is not None and phasing.staged and bool(run.output_layers.get("fasering"))
+    if staged:
         try:
             info = get_layer(conn, run.output_layers["fasering"])
         except LayerNotFound:
@@ -225,6 +226,12 @@ def _add_run_layers(
                 title=f"Toegewezen t/m {year} (run {run.id})",
                 styleKey="fasering",
                 group=group,
+                # the run shown gets a time slider over its milestones
+                **(
+                    {"timeSet": info.name, "timeYear": year, "timeLabel": "Toegewezen t/m"}
+                    if show
+                    else {}
+                ),
             ).add_to(m)
     for role in roles:
         layer = run.output_layers.get(role)
@@ -239,7 +246,8 @@ def _add_run_layers(
             info,
             settings,
             budget=budget,
-            show=show,
+            # with milestones the staged layers show the allocation; the plain one is listed
+            show=show and not (staged and role == "allocatie"),
             title=f"{titles.get(role) or coverage_title(role)} (run {run.id})",
             styleKey=role.split("-")[0],
             hmcThreshold=planning.hmc_threshold,

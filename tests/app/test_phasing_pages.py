@@ -79,6 +79,25 @@ def test_the_map_lists_a_layer_per_milestone(served, phased_run, page):
     legend = page.page.inner_text(".leaflet-control-container")
     assert f"Toegewezen t/m {MILESTONES[-1]} (run {phased_run.id})" in legend
     assert f"Toegewezen t/m {MILESTONES[0]} (run {phased_run.id})" not in legend
+    # the allocation at once for the horizon is listed, not shown over the staged one
+    assert f"Toegewezen nieuwe ruimte (run {phased_run.id})" in control
+    assert f"Toegewezen nieuwe ruimte (run {phased_run.id})" not in legend
+    # the time slider: one position per milestone, the last chosen; moving it shows another
+    slider = page.page.locator(".rc-time input[type=range]")
+    assert slider.count() == 1
+    assert page.page.locator(".rc-time-ticks").inner_text().split() == [str(y) for y in MILESTONES]
+    assert page.page.locator(".rc-time-year").inner_text() == "2050"
+    assert page.page.get_by_label("Toegewezen t/m", exact=True).count() == 1
+    slider.fill("0")
+    assert page.page.locator(".rc-time-year").inner_text() == "2030"
+    assert slider.get_attribute("aria-valuetext") == "2030"
+    page.page.wait_for_function(
+        "document.querySelector('.leaflet-control-container').innerText"
+        f".includes('Toegewezen t/m 2030 (run {phased_run.id})')"
+    )
+    legend = page.page.inner_text(".leaflet-control-container")
+    assert f"Toegewezen t/m 2050 (run {phased_run.id})" not in legend
+    assert page.errors == []
 
 
 def test_the_csv_the_api_and_the_raster_carry_the_phasing(served, phased_run):
