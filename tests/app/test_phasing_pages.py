@@ -112,3 +112,12 @@ def test_the_csv_the_api_and_the_raster_carry_the_phasing(served, phased_run):
     layer = phased_run.output_layers["fasering"]
     features = httpx.get(f"{served.url}/api/layers/{layer}/features?mijlpaal=2030").json()
     assert {f["properties"]["mijlpaal"] for f in features["features"]} <= {2030}
+
+
+def test_the_report_has_the_fasering_table(served, phased_run):
+    html = httpx.get(f"{served.url}/scenario/{phased_run.id}/rapport").text
+    assert 'id="fasering-tabel"' in html and "Eerste tekort" in html
+    first = phased_run.result.phasing.per_gemeente[0]
+    expected = str(first.first_shortage) if first.first_shortage is not None else "geen"
+    assert f'data-statcode="{first.statcode}"><td>{first.naam}</td>' in html
+    assert expected in html

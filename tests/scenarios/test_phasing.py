@@ -366,3 +366,16 @@ def test_the_csv_and_the_cli_table_carry_the_first_shortage(phased):
     assert "Eerste tekort" in text and "toegewezen t/m 2050" in text
     line = next(x for x in text.splitlines() if "Aadorp" in x)
     assert "2030" in line and "-1.6" in line
+
+
+def test_a_terrein_without_planstatus_stops_a_phased_run_naming_it():
+    from scenarios.values import UnknownValues
+
+    inputs = world()
+    inputs.layers["bedrijventerreinen"].properties.loc[1, "planstatus"] = None
+    spec = validate_spec(raw_spec())
+    with pytest.raises(UnknownValues, match="planstatus") as err:
+        compute_figures(spec, inputs, TABLE, province=PROVINCE)
+    assert "phasing.lead_time_years" in str(err.value)
+    # without phasing the planstatus is not read
+    compute_figures(validate_spec(raw_spec(plain=True)), inputs, TABLE, province=PROVINCE)
