@@ -326,7 +326,7 @@ class CoverageResult(_Open):
     types: list[CoverageType]
 
 
-class Milestone(_Open):
+class PhasingMilestone(_Open):
     """The figures of a gemeente (or the work area) at one milestone of a phased run."""
 
     year: int
@@ -351,7 +351,7 @@ class PhasingRow(_Open):
     naam: str
     first_shortage: int | None = None
     """The first milestone with balance < 0; None: no shortage at any milestone."""
-    milestones: list[Milestone]
+    milestones: list[PhasingMilestone]
 
 
 class PhasingResult(_Open):
