@@ -122,3 +122,98 @@ def interval_bars(rows: list[dict], title: str = "") -> str:
             f"{getal(row['p50'], 1)} ha</text>"
         )
     return frame.close(out)
+
+
+PANEL_W, PANEL_H, PANEL_COLS, PANEL_TOP = 200, 156, 4, 44
+DEMAND_COLOUR, SUPPLY_COLOUR, SHORT_COLOUR = "#1a237e", "#2e7d32", "#c62828"
+
+
+def milestone_panels(places: list[dict], title: str = "") -> str:
+    """Small multiples: per place (gemeente) its demand and available supply at each
+    milestone, supply as a step (it stays available), the milestones with a tekort marked.
+
+    Parameters
+    ----------
+    places
+        Dicts with ``naam``, ``first_shortage`` (a year or None) and ``milestones``: dicts
+        with ``year``, ``demand_ha`` and ``supply_ha``, in year order. Drawn in the given order.
+    title
+        Title above the chart.
+    """
+    cols = max(1, min(PANEL_COLS, len(places)))
+    rows = (len(places) + cols - 1) // cols
+    width, height = cols * PANEL_W, PANEL_TOP + rows * PANEL_H
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}" '
+        'font-family="Segoe UI, Roboto, Arial, sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="4" y="16" font-weight="600" font-size="14">{escape(title)}</text>',
+        f'<line x1="4" y1="32" x2="24" y2="32" stroke="{DEMAND_COLOUR}" stroke-width="2"/>'
+        '<text x="28" y="36">ruimtevraag</text>'
+        f'<line x1="110" y1="32" x2="130" y2="32" stroke="{SUPPLY_COLOUR}" stroke-width="2" '
+        'stroke-dasharray="4 2"/><text x="134" y="36">beschikbaar aanbod</text>'
+        f'<circle cx="262" cy="32" r="4" fill="{SHORT_COLOUR}"/><text x="270" y="36">tekort</text>',
+    ]
+    for n, place in enumerate(places):
+        x0 = (n % cols) * PANEL_W
+        y0 = PANEL_TOP + (n // cols) * PANEL_H
+        out.extend(_panel(place, x0, y0))
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _panel(place: dict, x0: float, y0: float) -> list[str]:
+    """One small chart of :func:`milestone_panels` at (``x0``, ``y0``)."""
+    ms = place["milestones"]
+    left, right, top, bottom = x0 + 44, x0 + PANEL_W - 20, y0 + 38, y0 + PANEL_H - 26
+    years = [int(m["year"]) for m in ms]
+    demand = [float(m["demand_ha"] or 0.0) for m in ms]
+    supply = [float(m["supply_ha"] or 0.0) for m in ms]
+    top_value = max([*demand, *supply, 1.0])
+    span = (years[-1] - years[0]) or 1
+
+    def x(year: int) -> float:
+        return left + (right - left) * ((year - years[0]) / span if len(years) > 1 else 0.5)
+
+    def y(value: float) -> float:
+        return bottom - (bottom - top) * max(value, 0.0) / top_value
+
+    first = place.get("first_shortage")
+    raw_name = str(place.get("naam", ""))
+    name = escape(raw_name)
+    caption = f"eerste tekort {first}" if first is not None else "geen tekort"
+    out = [
+        f'<text x="{x0 + 4}" y="{y0 + 12}" font-weight="600">{name}</text>',
+        f'<text x="{x0 + 4}" y="{y0 + 25}" '
+        f'fill="{SHORT_COLOUR if first is not None else "#555"}">{escape(caption)}</text>',
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#999"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#999"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" fill="#555">'
+        f"{getal(top_value, 0)}</text>",
+        f'<text x="{left - 4}" y="{bottom}" text-anchor="end" fill="#555">0 ha</text>',
+    ]
+    for year in years:
+        out.append(
+            f'<text x="{x(year):.1f}" y="{bottom + 13}" text-anchor="middle" fill="#555">'
+            f"{year}</text>"
+        )
+    step = []
+    for i, (year, value) in enumerate(zip(years, supply, strict=True)):
+        if i:
+            step.append(f"{x(year):.1f},{y(supply[i - 1]):.1f}")
+        step.append(f"{x(year):.1f},{y(value):.1f}")
+    line = " ".join(f"{x(yr):.1f},{y(v):.1f}" for yr, v in zip(years, demand, strict=True))
+    out.append(
+        f'<polyline points="{" ".join(step)}" fill="none" stroke="{SUPPLY_COLOUR}" '
+        'stroke-width="2" stroke-dasharray="4 2"/>'
+    )
+    out.append(f'<polyline points="{line}" fill="none" stroke="{DEMAND_COLOUR}" stroke-width="2"/>')
+    for year, d, s in zip(years, demand, supply, strict=True):
+        tip = escape(f"{raw_name} {year}: vraag {getal(d, 1)} ha, aanbod {getal(s, 1)} ha")
+        short = s - d < 0
+        out.append(
+            f'<circle cx="{x(year):.1f}" cy="{y(d):.1f}" r="{4 if short else 2.5}" '
+            f'fill="{SHORT_COLOUR if short else DEMAND_COLOUR}"><title>{tip}</title></circle>'
+        )
+    return out

@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 import folium
 from branca.element import Element, Figure
@@ -64,6 +65,7 @@ LAYER_GROUPS = {
     "constraints": "Randvoorwaarden",
     "allocatie": "Scenario's",
     "frequentie": "Scenario's",
+    "fasering": "Scenario's",
     "dekking": "Scenario's",
     "milieuzones": "Scenario's",
     "conflicten": "Scenario's",
@@ -486,8 +488,9 @@ def kaartlaag(
     if names and statcodes:
         opts["names"] = names
         opts["statcodeFields"] = statcodes
-    if q.gemeente:
-        opts["url"] += f"?gemeente={q.gemeente}"
+    params = {**({"gemeente": q.gemeente} if q.gemeente else {}), **q.filters}
+    if params:
+        opts["url"] += "?" + urlencode(params)
     budget = budget or EmbedBudget(settings.embed_max_bytes)
     if count <= settings.embed_max_features and budget.take(size):
         page = query_features(conn, info, kind, replace(q, limit=max(count, 1)))

@@ -27,6 +27,7 @@ from rasterio.enums import Resampling
 from layers.milieucategorie import MilieucategorieTable
 from layers.quality import quality_report, report_json
 from scenarios import allocation as alloc
+from scenarios import phasing as phase
 from scenarios.balance import balance, status
 from scenarios.current import FigureDefaults, current_per_gemeente, terrein_pieces
 from scenarios.demand import demand_per_gemeente
@@ -171,11 +172,16 @@ def compute(
     inputs, gemeenten = fig.inputs, fig.gemeenten
     grid = province_grid(gemeenten, spec.allocation.cell_size_m)
     need = _need(spec, fig, grid)
+    phased = _milestones(spec, fig, timer)
+    shortlist = need
+    if phased is not None:
+        targets = phase.cell_targets(phased, spec.demand.basis, fig.ratio, grid.cell_ha)
+        shortlist = Need(need.unit_of, *phase.shortlist_need(need.hmc, need.other, targets))
     writers = _writers(spec, grid)
     rasters = timer.run(
         "suitability",
         lambda: (engine or InMemory()).rasters(
-            Job(spec, inputs, gemeenten, table, grid, need, writers)
+            Job(spec, inputs, gemeenten, table, grid, shortlist, writers)
         ),
     )
     placed = timer.run("allocation", lambda: _allocate(spec, rasters, need, fig))
@@ -187,11 +193,21 @@ def compute(
     result = _result(spec, table, fig, province, indicators, zonering, defaults)
     result["allocation"] = placed["summary"]
     result["milieuzonering"] = conflict_summary(zonering, gemeenten)
+    staged = None
+    if phased is not None:
+        start = time.perf_counter()
+        staged = phase.staged_allocate(rasters.candidates, *targets)
+        result["phasing"] = phase.phasing_result(
+            spec, phased, gemeenten, province, staged, grid.cell_ha, fig.ratio
+        )
+        timer.timing["phasing"] = round(timer.timing["phasing"] + time.perf_counter() - start, 4)
     comp = Computation(result=RunResult.model_validate(_jsonable(result)))
     comp.allocation = placed["allocation"]
     comp.rasters, comp.layers = timer.run(
         "outputs", lambda: _outputs(spec, rasters, writers, placed, zonering, gemeenten)
     )
+    if staged is not None and phased is not None:
+        _add_phasing_outputs(comp, spec, rasters, staged, phased, gemeenten)
     if spec.coverage is not None:
         origin = (grid.minx, grid.maxy)
         surface = (comp.rasters["suitability"][0], origin, grid.cell_size)
@@ -200,6 +216,80 @@ def compute(
         timer.timing["coverage"] = round(time.perf_counter() - start, 4)
     comp.timing = timer.timing
     return comp
+
+
+def _milestones(spec: ScenarioSpec, fig: _Figures, timer: _Timer) -> phase.MilestoneFigures | None:
+    """The figures of every milestone (None without phasing), timed as ``phasing``."""
+    if spec.phasing is None:
+        return None
+    start = time.perf_counter()
+    out = phase.milestone_figures(spec, fig.inputs, fig.gemeenten, fig.pieces, fig.frame, fig.ratio)
+    timer.timing["phasing"] = round(time.perf_counter() - start, 4)
+    return out
+
+
+def _add_phasing_outputs(
+    comp: Computation,
+    spec: ScenarioSpec,
+    rasters: Rasters,
+    staged: phase.Staged,
+    phased: phase.MilestoneFigures,
+    gemeenten: Gemeenten,
+) -> None:
+    """The ``fasering`` GeoTIFF (the milestone each cell is allocated at) and derived layer
+    (the cells allocated by each milestone, per gemeente and category)."""
+    grid = rasters.grid
+    years = phased.years
+    values = ", ".join(f"{k} in {y}" for k, y in enumerate(years, start=1))
+    description = (
+        f"Fasering: mijlpaal waarop een cel is toegewezen: 0 niet, {values}; "
+        f"{alloc.NODATA} buiten de gemeenten"
+    )
+    writer = GeoTiffWriter(
+        grid,
+        dtype=np.dtype(np.uint8),
+        nodata=CLASS_NODATA,
+        description="fasering",
+        resampling=Resampling.nearest,
+        tags={"scenario": spec.name, "values": f"0 niet toegewezen, {values}"},
+    )
+    a = staged.allocation
+    rasters.write_allocation(
+        alloc.Allocation(a.cells, staged.stage, a.gemeente, a.suit, a.hmc_cells, a.other_cells),
+        writer,
+    )
+    comp.rasters["fasering"] = (writer.close(), description)
+    rows, geoms = [], []
+    for k, year in enumerate(years, start=1):
+        upto = staged.stage <= k
+        part = alloc.Allocation(
+            a.cells[upto],
+            a.classes[upto],
+            a.gemeente[upto],
+            a.suit[upto],
+            a.hmc_cells,
+            a.other_cells,
+        )
+        for g, cls, geom, cells, _ in alloc.allocation_polygons(part, grid):
+            rows.append(
+                {
+                    "scenario": spec.name,
+                    "gemeente": str(gemeenten.statcodes[g]),
+                    "regio": gemeenten.regions[g],
+                    "mijlpaal": int(year),
+                    "categorie": "hmc" if cls == alloc.NEW_HMC else "overig",
+                    "cellen": int(cells),
+                    "ha": cells * grid.cell_ha,
+                }
+            )
+            geoms.append(geom)
+    columns = ["scenario", "gemeente", "regio", "mijlpaal", "categorie", "cellen", "ha"]
+    comp.layers["fasering"] = DerivedLayer(
+        "fasering",
+        pd.DataFrame(rows, columns=columns),
+        np.array(geoms, dtype=object),
+        f"Fasering nieuwe ruimte per mijlpaal ({spec.name})",
+    )
 
 
 def _add_coverage(
@@ -244,6 +334,9 @@ def compute_figures(
         ),
     )
     result = _result(spec, table, fig, province, indicators, None, defaults)
+    phased = _milestones(spec, fig, timer)
+    if phased is not None:
+        result["phasing"] = phase.phasing_result(spec, phased, fig.gemeenten, province)
     comp = Computation(result=RunResult.model_validate(_jsonable(result)), timing=timer.timing)
     if spec.coverage is not None:
         _add_coverage(comp, spec, fig.inputs, fig.gemeenten, None)

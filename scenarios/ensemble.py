@@ -412,6 +412,8 @@ def run_variant(
     from scenarios.compute import compute
     from scenarios.engine import InMemory
 
+    # a variant's summary has no milestones and no coverage: they are the base run's only
+    spec = spec.model_copy(update={"phasing": None, "coverage": None})
     engine = _shared_engine(spec, inputs, table) if share_surface else InMemory()
     comp = compute(spec, inputs, table, province=province, defaults=defaults, engine=engine)
     return variant_summary(comp)

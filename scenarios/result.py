@@ -326,6 +326,47 @@ class CoverageResult(_Open):
     types: list[CoverageType]
 
 
+class PhasingMilestone(_Open):
+    """The figures of a gemeente (or the work area) at one milestone of a phased run."""
+
+    year: int
+    demand_share: float
+    demand_ha: float
+    hmc_demand_ha: float
+    supply_ha: float
+    hmc_supply_ha: float
+    balance_ha: float
+    uncovered_ha: float
+    allocated_ha: float | None = None
+    """Cumulative: allocated by this milestone (None for figures only)."""
+    hmc_allocated_ha: float | None = None
+    allocated_cells: int | None = None
+    unmet_ha: float | None = None
+
+
+class PhasingRow(_Open):
+    """A gemeente (or the work area) over the milestones."""
+
+    statcode: str
+    naam: str
+    first_shortage: int | None = None
+    """The first milestone with balance < 0; None: no shortage at any milestone."""
+    milestones: list[PhasingMilestone]
+
+
+class PhasingResult(_Open):
+    """Phasing (:mod:`scenarios.phasing`): figures per milestone and staged allocation."""
+
+    milestones: list[int]
+    demand_shares: list[float]
+    demand_path: str
+    lead_time_years: dict[str, float]
+    available_statuses: list[str] = Field(default_factory=list)
+    staged: bool = False
+    per_gemeente: list[PhasingRow]
+    totals: PhasingRow
+
+
 class RunResult(_Open):
     """A run's result: figures per gemeente, region and in total, indicators, allocation."""
 
@@ -351,5 +392,7 @@ class RunResult(_Open):
     """Set when the spec asks for coverage of regional circular functions."""
     ensemble: EnsembleResult | None = None
     """Set when the spec has an ensemble: the bands over its variants."""
+    phasing: PhasingResult | None = None
+    """Set when the spec has milestones (``phasing``)."""
     software_version: str | None = None
     run: RunInfo | None = None

@@ -388,6 +388,58 @@ class Coverage(_Model):
     suggest: Suggest | None = None
 
 
+DemandPath = Literal["linear"] | dict[int, float]
+"""How demand grows to the horizon: ``linear`` or, per milestone, the share (0-1) of the
+horizon's extra demand reached by then."""
+
+
+class Phasing(_Model):
+    """Figures and allocation at milestones between the base year and the horizon.
+
+    ``milestones`` are years, strictly increasing, after the base year and not after the
+    horizon year. ``demand_path`` gives the share (0-1) of the horizon's extra demand
+    (growth and claims alike) reached by each milestone: ``linear`` is
+    (milestone − base year) ÷ (horizon year − base year); given per milestone its keys are the
+    milestones, its shares do not fall, and a milestone at the horizon has share 1.
+    ``lead_time_years`` sets, per planstatus of the bedrijventerreinen, the years after the
+    base year at which their nog uitgeefbaar ha (and intensification) become available; a
+    status not named keeps its default (``scenarios/phasing.yaml``).
+    """
+
+    milestones: list[int] = Field(min_length=1, max_length=20)
+    demand_path: DemandPath = "linear"
+    lead_time_years: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("milestones")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if any(b <= a for a, b in zip(value, value[1:], strict=False)):
+            raise ValueError(
+                f"milestones must be strictly increasing (got {', '.join(map(str, value))})"
+            )
+        return value
+
+    @field_validator("demand_path")
+    @classmethod
+    def _shares(cls, value: DemandPath) -> DemandPath:
+        if isinstance(value, dict):
+            bad = [str(k) for k, v in value.items() if not 0 <= v <= 1]
+            if bad:
+                raise ValueError(f"shares must be between 0 and 1 (milestones {', '.join(bad)})")
+            ordered = [value[k] for k in sorted(value)]
+            if any(b < a for a, b in zip(ordered, ordered[1:], strict=False)):
+                raise ValueError("shares must not fall from one milestone to the next")
+        return value
+
+    @field_validator("lead_time_years")
+    @classmethod
+    def _lead_range(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in value.items() if not 0 <= v <= 100]
+        if bad:
+            raise ValueError(f"lead times must be between 0 and 100 years ({', '.join(bad)})")
+        return value
+
+
 class ScenarioSpec(_Model):
     """A whole scenario (see the module docstring and docs/methode-ruimtebeslag.md)."""
 
@@ -411,6 +463,9 @@ class ScenarioSpec(_Model):
     ensemble: Ensemble | None = None
     """Bandwidths: the numbers given as distributions and how many variants to run
     (:mod:`scenarios.ensemble`); None: one run."""
+    phasing: Phasing | None = None
+    """Figures per milestone and staged allocation (:mod:`scenarios.phasing`); None: the
+    horizon only."""
     bruto_source: BrutoSource | None = None
     """``attribute``: bruto ha from the terreinen's ``bruto_ha`` (IBIS); ``geometry``: from
     their polygons. None: the planning setting (``RUIMTE_PLANNING_BRUTO_SOURCE``)."""

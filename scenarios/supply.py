@@ -11,12 +11,15 @@ spec's basis with the netto/bruto ratio::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from scenarios.errors import ScenarioError
+from scenarios.indicators import available_by
 from scenarios.inputs import Inputs, LayerData
 from scenarios.spec import Supply
 from scenarios.units import Gemeenten
@@ -25,14 +28,89 @@ from spatial.overlay import split_by_zones
 HA = 10_000.0
 
 
+@dataclass(frozen=True)
+class Availability:
+    """Which supply counts by ``year`` (a milestone of a phased scenario).
+
+    - terreinen (nog uitgeefbaar, intensification): from the base year plus the lead time
+      of their planstatus;
+    - reserveringen: from the year of their ``geldig_van`` (none given: now);
+    - strategische locaties: when :func:`scenarios.indicators.available_by` says so (a status
+      of ``available_statuses``, or ``beschikbaar_vanaf`` ≤ ``year``).
+    """
+
+    year: int
+    base_year: int
+    lead_time_years: Mapping[str, float]
+    available_statuses: tuple[str, ...]
+
+    def terreinen(self, planstatus: np.ndarray) -> np.ndarray:
+        """Mask of the pieces whose planstatus makes their ha available by ``year``."""
+        values = np.asarray(planstatus, dtype=object)
+        unknown = sorted({str(v) for v in values if v not in self.lead_time_years})
+        if unknown:
+            raise ScenarioError(
+                f"planstatus {unknown} of bedrijventerreinen has no lead time "
+                f"(phasing.lead_time_years); known: {', '.join(self.lead_time_years)}"
+            )
+        lead = np.array([float(self.lead_time_years[v]) for v in values], dtype=float)
+        return self.base_year + lead <= self.year + 1e-9
+
+    def reserveringen(self, layer: LayerData) -> np.ndarray:
+        """Mask of the reserveringen valid (``geldig_van``) by ``year``."""
+        return np.nan_to_num(valid_from_years(layer), nan=-np.inf) <= self.year
+
+    def locations(self, layer: LayerData) -> np.ndarray:
+        """Mask of the strategische locaties available by ``year``."""
+        return available_by(
+            layer.column("status").astype(str),
+            layer.numbers("beschikbaar_vanaf"),
+            self.year,
+            list(self.available_statuses),
+        )
+
+
+def valid_from_years(layer: LayerData) -> np.ndarray:
+    """The year of each reservering's ``geldig_van`` (NaN where none is given).
+
+    Examples
+    --------
+    >>> import datetime
+    >>> r = LayerData("r", "reserveringen", 1, np.array([None] * 3),
+    ...               pd.DataFrame({"geldig_van": ["2032-01-01", None, datetime.date(2041, 5, 1)]}))
+    >>> valid_from_years(r).tolist()
+    [2032.0, nan, 2041.0]
+    """
+    out = np.full(len(layer), np.nan)
+    for i, value in enumerate(layer.column("geldig_van")):
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+            continue
+        stamp = pd.to_datetime(value, errors="coerce")
+        if pd.isna(stamp):
+            raise ScenarioError(
+                f"layer {layer.name!r} version {layer.version}: geldig_van {value!r} of "
+                f"reservering {int(layer.fids[i])} is not a date"
+            )
+        out[i] = stamp.year
+    return out
+
+
 @dataclass
 class SupplyContext:
-    """What the sources read: the terrein pieces, the layers, the gemeenten, the settings."""
+    """What the sources read: the terrein pieces, the layers, the gemeenten, the settings,
+    and (phasing) which supply is available by a milestone (None: all of it)."""
 
     pieces: pd.DataFrame
     inputs: Inputs
     gemeenten: Gemeenten
     settings: Supply
+    available: Availability | None = None
+
+    def terreinen_available(self) -> np.ndarray:
+        """Mask of the pieces whose ha count (all of them without phasing)."""
+        if self.available is None:
+            return np.ones(len(self.pieces), dtype=bool)
+        return self.available.terreinen(self.pieces["planstatus"].to_numpy(dtype=object))
 
     def per_gemeente(self, gemeente: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Sum ``values`` per gemeente position."""
@@ -63,6 +141,7 @@ class Uitgeefbaar(SupplySource):
         """Weighted uitgeefbaar ha per gemeente."""
         p = ctx.pieces
         ha = p["uitgeefbaar_ha"].to_numpy(dtype=float) * ctx.settings.uitgeefbaar.weight
+        ha = np.where(ctx.terreinen_available(), ha, 0.0)
         gem = p["gemeente"].to_numpy()
         hmc = np.where(p["hmc"].to_numpy(dtype=bool), ha, 0.0)
         return ctx.per_gemeente(gem, ha), ctx.per_gemeente(gem, hmc)
@@ -79,6 +158,7 @@ class Intensivering(SupplySource):
         """Netto ha × pct per gemeente."""
         p = ctx.pieces
         ha = p["netto_ha"].to_numpy(dtype=float) * ctx.settings.intensification_pct / 100.0
+        ha = np.where(ctx.terreinen_available(), ha, 0.0)
         gem = p["gemeente"].to_numpy()
         hmc = np.where(p["hmc"].to_numpy(dtype=bool), ha, 0.0)
         return ctx.per_gemeente(gem, ha), ctx.per_gemeente(gem, hmc)
@@ -98,6 +178,8 @@ class _Reserveringen(SupplySource):
         if layer is None or weight == 0:
             return np.zeros(n), np.zeros(n)
         keep = layer.column("status") == self.status
+        if ctx.available is not None:
+            keep = keep & ctx.available.reserveringen(layer)
         hmc = np.isin(
             layer.column("functie").astype(str), list(ctx.settings.reserveringen.hmc_functies)
         )
@@ -139,6 +221,8 @@ class StrategischeLocaties(SupplySource):
         if layer is None or settings.weight == 0:
             return np.zeros(n), np.zeros(n)
         keep = np.isin(layer.column("status").astype(str), list(settings.statuses))
+        if ctx.available is not None:
+            keep &= ctx.available.locations(layer)
         hmc = np.isin(layer.column("type").astype(str), list(settings.hmc_types))
         capacity = np.nan_to_num(layer.numbers("capaciteit_ha"), nan=0.0)
         pieces = split_by_zones(layer.geometries[keep], ctx.gemeenten.geometries)

@@ -91,7 +91,36 @@ def table_rows(result: RunResult) -> tuple[list[str], list[dict[str, Any]]]:
     columns = [*BASE_COLUMNS, *demand_cols, *TAIL_COLUMNS[:2], *supply_cols, *TAIL_COLUMNS[2:]]
     if result.ensemble is not None:
         columns += _ensemble_columns(result, rows)
+    if result.phasing is not None:
+        columns += _phasing_columns(result, rows)
     return columns, rows
+
+
+PHASING_FIGURES = ("demand_ha", "supply_ha", "balance_ha", "allocated_ha", "unmet_ha")
+
+
+def _phasing_columns(result: RunResult, rows: list[dict[str, Any]]) -> list[str]:
+    """Add the first shortage and each milestone's figures (``m2030_demand_ha``, …) to the
+    gemeente and province rows; return their columns (allocation ones only when staged)."""
+    phasing = result.phasing
+    assert phasing is not None
+    figures = [f for f in PHASING_FIGURES if phasing.staged or "allocated" not in f]
+    figures = [f for f in figures if phasing.staged or f != "unmet_ha"]
+    columns = ["first_shortage"]
+    columns += [f"m{year}_{f}" for year in phasing.milestones for f in figures]
+    places = {r.statcode: r for r in phasing.per_gemeente}
+    for row in rows:
+        if row["niveau"] == "gemeente":
+            place = places.get(row.get("statcode"))
+        else:
+            place = phasing.totals if row["niveau"] == "provincie" else None
+        if place is None:
+            continue
+        row["first_shortage"] = place.first_shortage
+        for m in place.milestones:
+            for f in figures:
+                row[f"m{m.year}_{f}"] = m.figure(f)
+    return columns
 
 
 ENSEMBLE_FIGURES = ("demand_ha", "supply_ha", "balance_ha", "uncovered_ha", "unmet_ha")

@@ -266,6 +266,7 @@ def cross_checks(raw: Mapping[str, Any], table: MilieucategorieTable) -> list[Pr
                     }
                 )
     problems.extend(coverage_checks(raw))
+    problems.extend(phasing_checks(raw))
     problems.extend(_check_names(raw))
     problems.extend(_check_regions(raw))
     problems.extend(_check_selections(raw))
@@ -424,6 +425,98 @@ def _vocabulary(values: Any, allowed: Mapping[str, str] | None, loc: list) -> li
         for j, v in enumerate(values)
         if v not in allowed
     ]
+
+
+def _year(value: Any) -> int | None:
+    """A milestone year as written (an int, or its text as a JSON key), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def phasing_checks(raw: Mapping[str, Any]) -> list[Problem]:
+    """Milestones after the base year and not after the horizon, demand-path keys equal to the
+    milestones, lead times only for known planstatus values, and a lead time for every one."""
+    from scenarios.phasing import default_lead_times, planstatus_values
+
+    phasing = _get(raw, "phasing")
+    if not isinstance(phasing, Mapping):
+        return []
+    problems: list[Problem] = []
+    base, horizon = _get(raw, "base_year"), _get(raw, "horizon_year")
+    milestones = phasing.get("milestones")
+    years = [_year(m) for m in milestones] if isinstance(milestones, list) else []
+    for i, year in enumerate(years):
+        if year is None:
+            continue
+        if isinstance(base, int) and year <= base:
+            problems.append(
+                {
+                    "loc": ["phasing", "milestones", i],
+                    "msg": f"milestone {year} must be after the base year ({base})",
+                }
+            )
+        if isinstance(horizon, int) and year > horizon:
+            problems.append(
+                {
+                    "loc": ["phasing", "milestones", i],
+                    "msg": f"milestone {year} must not be after the horizon year ({horizon})",
+                }
+            )
+    path = phasing.get("demand_path")
+    if isinstance(path, Mapping) and years and None not in years:
+        keys = {_year(k) for k in path}
+        missing = sorted(set(years) - keys)
+        extra = sorted(str(k) for k in path if _year(k) not in set(years))
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"no share for milestone(s) {', '.join(map(str, missing))}")
+            if extra:
+                parts.append(f"{', '.join(extra)} not a milestone")
+            problems.append(
+                {
+                    "loc": ["phasing", "demand_path"],
+                    "msg": "the keys of demand_path must be the milestones "
+                    f"({', '.join(map(str, years))}): {'; '.join(parts)}",
+                }
+            )
+        if isinstance(horizon, int) and horizon in keys:
+            share = next(v for k, v in path.items() if _year(k) == horizon)
+            if isinstance(share, (int, float)) and share != 1:
+                problems.append(
+                    {
+                        "loc": ["phasing", "demand_path", str(horizon)],
+                        "msg": f"the share at the horizon year ({horizon}) must be 1, not {share}",
+                    }
+                )
+    known = planstatus_values()
+    leads = phasing.get("lead_time_years")
+    given = leads if isinstance(leads, Mapping) else {}
+    for name in given:
+        if name not in known:
+            problems.append(
+                {
+                    "loc": ["phasing", "lead_time_years", name],
+                    "msg": f"{name!r} is not a planstatus{did_you_mean(str(name), known)}; "
+                    f"known: {', '.join(known)}",
+                }
+            )
+    defaults = default_lead_times()
+    for name in known:
+        if name not in given and name not in defaults:
+            problems.append(
+                {
+                    "loc": ["phasing", "lead_time_years"],
+                    "msg": f"planstatus {name!r} has no default lead time "
+                    "(scenarios/phasing.yaml): give lead_time_years." + name,
+                }
+            )
+    return problems
 
 
 # -- checks against the database ------------------------------------------------------

@@ -126,6 +126,14 @@ def value_rules(spec: ScenarioSpec, inputs: Inputs, table: MilieucategorieTable)
                     vocabulary(terreinen, fld) or (),
                     f"demand.categories[{i}].select",
                 )
+    if spec.phasing is not None and inputs.get(terreinen) is not None:
+        add(
+            terreinen,
+            "planstatus",
+            vocabulary(terreinen, "planstatus") or (),
+            "phasing.lead_time_years",
+            required=True,
+        )
     if inputs.reserveringen is not None:
         r = inputs.reserveringen
         add(r, "status", vocabulary(r, "status") or (), "supply.reserveringen", required=True)

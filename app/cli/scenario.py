@@ -143,6 +143,36 @@ def _print_coverage(out: Any, cov: Any) -> None:
             )
 
 
+def phasing_table(phasing: Any) -> Table:
+    """Rich table of a phased run: per gemeente the first shortage and the balance at each
+    milestone, the ha allocated by each (staged), then the province."""
+    table = Table(title="Fasering: balans aanbod − vraag per mijlpaal (ha)")
+    table.add_column("code", no_wrap=True)
+    table.add_column("gemeente", no_wrap=True)
+    table.add_column("Eerste tekort", justify="right")
+    for year in phasing.milestones:
+        table.add_column(f"balans {year}", justify="right")
+    if phasing.staged:
+        for year in phasing.milestones:
+            table.add_column(f"toegewezen t/m {year}", justify="right")
+
+    def cells(place: Any) -> list[str]:
+        out = [str(place.first_shortage) if place.first_shortage is not None else "geen"]
+        for m in place.milestones:
+            colour = "red" if m.balance_ha < 0 else "green"
+            out.append(f"[{colour}]{_ha(m.balance_ha)}[/]")
+        if phasing.staged:
+            out += [_ha(m.allocated_ha) for m in place.milestones]
+        return out
+
+    for row in phasing.per_gemeente:
+        table.add_row(row.statcode, row.naam, *cells(row))
+    table.add_section()
+    t = phasing.totals
+    table.add_row(t.statcode, f"[bold]{t.naam}[/]", *cells(t))
+    return table
+
+
 def _ha(value: Any) -> str:
     return "" if value is None else f"{value:,.1f}"
 
@@ -239,6 +269,15 @@ def print_run(run: scenarios.RunRecord) -> None:
         _print_ensemble(out, result.ensemble)
     if result.coverage is not None:
         _print_coverage(out, result.coverage)
+    if result.phasing is not None:
+        out.print(phasing_table(result.phasing))
+        short = [r for r in result.phasing.per_gemeente if r.first_shortage is not None]
+        out.print(
+            f"fasering: {len(short)} of {len(result.phasing.per_gemeente)} gemeenten run short "
+            "by a milestone; the province first in "
+            f"{result.phasing.totals.first_shortage or 'none of them'}",
+            highlight=False,
+        )
     quality = result.quality
     if quality:
         terreinen = quality.get("terreinen") or {}
@@ -265,7 +304,7 @@ def print_run(run: scenarios.RunRecord) -> None:
             "[yellow]note:[/] some input layers are synthetic (demo data): not for real decisions",
             highlight=False,
         )
-    steps = [*scenarios.RUN_STEPS, "coverage", "ensemble"]
+    steps = [*scenarios.RUN_STEPS, "phasing", "coverage", "ensemble"]
     timing = ", ".join(f"{k} {run.timing[k]:.2f}s" for k in steps if k in run.timing)
     out.print(f"timing: {timing}; total {run.timing.get('total', 0):.2f}s", highlight=False)
 

@@ -36,6 +36,7 @@ from app.monitor_charts import line_chart, stacked_bars
 from app.monitor_pdf import RETRY_AFTER_S, PdfBusy, PdfError, render_pdf, self_url
 from app.monitor_tables import GEMEENTE_COLUMNS, edition_csv, edition_xlsx
 from app.nl_format import getal, page_templates
+from app.routes.scenario_pages import phasing_view
 from app.settings import get_province_settings
 from layers.access import PUBLIC
 from layers.history import workflow_counts
@@ -542,6 +543,7 @@ def _run_context(conn: Connection, run_id: int) -> dict[str, Any]:
         "chart": balance_bars(rows, title="Balans aanbod − ruimtevraag per gemeente (ha)")
         if rows
         else "",
+        **phasing_view(run.result),
         "synthetic": synthetic,
         "synthetic_note": SYNTHETIC_NOTE,
         "province": _province(),

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Connection
 
 import scenarios
-from app.charts import balance_bars, interval_bars
+from app.charts import balance_bars, interval_bars, milestone_panels
 from app.dependencies import MAX_INT32, EngineDep, PlanningDep, RunIdPath, WebSettingsDep
 from app.guards import csp_nonce
 from app.maps import (
@@ -110,8 +110,25 @@ def scenario_page(run_id: RunIdPath, request: Request, engine: EngineDep) -> HTM
             "names": {r.statcode: r.naam for r in rows},
             **ensemble_view(result),
             **coverage_view(result),
+            **phasing_view(result),
         },
     )
+
+
+def phasing_view(result: scenarios.RunResult | None) -> dict[str, Any]:
+    """The phasing's rows (earliest first shortage first, then by name) and its chart."""
+    ph = result.phasing if result else None
+    if ph is None:
+        return {"phasing_rows": [], "phasing_chart": ""}
+    rows = sorted(
+        ph.per_gemeente,
+        key=lambda r: (r.first_shortage is None, r.first_shortage or 0, r.naam),
+    )
+    chart = milestone_panels(
+        [r.as_json() for r in rows],
+        title="Ruimtevraag en beschikbaar aanbod per mijlpaal (ha)",
+    )
+    return {"phasing_rows": rows, "phasing_chart": chart}
 
 
 def ensemble_view(result: scenarios.RunResult | None) -> dict[str, Any]:
@@ -218,6 +235,34 @@ def _add_run_layers(
     roles = ["milieuzones", "frequentie", "allocatie", "conflicten"]
     coverage = sorted(r for r in run.output_layers if r.startswith("dekking-"))
     roles += coverage
+    group = run_group(run.id, run.spec_name)
+    phasing = run.result.phasing if run.result else None
+    staged = phasing is not None and phasing.staged and bool(run.output_layers.get("fasering"))
+    if staged:
+        try:
+            info = get_layer(conn, run.output_layers["fasering"])
+        except LayerNotFound:
+            info = None
+        # one layer per milestone: what is allocated up to and including it; the last shown
+        for year in phasing.milestones if info is not None else []:
+            kaartlaag(
+                conn,
+                info,
+                settings,
+                query=FeatureQuery(filters={"mijlpaal": str(year)}),
+                budget=budget,
+                show=show and year == phasing.milestones[-1],
+                name=f"{info.name}-{year}",
+                title=f"Toegewezen t/m {year} (run {run.id})",
+                styleKey="fasering",
+                group=group,
+                # the run shown gets a time slider over its milestones
+                **(
+                    {"timeSet": info.name, "timeYear": year, "timeLabel": "Toegewezen t/m"}
+                    if show
+                    else {}
+                ),
+            ).add_to(m)
     for role in roles:
         layer = run.output_layers.get(role)
         if not layer:
@@ -231,8 +276,9 @@ def _add_run_layers(
             info,
             settings,
             budget=budget,
-            # one coverage layer on at first: their reach circles overlap
-            show=show and role not in coverage[1:],
+            # one coverage layer on at first: their reach circles overlap; with milestones the
+            # staged layers show the allocation, the plain one is listed
+            show=show and role not in coverage[1:] and not (staged and role == "allocatie"),
             title=f"{titles.get(role) or coverage_title(role)} (run {run.id})",
             styleKey=role.split("-")[0],
             hmcThreshold=planning.hmc_threshold,

@@ -630,7 +630,63 @@
     map._rcLayers = ctl;
     ctl.addTo(map);
     map._rcContext = overlays.filter(function (lyr) { return lyr.rcOptions && lyr.rcOptions.context; });
+    timeSliders(map, overlays);
     return ctl;
+  }
+
+  /* A time slider for each set of layers that are one moment each (options timeSet,
+   * timeYear, timeLabel; e.g. the cells allocated by each milestone of a phased run): the
+   * slider shows the layer of the year chosen and hides the others of its set. */
+  function timeSliders(map, overlays) {
+    var sets = {};
+    overlays.forEach(function (lyr) {
+      var o = lyr.rcOptions;
+      if (o && o.timeSet && o.timeYear !== undefined) { (sets[o.timeSet] = sets[o.timeSet] || []).push(lyr); }
+    });
+    Object.keys(sets).forEach(function (name, n) {
+      var layers = sets[name].sort(function (a, b) { return a.rcOptions.timeYear - b.rcOptions.timeYear; });
+      if (layers.length < 2) { return; }
+      var ctl = L.control({ position: "bottomleft" });
+      ctl.onAdd = function () {
+        var div = L.DomUtil.create("div", "rc-time");
+        L.DomEvent.disableClickPropagation(div);
+        L.DomEvent.disableScrollPropagation(div);
+        var id = "rc-time-" + name.replace(/[^a-z0-9-]/gi, "") + "-" + n;
+        var label = el("label", "rc-time-label", layers[0].rcOptions.timeLabel || "Jaar");
+        label.htmlFor = id;
+        var input = el("input", "rc-time-input");
+        input.type = "range";
+        input.id = id;
+        input.min = "0";
+        input.max = String(layers.length - 1);
+        input.step = "1";
+        var shown = layers.map(function (l) { return map.hasLayer(l); }).lastIndexOf(true);
+        input.value = String(shown >= 0 ? shown : layers.length - 1);
+        var out = el("output", "rc-time-year");
+        out.htmlFor = id;
+        var ticks = el("div", "rc-time-ticks");
+        layers.forEach(function (l) { ticks.appendChild(el("span", null, String(l.rcOptions.timeYear))); });
+        function year() { return String(layers[Number(input.value)].rcOptions.timeYear); }
+        function show() {
+          var i = Number(input.value);
+          layers.forEach(function (l, j) {
+            if (j === i && !map.hasLayer(l)) { map.addLayer(l); }
+            if (j !== i && map.hasLayer(l)) { map.removeLayer(l); }
+          });
+          out.textContent = year();
+          input.setAttribute("aria-valuetext", year());
+        }
+        out.textContent = year();
+        input.setAttribute("aria-valuetext", year());
+        L.DomEvent.on(input, "input change", show);
+        div.appendChild(label);
+        div.appendChild(out);
+        div.appendChild(input);
+        div.appendChild(ticks);
+        return div;
+      };
+      ctl.addTo(map);
+    });
   }
 
   window.RuimteMap = {
