@@ -39,15 +39,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import resource
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine
+
+from bench.child import run_json_child
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -122,29 +122,9 @@ def child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dic
 
 def run_child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dict:
     """:func:`child` in a fresh process (so its peak memory is its own)."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.dask_bench",
-            "--child",
-            "--database-url",
-            url,
-            "--cell-sizes",
-            str(cell_size),
-            "--engines",
-            engine_name,
-            "--chunk-cells",
-            str(chunk_cells),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONWARNINGS="ignore"),
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{engine_name} at {cell_size} m failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    args = ["--database-url", url, "--cell-sizes", str(cell_size), "--engines", engine_name]
+    args += ["--chunk-cells", str(chunk_cells)]
+    return run_json_child("bench.dask_bench", args, f"{engine_name} at {cell_size} m")
 
 
 def markdown(rows: list[dict]) -> str:

@@ -31,11 +31,12 @@ import hashlib
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench.child import run_json_child
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -124,29 +125,8 @@ def child(url: str, samples: int, cell_size: float, mode: str) -> dict:
 
 def run_child(url: str, samples: int, cell_size: float, mode: str) -> dict:
     """:func:`child` in a fresh process (so its peak memory is its own)."""
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.ensemble_bench",
-            "--child",
-            "--database-url",
-            url,
-            "--samples",
-            str(samples),
-            "--cell-size",
-            str(cell_size),
-            "--modes",
-            mode,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONWARNINGS="ignore"),
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{mode} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    args = ["--database-url", url, "--samples", str(samples), "--cell-size", str(cell_size)]
+    return run_json_child("bench.ensemble_bench", [*args, "--modes", mode], mode)
 
 
 def markdown(rows: list[dict]) -> str:
