@@ -44,6 +44,11 @@ NUMBER_ERRORS = {"float_parsing", "float_type"}
 FIXED = {
     ("allocation", "cell_size_m"): "every variant must share one grid (for the frequency raster)",
 }
+#: Parts of a spec computed for the base run only, so a distribution there would change nothing.
+BASE_ONLY = {
+    "phasing": "milestones are computed for the base run only",
+    "coverage": "coverage is computed for the base run only",
+}
 FIGURES = ("demand_ha", "supply_ha", "balance_ha", "uncovered_ha", "unmet_ha")
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
@@ -165,6 +170,9 @@ def extract_distributions(raw: dict[str, Any], problems: list[Problem]) -> dict[
             continue
         if loc in FIXED:
             problems.append({"loc": where, "msg": f"{path} may not vary: {FIXED[loc]}"})
+            continue
+        if loc[0] in BASE_ONLY:
+            problems.append({"loc": where, "msg": f"{path} may not vary: {BASE_ONLY[loc[0]]}"})
             continue
         try:
             dists[path] = distribution(value)

@@ -198,6 +198,19 @@ def test_a_distribution_needs_an_ensemble_and_some_numbers_may_not_vary():
     raw = _spec(distributions={"demand.categories[3].growth_pct": {"min": 1, "max": 2}})
     with pytest.raises(SpecError, match=r"names no number of the spec"):
         validate_spec(raw)
+    raw = _spec()  # computed for the base run only: a distribution would change nothing
+    raw["coverage"] = {"types": {"bouwhub": {"reach_km": {"min": 10, "max": 30}}}}
+    with pytest.raises(
+        SpecError, match=r"reach_km may not vary: coverage is computed for the base"
+    ):
+        validate_spec(raw)
+    raw = _spec()
+    raw["phasing"] = {
+        "milestones": [2030, 2050],
+        "demand_path": {"2030": {"min": 0.2, "max": 0.4}, "2050": 1},
+    }
+    with pytest.raises(SpecError, match=r"phasing\.demand_path.*2030"):  # an error, never silent
+        validate_spec(raw)
 
 
 def test_lists_where_the_spec_wants_lists_are_not_distributions():
