@@ -190,13 +190,62 @@ def compare_results(a: RunResult, b: RunResult, a_id: int, b_id: int) -> dict[st
         rows.append(row)
     totals: dict[str, Any] = {"statcode": b.totals.statcode, "naam": b.totals.naam}
     totals.update(_compared(a.totals, b.totals))
+    extras = _extras(a, b)
+    for row in [*rows, totals]:
+        for name, (va, vb) in extras.items():
+            key = row["statcode"] if row is not totals else None
+            row[f"{name}_a"], row[f"{name}_b"] = va.get(key), vb.get(key)
     return {
         "a": {"run": a_id, "spec": a.spec.as_json(), "basis": a.basis},
         "b": {"run": b_id, "spec": b.spec.as_json(), "basis": b.basis},
         "figures": list(COMPARED),
+        "extras": list(extras),
         "per_gemeente": rows,
         "totals": totals,
     }
+
+
+def _extras(a: RunResult, b: RunResult) -> dict[str, tuple[dict, dict]]:
+    """Per gemeente (statcode; None: the totals) the first shortage of a phased run, the
+    shortage probability of an ensemble and the coverage types a gemeente lacks, for each
+    part that either run has (the other side None)."""
+    out: dict[str, tuple[dict, dict]] = {}
+    if a.phasing is not None or b.phasing is not None:
+        out["first_shortage"] = (_first_shortage(a), _first_shortage(b))
+    if a.ensemble is not None or b.ensemble is not None:
+        out["p_shortage"] = (_p_shortage(a), _p_shortage(b))
+    if a.coverage is not None or b.coverage is not None:
+        out["not_covered"] = (_not_covered(a), _not_covered(b))
+    return out
+
+
+def _first_shortage(r: RunResult) -> dict[str | None, Any]:
+    if r.phasing is None:
+        return {}
+    out: dict[str | None, Any] = {p.statcode: p.first_shortage for p in r.phasing.per_gemeente}
+    out[None] = r.phasing.totals.first_shortage
+    return out
+
+
+def _p_shortage(r: RunResult) -> dict[str | None, Any]:
+    if r.ensemble is None:
+        return {}
+    out: dict[str | None, Any] = {e.statcode: e.p_shortage for e in r.ensemble.per_gemeente}
+    out[None] = r.ensemble.totals.p_shortage
+    return out
+
+
+def _not_covered(r: RunResult) -> dict[str | None, Any]:
+    """Statcode → the types not within reach (sorted); the totals: the types leaving any out."""
+    if r.coverage is None:
+        return {}
+    out: dict[str | None, Any] = {row.statcode: [] for row in r.per_gemeente}
+    for t in r.coverage.types:
+        for code in t.uncovered:
+            out.setdefault(code, []).append(t.type)
+    out = {k: sorted(v) for k, v in out.items()}
+    out[None] = sorted(t.type for t in r.coverage.types if t.uncovered)
+    return out
 
 
 def _compared(a: Figures | None, b: Figures | None) -> dict[str, Any]:

@@ -516,6 +516,9 @@ def compare_cmd(
     for f in figures:
         table.add_column(f"Δ {f.removesuffix('_ha')} ha", justify="right")
     table.add_column("status A → B", no_wrap=True)
+    extras = diff.get("extras", [])
+    for name in extras:
+        table.add_column(f"{COMPARE_EXTRAS[name]} A → B")
     for row in [*diff["per_gemeente"], diff["totals"]]:
         if row is diff["totals"]:
             table.add_section()
@@ -524,8 +527,28 @@ def compare_cmd(
             row["naam"],
             *(_ha(row[f"{f}_diff"]) if row[f"{f}_diff"] is not None else "" for f in figures),
             f"{row['status_a']} → {row['status_b']}",
+            *(f"{_extra(row[f'{n}_a'])} → {_extra(row[f'{n}_b'])}" for n in extras),
         )
     out.print(table)
+
+
+#: Headers of the parts a compared run may have (phasing, ensemble, coverage).
+COMPARE_EXTRAS = {
+    "first_shortage": "eerste tekort",
+    "p_shortage": "kans op tekort",
+    "not_covered": "niet gedekt",
+}
+
+
+def _extra(value: Any) -> str:
+    """A compared extra: a year, a probability, a list of types; '-' where a run has none."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.0%}"
+    if isinstance(value, list):
+        return ", ".join(value) or "alles"
+    return str(value)
 
 
 def register_indicators(cli: typer.Typer) -> None:

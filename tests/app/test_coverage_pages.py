@@ -134,3 +134,21 @@ def test_another_function_field_of_the_layer_may_be_covered(demo_engine):
 def test_a_coverage_spec_the_database_cannot_serve_is_named(demo_engine, coverage, message):
     with demo_engine.connect() as conn, pytest.raises(SpecError, match=message):
         scenarios.validate_spec(_spec(**coverage), conn)
+
+
+def test_comparing_runs_names_the_types_a_gemeente_lacks(coverage_run):
+    from app.cli.scenario import _extra
+    from scenarios.tables import compare_results
+
+    result = coverage_run.result
+    plain = result.model_copy(update={"coverage": None})
+    diff = compare_results(plain, result, 1, coverage_run.id)
+    assert diff["extras"] == ["not_covered"]
+    lacking = next(t for t in result.coverage.types if t.uncovered)
+    row = next(r for r in diff["per_gemeente"] if r["statcode"] == lacking.uncovered[0])
+    assert row["not_covered_a"] is None and lacking.type in row["not_covered_b"]
+    assert diff["totals"]["not_covered_b"] == sorted(
+        t.type for t in result.coverage.types if t.uncovered
+    )
+    assert _extra(row["not_covered_a"]) == "-" and lacking.type in _extra(row["not_covered_b"])
+    assert compare_results(plain, plain, 1, 1)["extras"] == []

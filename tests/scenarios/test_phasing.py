@@ -379,3 +379,16 @@ def test_a_terrein_without_planstatus_stops_a_phased_run_naming_it():
     assert "phasing.lead_time_years" in str(err.value)
     # without phasing the planstatus is not read
     compute_figures(validate_spec(raw_spec(plain=True)), inputs, TABLE, province=PROVINCE)
+
+
+def test_comparing_a_phased_run_with_a_plain_one_gives_both_first_shortages(phased):
+    from scenarios.tables import compare_results
+
+    result = phased[1].result
+    plain = result.model_copy(update={"phasing": None})
+    diff = compare_results(plain, result, 1, 2)
+    assert diff["extras"] == ["first_shortage"]
+    expected = {r.statcode: r.first_shortage for r in result.phasing.per_gemeente}
+    assert {r["statcode"]: r["first_shortage_b"] for r in diff["per_gemeente"]} == expected
+    assert all(r["first_shortage_a"] is None for r in diff["per_gemeente"])
+    assert diff["totals"]["first_shortage_b"] == result.phasing.totals.first_shortage
