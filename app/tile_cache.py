@@ -55,12 +55,14 @@ class TileCache:
         """How many tiles are kept."""
         return len(self._tiles)
 
-    def get(self, key: tuple) -> Tile | None:
-        """The tile stored under ``key`` (None: not there)."""
+    def get(self, key: tuple, *, count_miss: bool = True) -> Tile | None:
+        """The tile stored under ``key`` (None: not there). ``count_miss=False``: a look that
+        the route repeats when it finds nothing (:mod:`app.warm_tiles`), so one miss counts once."""
         with self._lock:
             tile = self._tiles.get(key)
             if tile is None:
-                self.stats.misses += 1
+                if count_miss:
+                    self.stats.misses += 1
                 return None
             self._tiles.move_to_end(key)
             self.stats.hits += 1
