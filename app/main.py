@@ -34,7 +34,7 @@ from app.settings import (
 )
 from app.text_guard import RequestTextGuard
 from app.tile_cache import TileCache
-from app.warm_tiles import WarmTiles
+from app.warm_tiles import WarmTiles, dispose_check_engine
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("ruimte")
@@ -58,6 +58,7 @@ def create_app(
         app.state.basemap = resolve_basemap(app.state.web)
         log.info("basemap: %s", app.state.basemap.name if app.state.basemap else "none")
         yield
+        dispose_check_engine(app.state)
 
     app = FastAPI(
         title="Ruimte Circulair",

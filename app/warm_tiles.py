@@ -15,10 +15,14 @@ CORS, HEAD), and answers the one case that needs none of that:
 It then checks the layer's state in the database exactly as the route does
 (:func:`layers.tiles.layer_state`: current version, ``updated_at`` and whether the public may
 see it, one small query, one hop to the thread pool), so an edit or an unpublish made by any
-process is seen by the next request. Only when that state is the one the tile was made at is
-the tile (or a 304 for a matching ``If-None-Match``) sent, with the same headers the route
-sends. In every other case, and on any error, the request goes on to the route unchanged,
-which answers it as before (a made tile, a 404, a 400, a problem).
+process is seen by the next request. That query runs on a pool of its own without
+``pool_pre_ping`` (:func:`check_engine`): the ping is a second round trip, and a dead connection
+needs no ping here, as its error sends the request on to the route, whose pool pings.
+
+Only when that state is the one the tile was made at is the tile (or a 304 for a matching
+``If-None-Match``) sent, with the same headers the route sends. In every other case, and on
+any error, the request goes on to the route unchanged, which answers it as before (a made
+tile, a 404, a 400, a problem).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import re
 
 import anyio.to_thread
+from sqlalchemy import Engine, create_engine
 from starlette._utils import get_route_path
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -73,7 +78,36 @@ def _public(scope: Scope) -> bool:
     return True
 
 
-def _current_state(engine, info: LayerInfo):  # noqa: ANN001, ANN202 - Engine; layer_state's
+def check_engine(state) -> Engine:  # noqa: ANN001 - the app's State
+    """The app's engine for the state check: the same connections (``creator``: URL and
+    connect arguments such as ``statement_timeout``), in a pool of its own that does not ping.
+    Made at the first warm tile, in the event loop (so once); disposed with the app."""
+    engine = getattr(state, "check_engine", None)
+    if engine is None:
+        base: Engine = state.engine
+        engine = create_engine(
+            base.url,
+            creator=base.pool._creator,  # noqa: SLF001 - the base pool's connect function
+            pool_pre_ping=False,
+            # As many as the base pool keeps: an overflow connection is closed when it comes
+            # back, and a new connection for every check would cost more than the ping.
+            pool_size=max(getattr(base.pool, "size", lambda: 5)(), 1),
+            max_overflow=0,
+            pool_timeout=2,
+        )
+        state.check_engine = engine
+    return engine
+
+
+def dispose_check_engine(state) -> None:  # noqa: ANN001 - the app's State
+    """Close the state check's connections (app shutdown)."""
+    engine = getattr(state, "check_engine", None)
+    if engine is not None:
+        engine.dispose()
+        state.check_engine = None
+
+
+def _current_state(engine: Engine, info: LayerInfo):  # noqa: ANN202 - layer_state's
     with read_connection(engine) as conn:
         return layer_state(conn, info, PUBLIC_QUERY)
 
@@ -97,7 +131,7 @@ async def _warm_tile(scope: Scope, match: re.Match) -> Response | None:
     if tile is None:
         return None
     try:
-        now = await anyio.to_thread.run_sync(_current_state, state.engine, info)
+        now = await anyio.to_thread.run_sync(_current_state, check_engine(state), info)
     except Exception:  # noqa: BLE001 - the route meets the same error and answers it
         return None
     if now != (info.current_version, info.updated_at):
