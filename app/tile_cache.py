@@ -4,9 +4,9 @@ A tile is keyed by what makes it: the layer, its version and ``updated_at`` (eve
 layer changes them, so an edit makes the old tiles unreachable), the viewer (what they may see),
 the tile matrix set, the tile, its filters and its part of a mixed layer. Before a cached tile
 is served, the request checks the layer's state in the database (one small query), so an edit
-made by another worker process is never hidden by this one's cache. A public cached tile is answered
-before routing, with that same check (:mod:`app.warm_tiles`). When a newer state of a
-layer is stored, the older tiles of that layer are dropped at once.
+made by another worker process is never hidden by this one's cache (a public cached tile is
+answered before routing, with that same check: :mod:`app.warm_tiles`). When a newer state of
+a layer is stored, the older tiles of that layer are dropped at once.
 
 A plain ``OrderedDict`` LRU: the well-kept caching libraries (cachetools) are not a dependency
 here, and the size bound and the per-layer purge are a few lines.
