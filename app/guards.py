@@ -23,7 +23,7 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem
 from app.settings import WebSettings
@@ -173,14 +173,45 @@ def csp_nonce(request: Request) -> str:
     return request.state.csp_nonce
 
 
-async def security_headers(request: Request, call_next):  # noqa: ANN201 - Starlette middleware
-    """A fresh script nonce per request; security headers on HTML responses, nosniff on all."""
-    nonce = secrets.token_urlsafe(18)
-    request.state.csp_nonce = nonce
-    response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.headers.get("content-type", "").startswith("text/html"):
-        for key, value in HTML_SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=nonce))
-    return response
+class SecurityHeaders:
+    """A fresh script nonce per request; security headers on HTML responses, nosniff on all.
+
+    Pure ASGI (not ``@app.middleware("http")``): Starlette's ``BaseHTTPMiddleware`` runs every
+    request through a task group and a streamed copy of its response, which was a good part of
+    what a cached tile cost (issue 14).
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Give the request its nonce; add the headers to the response's start message."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(18)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _with_security_headers(message.get("headers") or [], nonce)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _with_security_headers(raw: list, nonce: str) -> list:
+    """Response headers (ASGI pairs) with nosniff, and on HTML the page headers and the CSP;
+    a header the route set already is kept (as ``setdefault``)."""
+    headers = list(raw)
+    have = {bytes(k).lower() for k, _ in headers}
+    extra = {"X-Content-Type-Options": "nosniff"}
+    content_type = next((bytes(v) for k, v in headers if bytes(k).lower() == b"content-type"), b"")
+    if content_type.startswith(b"text/html"):
+        extra.update(HTML_SECURITY_HEADERS)
+        extra["Content-Security-Policy"] = CSP.format(nonce=nonce)
+    for key, value in extra.items():
+        name = key.lower().encode("latin-1")
+        if name not in have:
+            headers.append((name, value.encode("latin-1")))
+    return headers

@@ -17,7 +17,7 @@ from app.api import api_router
 from app.basemap import resolve_basemap
 from app.database import get_engine
 from app.errors import register_error_handlers
-from app.guards import RequestGuards, security_headers
+from app.guards import RequestGuards, SecurityHeaders
 from app.http_extras import install_http_extras
 from app.openapi import install_openapi
 from app.ratelimit import RateLimiter
@@ -34,6 +34,7 @@ from app.settings import (
 )
 from app.text_guard import RequestTextGuard
 from app.tile_cache import TileCache
+from app.warm_tiles import WarmTiles, dispose_check_engine
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("ruimte")
@@ -57,6 +58,7 @@ def create_app(
         app.state.basemap = resolve_basemap(app.state.web)
         log.info("basemap: %s", app.state.basemap.name if app.state.basemap else "none")
         yield
+        dispose_check_engine(app.state)
 
     app = FastAPI(
         title="Ruimte Circulair",
@@ -80,9 +82,11 @@ def create_app(
     app.state.planning = planning or get_planning_settings()
     app.state.tile_cache = TileCache(app.state.web.tile_cache_mb * 2**20)
     register_error_handlers(app)
+    # A cached public tile, answered before routing (innermost: every guard below applies).
+    app.add_middleware(WarmTiles)
     # URL length, Host / public URL, download limits (inside the security headers).
     app.add_middleware(RequestGuards, web=app.state.web)
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     app.include_router(api_router)
     app.add_middleware(RequestTextGuard)
     install_http_extras(app)  # HEAD on every GET; CORS when RUIMTE_WEB_CORS_ORIGINS is set

@@ -4,8 +4,9 @@ A tile is keyed by what makes it: the layer, its version and ``updated_at`` (eve
 layer changes them, so an edit makes the old tiles unreachable), the viewer (what they may see),
 the tile matrix set, the tile, its filters and its part of a mixed layer. Before a cached tile
 is served, the request checks the layer's state in the database (one small query), so an edit
-made by another worker process is never hidden by this one's cache. When a newer state of a
-layer is stored, the older tiles of that layer are dropped at once.
+made by another worker process is never hidden by this one's cache (a public cached tile is
+answered before routing, with that same check: :mod:`app.warm_tiles`). When a newer state of
+a layer is stored, the older tiles of that layer are dropped at once.
 
 A plain ``OrderedDict`` LRU: the well-kept caching libraries (cachetools) are not a dependency
 here, and the size bound and the per-layer purge are a few lines.
@@ -55,12 +56,14 @@ class TileCache:
         """How many tiles are kept."""
         return len(self._tiles)
 
-    def get(self, key: tuple) -> Tile | None:
-        """The tile stored under ``key`` (None: not there)."""
+    def get(self, key: tuple, *, count_miss: bool = True) -> Tile | None:
+        """The tile stored under ``key`` (None: not there). ``count_miss=False``: a look that
+        the route repeats when it finds nothing (:mod:`app.warm_tiles`), so one miss counts once."""
         with self._lock:
             tile = self._tiles.get(key)
             if tile is None:
-                self.stats.misses += 1
+                if count_miss:
+                    self.stats.misses += 1
                 return None
             self._tiles.move_to_end(key)
             self.stats.hits += 1

@@ -391,6 +391,11 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
 SERVERS = ("ours", "ours (tile cache on)", "tipg")
 
 
+def selected(prefixes: list[str]):  # noqa: ANN201 - a predicate
+    """Whether a scenario is one asked for (``--scenarios``: name prefixes; none: all)."""
+    return lambda scenario: not prefixes or any(scenario.startswith(p) for p in prefixes)
+
+
 def load_layers(engine, size: int, shapes: list[str]) -> dict[str, str]:  # noqa: ANN001
     """The demo layers and one large layer per data shape; layer name by shape."""
     names = {shape: f"bench-{shape}-{size}" for shape in shapes}
@@ -434,19 +439,27 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
     }
     probes = {"ours": "/ogc/collections", "ours (tile cache on)": "/ogc/collections"}
     procs: dict[str, tuple[subprocess.Popen, str]] = {}
+    servers = [n for n in SERVERS if n in args.servers]
     turn = 0
     try:
-        for name in SERVERS:
+        for name in servers:
             port = _free_port()
             procs[name] = (starters[name](port), f"http://127.0.0.1:{port}")
             wait_for(procs[name][1] + probes.get(name, "/collections"), procs[name][0])
         with tempfile.TemporaryDirectory() as tmp:
             for shape, layer in layers.items():
-                keyset = keyset_paths(procs["ours"][1], layer, PAGE_OFFSETS)
-                plan = scenarios_for(engine, layer, keyset)
+                wanted = selected(args.scenarios)
+                keyset = (
+                    keyset_paths(procs["ours"][1], layer, PAGE_OFFSETS)
+                    if "ours" in procs and wanted("items keyset")
+                    else {}
+                )
+                plan = {k: v for k, v in scenarios_for(engine, layer, keyset).items() if wanted(k)}
                 shape_res: dict[str, dict[str, object]] = {}
                 for scenario, paths in plan.items():
-                    names = [n for n in SERVERS if n in paths]
+                    names = [n for n in servers if n in paths]
+                    if not names:
+                        continue
                     turn += 1
                     for name in names[turn % len(names) :] + names[: turn % len(names)]:
                         base = procs[name][1]
@@ -540,12 +553,29 @@ def main(argv: list[str] | None = None) -> int:
         "--database-url",
         help="a PostGIS database, empty or from an earlier run (default: a throwaway cluster)",
     )
+    ap.add_argument(
+        "--scenarios",
+        default="",
+        help="only the scenarios whose names start with one of these, comma-separated "
+        "(e.g. 'tiles' or 'tiles z14,items (limit'; default: all)",
+    )
+    ap.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help="servers to measure, comma-separated, from: " + ", ".join(SERVERS) + " (default all)",
+    )
     args = ap.parse_args(argv)
     args.shapes = [x.strip() for x in args.shape.split(",") if x.strip()]
+    args.scenarios = [x.strip() for x in args.scenarios.split(",") if x.strip()]
+    args.servers = [x.strip() for x in args.servers.split(",") if x.strip()]
+    unknown = sorted(set(args.servers) - set(SERVERS))
+    if unknown:
+        print(f"unknown servers {unknown}; known: {', '.join(SERVERS)}", file=sys.stderr)
+        return 2
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
-    if not (Path(args.tipg) / "bin" / "uvicorn").exists():
+    if "tipg" in args.servers and not (Path(args.tipg) / "bin" / "uvicorn").exists():
         print(
             f"no tipg venv at {args.tipg}: python3 -m venv {args.tipg} && {args.tipg}/bin/pip install tipg uvicorn",
             file=sys.stderr,
@@ -558,11 +588,15 @@ def main(argv: list[str] | None = None) -> int:
             res = run(url, args)
     res["load_average"] = os.getloadavg()
     res["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-    res["tipg_version"] = subprocess.run(
-        [str(Path(args.tipg) / "bin" / "python"), "-c", "import tipg; print(tipg.__version__)"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    res["tipg_version"] = (
+        subprocess.run(
+            [str(Path(args.tipg) / "bin" / "python"), "-c", "import tipg; print(tipg.__version__)"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if "tipg" in args.servers
+        else "not run"
+    )
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"ogc-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps(res, indent=2, default=str))

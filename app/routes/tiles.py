@@ -165,6 +165,9 @@ def tile_response(
     one is made by the tile query that also returns that state; both are checked against the
     layer as last looked up (:func:`layers.collections.known_layer`). When that is stale, or on
     a conditional request, the layer is looked up first, as for any other request.
+
+    A cached tile for the public (no credentials, no filters) does not get here: the same check
+    is made before routing, by :class:`app.warm_tiles.WarmTiles`, with the same headers.
     """
     tms.check(z, x, y)
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}

@@ -1,0 +1,148 @@
+"""The warm tile path (issue 14): a cached public tile answered before routing.
+
+A tile request goes through FastAPI's routing (dozens of routes are tried), its dependencies
+(engine, principal, viewer: each sync one a hop to the thread pool) and the route itself
+(another hop): together most of what a cached tile cost. :class:`WarmTiles` sits just
+outside the router, inside every other middleware (Host and URL guards, security headers,
+CORS, HEAD), and answers the one case that needs none of that:
+
+- ``GET /tiles/{collection}/{z}/{x}/{y}.mvt`` or ``/tiles/{collection}/{tms}/{z}/{x}/{y}.mvt``
+  without a query string (no filters);
+- no ``Authorization`` header and no session cookie: the viewer is the public;
+- the layer as last looked up for the public (:func:`layers.collections.known_layer`) and
+  the tile are in the tile cache.
+
+It then checks the layer's state in the database exactly as the route does
+(:func:`layers.tiles.layer_state`: current version, ``updated_at`` and whether the public may
+see it, one small query, one hop to the thread pool), so an edit or an unpublish made by any
+process is seen by the next request. That query runs on a pool of its own without
+``pool_pre_ping`` (:func:`check_engine`): the ping is a second round trip, and a dead connection
+needs no ping here, as its error sends the request on to the route, whose pool pings.
+
+Only when that state is the one the tile was made at is the tile (or a 304 for a matching
+``If-None-Match``) sent, with the same headers the route sends. In every other case, and on
+any error, the request goes on to the route unchanged, which answers it as before (a made
+tile, a 404, a 400, a problem).
+"""
+
+from __future__ import annotations
+
+import re
+
+import anyio.to_thread
+from sqlalchemy import Engine, create_engine
+from starlette._utils import get_route_path
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.reads import read_connection
+from app.routes.tiles import _cache_key, _headers, _tile_response
+from app.session import COOKIE as SESSION_COOKIE
+from layers.access import PUBLIC
+from layers.collections import forget_layer, known_layer
+from layers.query import FeatureQuery
+from layers.store import LayerInfo
+from layers.tiles import TILE_MATRIX_SETS, WEB_MERCATOR_QUAD, layer_state
+
+TILE_PATH = re.compile(
+    r"^/tiles/(?P<collection>[^/]+)/(?:(?P<tms>[^/]+)/)?"
+    r"(?P<z>[0-9]{1,2})/(?P<x>[0-9]{1,9})/(?P<y>[0-9]{1,9})\.mvt$"
+)
+PUBLIC_QUERY = FeatureQuery(viewer=PUBLIC)
+_SESSION = SESSION_COOKIE.encode() + b"="
+
+
+class WarmTiles:
+    """The ASGI middleware described in the module docstring."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a warm public tile; hand everything else on."""
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
+            match = TILE_PATH.match(get_route_path(scope))
+            if match is not None and _public(scope):
+                response = await _warm_tile(scope, match)
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def _public(scope: Scope) -> bool:
+    """No credentials: no bearer token and no session cookie (those go the usual way)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization" or (name == b"cookie" and _SESSION in value):
+            return False
+    return True
+
+
+def check_engine(state) -> Engine:  # noqa: ANN001 - the app's State
+    """The app's engine for the state check: the same connections (``creator``: URL and
+    connect arguments such as ``statement_timeout``), in a pool of its own that does not ping.
+    Made at the first warm tile, in the event loop (so once); disposed with the app."""
+    engine = getattr(state, "check_engine", None)
+    if engine is None:
+        base: Engine = state.engine
+        engine = create_engine(
+            base.url,
+            creator=base.pool._creator,  # noqa: SLF001 - the base pool's connect function
+            pool_pre_ping=False,
+            # As many as the base pool keeps: an overflow connection is closed when it comes
+            # back, and a new connection for every check would cost more than the ping.
+            pool_size=max(getattr(base.pool, "size", lambda: 5)(), 1),
+            max_overflow=0,
+            pool_timeout=2,
+        )
+        state.check_engine = engine
+    return engine
+
+
+def dispose_check_engine(state) -> None:  # noqa: ANN001 - the app's State
+    """Close the state check's connections (app shutdown)."""
+    engine = getattr(state, "check_engine", None)
+    if engine is not None:
+        engine.dispose()
+        state.check_engine = None
+
+
+def _current_state(engine: Engine, info: LayerInfo):  # noqa: ANN202 - layer_state's
+    with read_connection(engine) as conn:
+        return layer_state(conn, info, PUBLIC_QUERY)
+
+
+async def _warm_tile(scope: Scope, match: re.Match) -> Response | None:
+    """The cached tile (or 304) when it is current for the public; None: let the route answer."""
+    state = scope["app"].state
+    cache = state.tile_cache
+    if not cache.enabled:
+        return None
+    collection = match["collection"]
+    info = known_layer(collection, PUBLIC)
+    if info is None:
+        return None
+    tms = WEB_MERCATOR_QUAD if match["tms"] is None else TILE_MATRIX_SETS.get(match["tms"])
+    if tms is None:
+        return None
+    z, x, y = int(match["z"]), int(match["x"]), int(match["y"])
+    # A cached tile was made by a request that passed the matrix set's checks (same key).
+    tile = cache.get(_cache_key(info, tms, z, x, y, PUBLIC_QUERY, info.name), count_miss=False)
+    if tile is None:
+        return None
+    try:
+        now = await anyio.to_thread.run_sync(_current_state, check_engine(state), info)
+    except Exception:  # noqa: BLE001 - the route meets the same error and answers it
+        return None
+    if now != (info.current_version, info.updated_at):
+        # Edited, unpublished or gone: the route looks the layer up again (or answers 404).
+        cache.forget_layer(info.id)
+        forget_layer(collection, PUBLIC)
+        return None
+    headers = _headers(info, tms, z, x, y, {}, PUBLIC)
+    conditional = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
+    if conditional is not None:
+        tags = [t.strip() for t in conditional.decode("latin-1").split(",")]
+        if headers["ETag"] in tags:
+            return Response(status_code=304, headers=headers)
+    return _tile_response(tile, headers, True)
