@@ -54,6 +54,19 @@ def balance_bars(
 BAR_H, GAP, LEFT, RIGHT, TOP, WIDTH = 16, 4, 190, 90, 34, 820
 
 
+def _svg_open(
+    width: float, height: float, title: str, *, font_size: int, title_x: float
+) -> list[str]:
+    """The start of a chart: the svg element (its title for screen readers) and the title."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}" '
+        f'font-family="Segoe UI, Roboto, Arial, sans-serif" font-size="{font_size}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{title_x}" y="16" font-weight="600" font-size="14">{escape(title)}</text>',
+    ]
+
+
 class _Frame:
     """The frame of a horizontal chart around zero: rows of bars, tekort left, overschot right."""
 
@@ -66,11 +79,7 @@ class _Frame:
     def open(self, title: str) -> list[str]:
         """The svg element, its title and the zero line."""
         return [
-            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {self.height}" '
-            f'width="100%" role="img" aria-label="{escape(title)}" '
-            'font-family="Segoe UI, Roboto, Arial, sans-serif" font-size="12">',
-            f"<title>{escape(title)}</title>",
-            f'<text x="{LEFT}" y="16" font-weight="600" font-size="14">{escape(title)}</text>',
+            *_svg_open(WIDTH, self.height, title, font_size=12, title_x=LEFT),
             f'<line x1="{self.zero:.1f}" y1="{TOP - 6}" x2="{self.zero:.1f}" '
             f'y2="{self.height - 24}" stroke="#555" stroke-width="1"/>',
         ]
@@ -144,11 +153,7 @@ def milestone_panels(places: list[dict], title: str = "") -> str:
     rows = (len(places) + cols - 1) // cols
     width, height = cols * PANEL_W, PANEL_TOP + rows * PANEL_H
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title)}" '
-        'font-family="Segoe UI, Roboto, Arial, sans-serif" font-size="11">',
-        f"<title>{escape(title)}</title>",
-        f'<text x="4" y="16" font-weight="600" font-size="14">{escape(title)}</text>',
+        *_svg_open(width, height, title, font_size=11, title_x=4),
         f'<line x1="4" y1="32" x2="24" y2="32" stroke="{DEMAND_COLOUR}" stroke-width="2"/>'
         '<text x="28" y="36">ruimtevraag</text>'
         f'<line x1="110" y1="32" x2="130" y2="32" stroke="{SUPPLY_COLOUR}" stroke-width="2" '

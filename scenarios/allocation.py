@@ -13,7 +13,7 @@ the allocated cells may cover up to one cell more than ``allocated_ha`` per unit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -78,6 +78,31 @@ class Allocation:
     suit: np.ndarray
     hmc_cells: np.ndarray
     other_cells: np.ndarray
+
+    @classmethod
+    def of(
+        cls, cand: Candidates, classes: np.ndarray, hmc_cells: np.ndarray, other_cells: np.ndarray
+    ) -> Allocation:
+        """The candidates with a class (``classes``: one per candidate, 0 for not taken)."""
+        chosen = np.flatnonzero(classes)
+        return cls(
+            cells=cand.cells[chosen],
+            classes=classes[chosen],
+            gemeente=cand.gemeente[chosen],
+            suit=cand.suit[chosen],
+            hmc_cells=hmc_cells,
+            other_cells=other_cells,
+        )
+
+    def take(self, index: np.ndarray) -> Allocation:
+        """The cells at ``index`` (positions or a boolean mask), with the same unit counts."""
+        return replace(
+            self,
+            cells=self.cells[index],
+            classes=self.classes[index],
+            gemeente=self.gemeente[index],
+            suit=self.suit[index],
+        )
 
 
 def unit_raster(gemeente: np.ndarray, unit_of: np.ndarray) -> np.ndarray:
@@ -162,15 +187,7 @@ def allocate(cand: Candidates, hmc_need: np.ndarray, other_need: np.ndarray) -> 
             picks = np.flatnonzero(~taken)[: other_need[u]]
             classes[cells[picks]] = NEW_OTHER
             other_taken[u] = len(picks)
-    chosen = np.flatnonzero(classes)
-    return Allocation(
-        cells=cand.cells[chosen],
-        classes=classes[chosen],
-        gemeente=cand.gemeente[chosen],
-        suit=cand.suit[chosen],
-        hmc_cells=hmc_taken,
-        other_cells=other_taken,
-    )
+    return Allocation.of(cand, classes, hmc_taken, other_taken)
 
 
 def class_raster(

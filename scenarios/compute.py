@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -254,22 +254,11 @@ def _add_phasing_outputs(
         tags={"scenario": spec.name, "values": f"0 niet toegewezen, {values}"},
     )
     a = staged.allocation
-    rasters.write_allocation(
-        alloc.Allocation(a.cells, staged.stage, a.gemeente, a.suit, a.hmc_cells, a.other_cells),
-        writer,
-    )
+    rasters.write_allocation(replace(a, classes=staged.stage), writer)
     comp.rasters["fasering"] = (writer.close(), description)
     rows, geoms = [], []
     for k, year in enumerate(years, start=1):
-        upto = staged.stage <= k
-        part = alloc.Allocation(
-            a.cells[upto],
-            a.classes[upto],
-            a.gemeente[upto],
-            a.suit[upto],
-            a.hmc_cells,
-            a.other_cells,
-        )
+        part = a.take(staged.stage <= k)
         for g, cls, geom, cells, _ in alloc.allocation_polygons(part, grid):
             rows.append(
                 {
@@ -298,8 +287,11 @@ def _add_coverage(
     inputs: Inputs,
     gemeenten: Gemeenten,
     surface: tuple[bytes, tuple[float, float], float] | None,
+    *,
+    with_layers: bool = True,
 ) -> None:
-    """Coverage of regional circular functions into the result, and its map layers."""
+    """Coverage of regional circular functions into the result, and (``with_layers``) its
+    map layers."""
     from scenarios.coverage import coverage, coverage_layers
     from scenarios.result import CoverageResult
 
@@ -308,7 +300,8 @@ def _add_coverage(
         _jsonable(coverage(spec.coverage, inputs, gemeenten, surface))
     )
     comp.result = comp.result.model_copy(update={"coverage": part})
-    comp.layers.update(coverage_layers(spec, part, inputs, gemeenten))
+    if with_layers:
+        comp.layers.update(coverage_layers(spec, part, inputs, gemeenten))
 
 
 def compute_figures(
@@ -339,7 +332,8 @@ def compute_figures(
         result["phasing"] = phase.phasing_result(spec, phased, fig.gemeenten, province)
     comp = Computation(result=RunResult.model_validate(_jsonable(result)), timing=timer.timing)
     if spec.coverage is not None:
-        _add_coverage(comp, spec, fig.inputs, fig.gemeenten, None)
+        # figures only: no surface to suggest sites from, and no layers to store
+        _add_coverage(comp, spec, fig.inputs, fig.gemeenten, None, with_layers=False)
     return comp
 
 

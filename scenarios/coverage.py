@@ -26,6 +26,7 @@ field (``functie``) has that value:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ def default_reach_km() -> dict[str, float]:
 
 def centroids(
     gemeenten: Gemeenten, population: tuple[np.ndarray, np.ndarray] | None
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """(x, y) per gemeente, its population (NaN without a layer) and how each was found.
 
     ``population``: (geometries, counts) of a population layer, or None for area centroids.
@@ -63,7 +64,7 @@ def centroids(
     pop = np.full(len(gemeenten), np.nan)
     how = ["oppervlakte"] * len(gemeenten)
     if population is None:
-        return x, y, how
+        return x, y, pop, how
     geoms, counts = population
     points = shapely.centroid(np.asarray(geoms, dtype=object))
     px, py = shapely.get_x(points), shapely.get_y(points)
@@ -78,7 +79,7 @@ def centroids(
             x[g] = float(np.sum(px[idx] * weight) / total)
             y[g] = float(np.sum(py[idx] * weight) / total)
             how[g] = "bevolking"
-    return x, y, how
+    return x, y, pop, how
 
 
 def nearest(x: np.ndarray, y: np.ndarray, locations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -188,6 +189,35 @@ def greedy_sites(
     return chosen
 
 
+@dataclass
+class _Locations:
+    """The locations a coverage reads: the layer, its features kept by ``where``, and their
+    function, naam and gemeente."""
+
+    layer: Any
+    keep: np.ndarray
+    functions: np.ndarray
+    names: np.ndarray
+    owners: np.ndarray
+
+    def of_type(self, name: str) -> np.ndarray:
+        """Positions of the kept locations of function ``name``."""
+        return np.flatnonzero(self.keep & (self.functions == name))
+
+
+def _locations(spec: Coverage, inputs: Inputs) -> _Locations:
+    layer = inputs.layers.get(spec.layer.layer)
+    if layer is None:
+        raise ScenarioError(f"coverage: layer {spec.layer.layer!r} was not read")
+    return _Locations(
+        layer,
+        layer.where(spec.layer.where),
+        layer.column(spec.function_field).astype(str),
+        layer.column("naam", "").astype(str),
+        layer.column("gemeente", "").astype(str),
+    )
+
+
 def coverage(
     spec: Coverage,
     inputs: Inputs,
@@ -199,13 +229,8 @@ def coverage(
     ``surface``: (suitability GeoTIFF, (minx, maxy), cell size) of the run, for suggested
     sites (None: figures only, no suggestions).
     """
-    layer = inputs.layers.get(spec.layer.layer)
-    if layer is None:
-        raise ScenarioError(f"coverage: layer {spec.layer.layer!r} was not read")
-    keep = layer.where(spec.layer.where)
-    functions = layer.column(spec.function_field).astype(str)
-    names = layer.column("naam", "").astype(str)
-    owners = layer.column("gemeente", "").astype(str)
+    loc = _locations(spec, inputs)
+    layer, names, owners = loc.layer, loc.names, loc.owners
     population = None
     if spec.population is not None:
         pop = inputs.layers.get(spec.population.layer)
@@ -213,16 +238,13 @@ def coverage(
             raise ScenarioError(f"coverage: layer {spec.population.layer!r} was not read")
         mask = pop.where(spec.population.where)
         population = (pop.geometries[mask], pop.numbers(spec.population.field)[mask])
-    x, y, how = centroids(gemeenten, population)
+    x, y, pops, how = centroids(gemeenten, population)
     areas = shapely.area(gemeenten.geometries) / HA
-    pops = np.full(len(gemeenten), np.nan)
-    if population is not None:
-        pops = _population(gemeenten, population)
     weights = np.nan_to_num(pops, nan=0.0) if population is not None else areas
     types = []
     for name, settings in spec.types.items():
         reach_km = settings.reach_km or default_reach_km()[name]
-        mine = np.flatnonzero(keep & (functions == name))
+        mine = loc.of_type(name)
         idx, dist = nearest(x, y, layer.geometries[mine])
         covered = dist <= reach_km * 1000
         rows = [
@@ -273,16 +295,6 @@ def coverage(
     }
 
 
-def _population(gemeenten: Gemeenten, population: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    geoms, counts = population
-    points = shapely.centroid(np.asarray(geoms, dtype=object))
-    counts = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
-    tree = shapely.STRtree(points)
-    return np.array(
-        [float(counts[tree.query(p, predicate="contains")].sum()) for p in gemeenten.geometries]
-    )
-
-
 def _suggest(
     spec: Coverage,
     surface: tuple[bytes, tuple[float, float], float],
@@ -325,17 +337,14 @@ def coverage_layers(spec: Any, part: Any, inputs: Inputs, gemeenten: Gemeenten) 
 
     from scenarios.compute import DerivedLayer
 
-    layer = inputs.layers[spec.coverage.layer.layer]
-    keep = layer.where(spec.coverage.layer.where)
-    functions = layer.column(spec.coverage.function_field).astype(str)
-    names = layer.column("naam", "").astype(str)
-    owners = layer.column("gemeente", "").astype(str)
+    loc = _locations(spec.coverage, inputs)
+    layer, names, owners = loc.layer, loc.names, loc.owners
     position = {str(c): g for g, c in enumerate(gemeenten.statcodes)}
     out = {}
     for t in part.types:
         reach_m = t.reach_km * 1000
         rows, geoms = [], []
-        for i in np.flatnonzero(keep & (functions == t.type)):
+        for i in loc.of_type(t.type):
             rows.append(("bereik", names[i], owners[i], None))
             geoms.append(shapely.buffer(layer.geometries[i], reach_m, quad_segs=16))
         distances = {r.statcode: r.distance_km for r in t.per_gemeente}

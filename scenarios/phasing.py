@@ -236,17 +236,9 @@ def staged_allocate(
         hmc_now = hmc_now + part.hmc_cells
         other_now = other_now + part.other_cells
         hmc_held[k], other_held[k] = hmc_now, other_now
-    chosen = np.flatnonzero(taken)
     return Staged(
-        allocation=alloc.Allocation(
-            cells=cand.cells[chosen],
-            classes=classes[chosen],
-            gemeente=cand.gemeente[chosen],
-            suit=cand.suit[chosen],
-            hmc_cells=hmc_now,
-            other_cells=other_now,
-        ),
-        stage=stage[chosen],
+        allocation=alloc.Allocation.of(cand, classes, hmc_now, other_now),
+        stage=stage[taken],
         hmc_cells=hmc_held,
         other_cells=other_held,
     )
