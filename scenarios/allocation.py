@@ -191,11 +191,12 @@ def allocate(cand: Candidates, hmc_need: np.ndarray, other_need: np.ndarray) -> 
 
 
 def class_raster(
-    allocation: Allocation, unit: np.ndarray, grid_cols: int, row0: int = 0, col0: int = 0
+    allocation: Allocation, inside: np.ndarray, grid_cols: int, row0: int = 0, col0: int = 0
 ) -> np.ndarray:
-    """uint8 classes of a block at (``row0``, ``col0``): NODATA outside the units."""
-    rows, cols = unit.shape
-    out = np.where(unit < 0, np.uint8(NODATA), np.uint8(NOT_ALLOCATED)).astype(np.uint8)
+    """uint8 classes of a block at (``row0``, ``col0``): NODATA where not ``inside`` a unit
+    (``inside`` is ``unit_raster(...) >= 0`` of the block)."""
+    rows, cols = inside.shape
+    out = np.where(inside, np.uint8(NOT_ALLOCATED), np.uint8(NODATA)).astype(np.uint8)
     lo, hi = np.searchsorted(allocation.cells, [row0 * grid_cols, (row0 + rows) * grid_cols])
     r, c = np.divmod(allocation.cells[lo:hi], grid_cols)
     inside = (c >= col0) & (c < col0 + cols)

@@ -106,7 +106,15 @@ class Chunked:
     def rasters(self, job: Job) -> ChunkedRasters:
         """The rasters of the job: see :class:`scenarios.engine.Engine`."""
         client = cluster_client(self.scheduler) if self.scheduler else None
-        lazy = _lazy_surface(job, chunk_side(self.chunk_cells))
+        if client is None:
+            lazy = _lazy_surface(job, chunk_side(self.chunk_cells))
+        else:
+            # each set of geometries to every worker once, not pickled into every task
+            lazy = _lazy_surface(
+                job,
+                chunk_side(self.chunk_cells),
+                lambda a: client.scatter(a, broadcast=True, hash=False),
+            )
         out = ChunkedRasters(job.grid, {}, alloc.Candidates.joined([]), lazy, job.need, client)
         out.first_pass(job.need, job.writers)
         return out
@@ -133,20 +141,23 @@ class ChunkedRasters:
     lazy: _Lazy
     need: Need
     client: Any = field(default=None, repr=False)
+    inside: list[list[np.ndarray]] = field(default_factory=list, repr=False)
+    """Per row of chunks, per chunk: which cells lie in a unit (``np.packbits``, row-major)."""
 
     def first_pass(self, need: Need, writers: Writers) -> None:
-        """Compute every chunk once: write suitability and constraints, count, shortlist."""
+        """Compute every chunk once: write suitability and constraints, count, shortlist, and
+        keep which cells lie in a unit (a bit a cell) for :meth:`write_allocation`."""
         lazy = self.lazy
         suit_blocks = lazy.suitability.to_delayed()
         cons_blocks = lazy.constraints.to_delayed()
         gem_blocks = lazy.gemeente.to_delayed()
-        shortlist = dask.delayed(_shortlist)
+        block = dask.delayed(_first_pass_block)
         rows = []
         for i in range(len(lazy.row_bounds) - 1):
             row = []
             for j in range(len(lazy.col_bounds) - 1):
                 row.append(
-                    shortlist(
+                    block(
                         suit_blocks[i, j],
                         cons_blocks[i, j],
                         gem_blocks[i, j],
@@ -158,27 +169,33 @@ class ChunkedRasters:
                         need.other,
                     )
                 )
-            rows.append((list(suit_blocks[i]), list(cons_blocks[i]), row))
+            rows.append((list(cons_blocks[i]), row))
         counts = np.zeros(256, dtype=np.int64)
         parts = []
-        for suits, cons, cands in self._rows(rows):
-            writers.suitability.write(suitability_strip(np.hstack(suits)))
-            strip = np.hstack(cons)
-            writers.constraints.write(strip)
-            counts += np.bincount(strip.ravel(), minlength=256)
-            parts.extend(cands)
+        self.inside = []
+        for cons, outs in self._rows(rows):
+            writers.suitability.write(np.hstack([out.suitability for out in outs]))
+            writers.constraints.write(np.hstack(cons))
+            for out in outs:
+                counts += out.counts
+                parts.append(out.shortlist)
+            self.inside.append([out.inside for out in outs])
         self.counts = {c: int(n) for c, n in enumerate(counts) if n}
         self.candidates = alloc.Candidates.joined(parts)
 
     def write_allocation(self, allocation: alloc.Allocation, writer: GeoTiffWriter) -> None:
-        """Write the allocation classes, row of chunks by row of chunks."""
-        gem_blocks = self.lazy.gemeente.to_delayed()
-        rows = [(list(gem_blocks[i]),) for i in range(gem_blocks.shape[0])]
-        r0 = 0
-        for (gems,) in self._rows(rows):
-            unit = alloc.unit_raster(np.hstack(gems), self.need.unit_of)
-            writer.write(alloc.class_raster(allocation, unit, self.grid.cols, row0=r0))
-            r0 += unit.shape[0]
+        """Write the allocation classes, row of chunks by row of chunks (from the cells in a
+        unit kept by the first pass: nothing is computed again)."""
+        rb, cb = self.lazy.row_bounds, self.lazy.col_bounds
+        for i, packed in enumerate(self.inside):
+            h = rb[i + 1] - rb[i]
+            inside = np.hstack(
+                [
+                    np.unpackbits(bits, count=h * (c1 - c0)).reshape(h, c1 - c0).view(bool)
+                    for bits, c0, c1 in zip(packed, cb, cb[1:], strict=False)
+                ]
+            )
+            writer.write(alloc.class_raster(allocation, inside, self.grid.cols, row0=rb[i]))
 
     def _rows(self, rows: list[tuple[list[Any], ...]]) -> Iterator[tuple[list[Any], ...]]:
         """The computed rows of chunks, in order (on a cluster, ``AHEAD`` rows in flight)."""
@@ -208,8 +225,13 @@ class ChunkedRasters:
             yield done
 
 
-def _lazy_surface(job: Job, side: int) -> _Lazy:
-    """The gemeente, constraint and suitability rasters as lazy chunked arrays."""
+def _lazy_surface(job: Job, side: int, put: Callable[[np.ndarray], Any] = lambda a: a) -> _Lazy:
+    """The gemeente, constraint and suitability rasters as lazy chunked arrays.
+
+    ``put`` gives what the tasks get in place of each set of geometries: the array itself on
+    threads, a future of it on a cluster (``Client.scatter``, sent to each worker once), so
+    that a task carries only the positions of the geometries near its chunk.
+    """
     grid = job.grid
     geo = surface_geometries(job.spec, job.inputs, job.gemeenten, job.table)
     row_bounds = [*range(0, grid.rows, side), grid.rows]
@@ -225,17 +247,18 @@ def _lazy_surface(job: Job, side: int) -> _Lazy:
         windows,
         np.int32,
         [geo.gemeenten, geo.borders],
-        lambda w, polys, idx, borders: dask.delayed(_gemeente_block)(polys, idx, borders, w),
-        label_first=True,
+        put,
+        lambda w, polys, idx, borders, b_idx: dask.delayed(_gemeente_block)(
+            polys, idx, borders, b_idx, w
+        ),
     )
     gem_delayed = gem.to_delayed()
     constraints = _blocks(
         windows,
         np.uint8,
         [geo.no_hmc, geo.occupied, geo.excluded],
-        lambda w, no_hmc, occupied, excluded, i, j: dask.delayed(_constraint_block)(
-            no_hmc, occupied, excluded, w, gem_delayed[i, j]
-        ),
+        put,
+        lambda w, *sets, i, j: dask.delayed(_constraint_block)(*sets, w, gem_delayed[i, j]),
         with_index=True,
     )
     scores = []
@@ -244,7 +267,8 @@ def _lazy_surface(job: Job, side: int) -> _Lazy:
             windows,
             bool,
             [sources],
-            lambda w, src: dask.delayed(_mask_block)(src, w),
+            put,
+            lambda w, src, idx: dask.delayed(_mask_block)(src, idx, w),
         )
         halo = math.ceil(crit.max_distance_m / grid.cell_size) + 1
         # no more than the grid: a halo that long already reaches every cell
@@ -269,17 +293,19 @@ def _blocks(
     windows: list[list[Grid]],
     dtype: Any,
     geometry_sets: list[np.ndarray],
+    put: Callable[[np.ndarray], Any],
     task: Callable[..., Any],
     *,
-    label_first: bool = False,
     with_index: bool = False,
 ) -> da.Array:
     """A chunked array of one task per window, each given the geometries near it.
 
-    A task gets, per set, the geometries whose bounding box meets its window grown by a
-    cell (in their order; with ``label_first`` also their positions in the first set).
+    A task gets, per set, ``put(set)`` and the sorted positions of the geometries whose
+    bounding box meets its window grown by a cell (with ``with_index`` also the window's
+    row and column of chunks, as ``i`` and ``j``).
     """
     trees = [shapely.STRtree(g) for g in geometry_sets]
+    refs = [put(g) for g in geometry_sets]
     rows = []
     for i, row in enumerate(windows):
         blocks = []
@@ -288,32 +314,32 @@ def _blocks(
             cs = w.cell_size
             box = shapely.box(minx - cs, miny - cs, maxx + cs, maxy + cs)
             args: list[Any] = []
-            for k, (geoms, tree) in enumerate(zip(geometry_sets, trees, strict=True)):
-                idx = np.sort(tree.query(box))
-                args.append(geoms[idx])
-                if k == 0 and label_first:
-                    args.append(idx)
-            if with_index:
-                args += [i, j]
-            blocks.append(da.from_delayed(task(w, *args), shape=w.shape, dtype=np.dtype(dtype)))
+            for ref, tree in zip(refs, trees, strict=True):
+                args += [ref, np.sort(tree.query(box))]
+            index = {"i": i, "j": j} if with_index else {}
+            blocks.append(
+                da.from_delayed(task(w, *args, **index), shape=w.shape, dtype=np.dtype(dtype))
+            )
         rows.append(blocks)
     return da.block(rows)
 
 
 def _gemeente_block(
-    polygons: np.ndarray, labels: np.ndarray, borders: np.ndarray, window: Grid
+    polygons: np.ndarray, idx: np.ndarray, borders: np.ndarray, b_idx: np.ndarray, window: Grid
 ) -> np.ndarray:
-    return gemeente_raster(polygons, labels, borders, window)
+    return gemeente_raster(polygons[idx], idx, borders[b_idx], window)
 
 
-def _constraint_block(
-    no_hmc: np.ndarray, occupied: np.ndarray, excluded: np.ndarray, window: Grid, gem: np.ndarray
-) -> np.ndarray:
-    return constraint_raster(no_hmc, occupied, excluded, window, gem)
+def _constraint_block(*args: Any) -> np.ndarray:
+    """(no_hmc, positions, occupied, positions, excluded, positions, window, gemeente block)."""
+    no_hmc, i_no_hmc, occupied, i_occupied, excluded, i_excluded, window, gem = args
+    return constraint_raster(
+        no_hmc[i_no_hmc], occupied[i_occupied], excluded[i_excluded], window, gem
+    )
 
 
-def _mask_block(sources: np.ndarray, window: Grid) -> np.ndarray:
-    return burn_mask(sources, window, all_touched=True)
+def _mask_block(sources: np.ndarray, idx: np.ndarray, window: Grid) -> np.ndarray:
+    return burn_mask(sources[idx], window, all_touched=True)
 
 
 def _score_block(mask: np.ndarray, *, crit: Criterion, cell_size: float) -> np.ndarray:
@@ -328,7 +354,20 @@ def _suitability_block(
     return weighted_suitability(list(zip(crits, scores, strict=True)), constraints)
 
 
-def _shortlist(
+@dataclass
+class _FirstPass:
+    """What the first pass keeps of a chunk (small but for the suitability, which it writes)."""
+
+    shortlist: alloc.Candidates
+    inside: np.ndarray
+    """Which cells lie in a unit, ``np.packbits`` of the chunk (row-major)."""
+    suitability: np.ndarray
+    """The suitability as written (:func:`scenarios.engine.suitability_strip`)."""
+    counts: np.ndarray
+    """Cells per constraint class (256 counts)."""
+
+
+def _first_pass_block(
     suit: np.ndarray,
     constraints: np.ndarray,
     gem: np.ndarray,
@@ -338,7 +377,13 @@ def _shortlist(
     col0: int,
     hmc_need: np.ndarray,
     other_need: np.ndarray,
-) -> alloc.Candidates:
+) -> _FirstPass:
+    """What the first pass keeps of a chunk, computed where the chunk is."""
     unit = alloc.unit_raster(gem, unit_of)
     cand = alloc.candidates(suit, constraints, gem, unit, grid_cols, row0, col0)
-    return alloc.shortlist(cand, hmc_need, other_need)
+    return _FirstPass(
+        shortlist=alloc.shortlist(cand, hmc_need, other_need),
+        inside=np.packbits(unit >= 0, axis=None),
+        suitability=suitability_strip(suit),
+        counts=np.bincount(constraints.ravel(), minlength=256),
+    )

@@ -102,7 +102,7 @@ class _MemoryRasters:
     unit: np.ndarray
 
     def write_allocation(self, allocation: alloc.Allocation, writer: GeoTiffWriter) -> None:
-        writer.write(alloc.class_raster(allocation, self.unit, self.grid.cols))
+        writer.write(alloc.class_raster(allocation, self.unit >= 0, self.grid.cols))
 
 
 class InMemory:

@@ -217,7 +217,7 @@ def geotiff_bytes(
     resampling: Resampling = Resampling.nearest,
     tags: dict[str, str] | None = None,
 ) -> bytes:
-    """A single-band GeoTIFF (EPSG:28992, tiled, deflate, internal overviews) as bytes.
+    """A single-band GeoTIFF (EPSG:28992, tiled, Zstandard, internal overviews) as bytes.
 
     The same file as :class:`GeoTiffWriter` gives for the array in any strips.
 
@@ -285,8 +285,10 @@ class GeoTiffWriter:
             "crs": "EPSG:28992",
             "transform": grid.transform,
             "nodata": nodata,
-            "compress": "deflate",
-            "zlevel": 1,
+            # Zstandard at level 1: a quarter to a third less time than deflate to write and to
+            # build overviews (which read the tiles back), files about 6% larger; GDAL ≥ 2.3
+            "compress": "zstd",
+            "zstd_level": 1,
             "predictor": 3 if np.issubdtype(self.dtype, np.floating) else 2,
             "interleave": "band",
         }
