@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import sys
 import time
@@ -131,15 +132,16 @@ def markdown(rows: list[dict]) -> str:
     """The runs as a Markdown table."""
     lines = [
         "| cells | engine | run s | raster steps s | suitability s | peak RSS MB (client) "
-        "| peak RSS MB per worker |",
-        "|---:|---|---:|---:|---:|---:|---|",
+        "| peak RSS MB per worker | load (1 min) before → after |",
+        "|---:|---|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
         workers = ", ".join(map(str, r["worker_peak_rss_mb"])) or "–"
+        load = " → ".join(f"{v:.2f}" for v in r.get("load_1min", [])) or "–"
         lines.append(
             f"| {r['cells'] / 1e6:.1f} M ({r['cell_size_m']:g} m) | {r['engine']} | "
             f"{r['wall_s']:.1f} | {r['raster_steps_s']:.1f} | {r['steps_s']['suitability']:.1f} "
-            f"| {r['peak_rss_mb']} | {workers} |"
+            f"| {r['peak_rss_mb']} | {workers} | {load} |"
         )
     return "\n".join(lines)
 
@@ -174,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for cell_size in args.cell_sizes:
             for name in args.engines:
+                before = os.getloadavg()[0]
                 row = run_child(url, cell_size, name, args.chunk_cells)
+                row["load_1min"] = [round(before, 2), round(os.getloadavg()[0], 2)]
                 print(json.dumps(row), file=sys.stderr, flush=True)
                 rows.append(row)
             hashes = {

@@ -17,9 +17,14 @@ criterion), however large the grid:
 - rasters are written row of chunks by row of chunks (:class:`spatial.raster.GeoTiffWriter`),
   byte for byte the files of the in-memory path.
 
+What the caller does is serial, so it is kept small: each chunk's task also returns its class
+counts, its suitability as written and which of its cells lie in a unit (a bit a cell, kept
+for writing the allocation), and the caller only stacks and writes.
+
 The scheduler is Dask's threaded one, or a ``distributed`` cluster at ``scheduler``
-(``tcp://host:8786``): the workers need this package and get the geometries with the tasks
-(no database access). The vector steps stay on the caller (PostGIS/geopandas).
+(``tcp://host:8786``): the workers need this package and get each set of geometries once
+(``Client.scatter``; no database access), a task only the positions of those near its chunk.
+The vector steps stay on the caller (PostGIS/geopandas).
 """
 
 from __future__ import annotations
