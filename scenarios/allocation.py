@@ -199,8 +199,8 @@ def class_raster(
     out = np.where(inside, np.uint8(NOT_ALLOCATED), np.uint8(NODATA)).astype(np.uint8)
     lo, hi = np.searchsorted(allocation.cells, [row0 * grid_cols, (row0 + rows) * grid_cols])
     r, c = np.divmod(allocation.cells[lo:hi], grid_cols)
-    inside = (c >= col0) & (c < col0 + cols)
-    out[r[inside] - row0, c[inside] - col0] = allocation.classes[lo:hi][inside]
+    in_block = (c >= col0) & (c < col0 + cols)
+    out[r[in_block] - row0, c[in_block] - col0] = allocation.classes[lo:hi][in_block]
     return out
 
 

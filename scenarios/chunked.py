@@ -111,15 +111,9 @@ class Chunked:
     def rasters(self, job: Job) -> ChunkedRasters:
         """The rasters of the job: see :class:`scenarios.engine.Engine`."""
         client = cluster_client(self.scheduler) if self.scheduler else None
-        if client is None:
-            lazy = _lazy_surface(job, chunk_side(self.chunk_cells))
-        else:
-            # each set of geometries to every worker once, not pickled into every task
-            lazy = _lazy_surface(
-                job,
-                chunk_side(self.chunk_cells),
-                lambda a: client.scatter(a, broadcast=True, hash=False),
-            )
+        # on a cluster each set of geometries goes to every worker once, not into every task
+        put = (lambda a: client.scatter(a, broadcast=True, hash=False)) if client else _itself
+        lazy = _lazy_surface(job, chunk_side(self.chunk_cells), put)
         out = ChunkedRasters(job.grid, {}, alloc.Candidates.joined([]), lazy, job.need, client)
         out.first_pass(job.need, job.writers)
         return out
@@ -230,7 +224,11 @@ class ChunkedRasters:
             yield done
 
 
-def _lazy_surface(job: Job, side: int, put: Callable[[np.ndarray], Any] = lambda a: a) -> _Lazy:
+def _itself(a: np.ndarray) -> np.ndarray:
+    return a
+
+
+def _lazy_surface(job: Job, side: int, put: Callable[[np.ndarray], Any] = _itself) -> _Lazy:
     """The gemeente, constraint and suitability rasters as lazy chunked arrays.
 
     ``put`` gives what the tasks get in place of each set of geometries: the array itself on
@@ -335,9 +333,16 @@ def _gemeente_block(
     return gemeente_raster(polygons[idx], idx, borders[b_idx], window)
 
 
-def _constraint_block(*args: Any) -> np.ndarray:
-    """(no_hmc, positions, occupied, positions, excluded, positions, window, gemeente block)."""
-    no_hmc, i_no_hmc, occupied, i_occupied, excluded, i_excluded, window, gem = args
+def _constraint_block(
+    no_hmc: np.ndarray,
+    i_no_hmc: np.ndarray,
+    occupied: np.ndarray,
+    i_occupied: np.ndarray,
+    excluded: np.ndarray,
+    i_excluded: np.ndarray,
+    window: Grid,
+    gem: np.ndarray,
+) -> np.ndarray:
     return constraint_raster(
         no_hmc[i_no_hmc], occupied[i_occupied], excluded[i_excluded], window, gem
     )
