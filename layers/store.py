@@ -334,16 +334,16 @@ def set_version_quality(conn: Connection, layer_id: int, version: int, report: d
 
 def version_fids(conn: Connection, layer_id: int, version: int) -> np.ndarray:
     """Feature ids of the rows a version added, in the order they were written (fid order)."""
-    return np.array(
-        conn.execute(
-            select(Feature.fid)
-            .where(Feature.layer_id == layer_id, Feature.version_from == version)
-            .order_by(Feature.fid)
+    # One array, which psycopg decodes in C (binary), instead of 100,000 result rows.
+    raw = conn.connection.driver_connection
+    with raw.cursor(binary=True) as cur:
+        cur.execute(
+            "SELECT array_agg(fid ORDER BY fid) FROM features "
+            "WHERE layer_id = %s AND version_from = %s",
+            [layer_id, version],
         )
-        .scalars()
-        .all(),
-        dtype=np.int64,
-    )
+        fids = cur.fetchone()[0]
+    return np.array(fids or [], dtype=np.int64)
 
 
 def set_layer_meta(
