@@ -101,7 +101,9 @@ _SQL_TYPES = {"number": "float8", "integer": "float8", "boolean": "bool"}
 
 
 #: Rows per batch of :func:`typed_table` (each batch is one row of arrays, one column each).
-TYPED_BATCH = 10_000
+#: Small enough (about 1 MB) that the server computes the next batch while GDAL writes this
+#: one: 2,000 exported 100,000 polygons faster than 10,000 in every interleaved run here.
+TYPED_BATCH = 2_000
 
 
 def _typed_query(
