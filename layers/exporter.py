@@ -329,9 +329,10 @@ def _export_arrow(
     hmc_threshold: str,
 ) -> ExportResult | None:
     """Write a GeoPackage or FlatGeobuf in EPSG:28992 straight from Arrow batches of the query
-    (:func:`typed_batches`), GDAL writing one batch while the next is read; the same file as
-    :func:`write_table` writes. None (nothing written) where the layer needs the table path:
-    mixed geometry types, Z or M values, or geometry types that changed while it was read."""
+    (:func:`typed_batches`; the server computes the next batch while GDAL writes this one):
+    the same file as :func:`write_table` writes (a test compares them). None, and no file,
+    where the layer needs the table path: mixed geometry types, Z or M values, missing
+    geometries, no rows, or other geometry types than the catalogue says."""
     # One geometry type, as the catalogue says of the layer (checked against every WKB
     # header below), or else as the rows say.
     known = {v: k for k, v in _TYPE_NAMES.items()}
