@@ -373,21 +373,35 @@ def import_file(
         created_by=request.created_by,
     )
     total = len(prepared.features.geometries)
-    with engine.begin() as conn:
-        info = store_layer(
-            conn,
-            name=request.name,
-            kind=kind.name,
-            title=request.title,
-            description=request.description,
-            geometry_type=prepared.geometry_type,
-            features=prepared.features,
-            provenance=provenance,
-            extra_fields=prepared.extra_fields,
-            new_version=request.new_version,
-            progress=(lambda done, _t: progress("store", done, total)) if progress else None,
+    with engine.begin() as conn, ThreadPoolExecutor(max_workers=1) as pool:
+        # The data-quality report is made while the server stores and indexes the rows,
+        # with positions for fids; the fids are put in once they are known.
+        gemeenten, ref = _quality_gemeenten(conn, prepared, policy)
+        frame = _quality_frame(prepared, None)  # its own objects: the thread shares none
+        making = pool.submit(
+            _quality_report, request.name, None, prepared, policy, frame, gemeenten, ref
         )
-        quality = store_quality(conn, info, prepared, policy)
+        try:
+            info = store_layer(
+                conn,
+                name=request.name,
+                kind=kind.name,
+                title=request.title,
+                description=request.description,
+                geometry_type=prepared.geometry_type,
+                features=prepared.features,
+                provenance=provenance,
+                extra_fields=prepared.extra_fields,
+                new_version=request.new_version,
+                progress=(lambda done, _t: progress("store", done, total)) if progress else None,
+            )
+        finally:
+            made = making.result() if making.exception() is None else None
+        if made is None:
+            quality = store_quality(conn, info, prepared, policy)
+        else:
+            quality = _with_fids(made, info.version, version_fids(conn, info.id, info.version))
+            set_version_quality(conn, info.id, info.version, quality)
     info.quality, info.quality_read = quality, True
     return ImportReport(
         layer=info,
@@ -406,29 +420,64 @@ def store_quality(
     Borders are checked against the current version of ``policy.gemeenten_layer`` when
     that layer exists and is of kind gemeenten (the report says when it could not be).
     """
-    features = prepared.features
-    gemeenten, ref = None, None
+    gemeenten, ref = _quality_gemeenten(conn, prepared, policy)
+    fids = (
+        version_fids(conn, info.id, info.version)
+        if prepared.kind.name == "bedrijventerreinen"
+        else None
+    )
+    frame = _quality_frame(prepared, fids)
+    report = _quality_report(info.name, info.version, prepared, policy, frame, gemeenten, ref)
+    set_version_quality(conn, info.id, info.version, report)
+    return report
+
+
+def _quality_gemeenten(
+    conn: Connection, prepared: Prepared, policy: ImportPolicy
+) -> tuple[gpd.GeoDataFrame | None, tuple[str, int] | None]:
+    """The gemeenten the report checks borders against, and (layer, version); None, None
+    where there are none or the kind's report needs none."""
     if prepared.kind.name != "bedrijventerreinen":  # the checks of other kinds need no geometry
-        frame = gpd.GeoDataFrame(index=pd.RangeIndex(len(features.geometries)))
-    else:
-        frame = gpd.GeoDataFrame(
-            features.attributes.reset_index(drop=True),
-            geometry=list(features.geometries),
-            crs=28992,
-        )
-        frame["fid"] = version_fids(conn, info.id, info.version)
-        try:
-            gem_info = get_layer(conn, policy.gemeenten_layer, with_versions=False)
-        except LayerNotFound:
-            gem_info = None
-        if gem_info is not None and gem_info.kind == "gemeenten":
-            gem = read_features(conn, gem_info.name)
-            gemeenten = gpd.GeoDataFrame(gem.properties, geometry=list(gem.geometries), crs=28992)
-            ref = (gem_info.name, gem_info.version)
-    report = report_json(
+        return None, None
+    try:
+        gem_info = get_layer(conn, policy.gemeenten_layer, with_versions=False)
+    except LayerNotFound:
+        return None, None
+    if gem_info.kind != "gemeenten":
+        return None, None
+    gem = read_features(conn, gem_info.name)
+    frame = gpd.GeoDataFrame(gem.properties, geometry=list(gem.geometries), crs=28992)
+    return frame, (gem_info.name, gem_info.version)
+
+
+def _quality_frame(prepared: Prepared, fids: np.ndarray | None) -> gpd.GeoDataFrame:
+    """The features as the report reads them; ``fids`` None: positions stand for the fids."""
+    features = prepared.features
+    if prepared.kind.name != "bedrijventerreinen":
+        return gpd.GeoDataFrame(index=pd.RangeIndex(len(features.geometries)))
+    frame = gpd.GeoDataFrame(
+        features.attributes.reset_index(drop=True),
+        geometry=list(features.geometries),
+        crs=28992,
+    )
+    frame["fid"] = np.arange(len(frame)) if fids is None else fids
+    return frame
+
+
+def _quality_report(
+    name: str,
+    version: int | None,
+    prepared: Prepared,
+    policy: ImportPolicy,
+    frame: gpd.GeoDataFrame,
+    gemeenten: gpd.GeoDataFrame | None,
+    ref: tuple[str, int] | None,
+) -> dict[str, Any]:
+    """The report of :func:`_quality_frame`'s features, as JSON."""
+    return report_json(
         quality_report(
-            layer=info.name,
-            version=info.version,
+            layer=name,
+            version=version,
             kind=prepared.kind.name,
             features=frame,
             tolerance_pct=policy.bruto_tolerance_pct,
@@ -438,7 +487,16 @@ def store_quality(
             mapped_values=[m.as_dict() for m in prepared.mapped_values],
         )
     )
-    set_version_quality(conn, info.id, info.version, report)
+
+
+def _with_fids(report: dict[str, Any], version: int, fids: np.ndarray) -> dict[str, Any]:
+    """A report made with positions for fids (:func:`_quality_report`), with the version and
+    the fids (in row order, as the rows were written)."""
+    report["version"] = version
+    for check in ("bruto_area", "borders"):
+        for item in (report.get(check) or {}).get("terreinen", []):
+            if item.get("fid") is not None:
+                item["fid"] = int(fids[item["fid"]])
     return report
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, and_, delete, func, not_, or_, select, update
@@ -332,16 +334,16 @@ def set_version_quality(conn: Connection, layer_id: int, version: int, report: d
 
 def version_fids(conn: Connection, layer_id: int, version: int) -> np.ndarray:
     """Feature ids of the rows a version added, in the order they were written (fid order)."""
-    return np.array(
-        conn.execute(
-            select(Feature.fid)
-            .where(Feature.layer_id == layer_id, Feature.version_from == version)
-            .order_by(Feature.fid)
+    # One array, which psycopg decodes in C (binary), instead of 100,000 result rows.
+    raw = conn.connection.driver_connection
+    with raw.cursor(binary=True) as cur:
+        cur.execute(
+            "SELECT array_agg(fid ORDER BY fid) FROM features "
+            "WHERE layer_id = %s AND version_from = %s",
+            [layer_id, version],
         )
-        .scalars()
-        .all(),
-        dtype=np.int64,
-    )
+        fids = cur.fetchone()[0]
+    return np.array(fids or [], dtype=np.int64)
 
 
 def set_layer_meta(
@@ -563,7 +565,10 @@ def copy_features(
                 stop = min(start + COPY_CHUNK, n)
                 wkb = shapely.to_wkb(geometries[start:stop], byte_order=1)
                 props = properties_json(attributes.iloc[start:stop])
-                copy.write(_binary_rows(head, gem[start:stop], wkb, props, tail))
+                rows = _binary_rows_arrow(head, gem[start:stop], wkb, props, tail)
+                if rows is None:
+                    rows = _binary_rows(head, gem[start:stop], wkb, props, tail)
+                copy.write(rows)
                 if progress and stop < n:
                     progress(stop, n)
             copy.write(_BINARY_TRAILER)
@@ -591,6 +596,63 @@ def _binary_text(value: str | None) -> bytes:
         return _BINARY_NULL
     data = value.encode()
     return _LENGTH(len(data)) + data
+
+
+def _int32_be(values: np.ndarray) -> pa.Array:
+    """Big-endian int32 values as a binary array of 4-byte values (COPY field lengths)."""
+    data = np.asarray(values, dtype=">i4").tobytes()
+    offsets = np.arange(0, 4 * len(values) + 1, 4, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(), len(values), [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)]
+    )
+
+
+def _binary_rows_arrow(
+    head: bytes, gemeente: Sequence, wkb: Sequence[bytes], props: list[str], tail: bytes
+) -> bytes | None:
+    """:func:`_binary_rows` over whole columns with Arrow compute (in C, without the GIL);
+    the same bytes. None where a value is not as that expects (the loop handles it)."""
+    if not len(wkb):
+        return b""
+    try:
+        w = pa.array(wkb, pa.binary())
+        gem = pa.array(gemeente, pa.string()).cast(pa.binary())
+        js = pa.array(props, pa.string()).cast(pa.binary())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if w.null_count or js.null_count:
+        return None
+    # Little-endian WKB to EWKB: its 5-byte head (byte order, type) becomes the byte order,
+    # the type with the SRID flag and the SRID; a layer has few distinct heads.
+    heads = pc.binary_slice(w, 0, 5)
+    distinct = pc.unique(heads)
+    patched = []
+    for h in distinct.to_pylist():
+        if len(h) < 5 or h[0] != 1:
+            return None
+        patched.append(
+            h[:1]
+            + _UINT32_LE(int.from_bytes(h[1:5], "little") | _EWKB_SRID_FLAG)
+            + _STORAGE_SRID_LE
+        )
+    ewkb_heads = pa.array(patched, pa.binary()).take(pc.index_in(heads, distinct))
+    gem_len = pc.binary_length(gem).fill_null(0).to_numpy()
+    gem_len = np.where(gem_len == 0, -1, gem_len)  # None and "" are NULL
+    rows = pc.binary_join_element_wise(
+        pa.scalar(head, pa.binary()),
+        _int32_be(gem_len),
+        gem.fill_null(b""),
+        _int32_be(pc.binary_length(w).to_numpy() + 4),
+        ewkb_heads,
+        pc.binary_slice(w, 5, 2**31 - 1),
+        _int32_be(pc.binary_length(js).to_numpy() + 1),
+        pa.scalar(_JSONB_VERSION, pa.binary()),
+        js,
+        pa.scalar(tail, pa.binary()),
+        pa.scalar(b"", pa.binary()),
+    )
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset :]
+    return rows.buffers()[2][offsets[0] : offsets[len(rows)]].to_pybytes()
 
 
 def _binary_rows(

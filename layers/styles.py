@@ -82,7 +82,8 @@ class LayerStyle:
 def load_styles(path: str | None = None) -> dict[str, dict[str, Any]]:
     """The style definitions by key (cached)."""
     with open(path or STYLES_FILE, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        # libyaml's parser where there is one: a tenth of the time of the Python one.
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
 
 
 def styles_json() -> str:

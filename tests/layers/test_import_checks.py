@@ -249,3 +249,51 @@ def test_concurrent_duplicate_name_never_duplicates(db, tmp_path):
         results = sorted(pool.map(attempt, range(4)))
     assert results == ["exists", "exists", "exists", "ok"]
     assert table_counts(db) == {"layers": 1, "layer_versions": 1, "features": 2, "partitions": 1}
+
+
+def test_quality_report_made_beside_the_store_is_the_sequential_one(db, tmp_path):
+    """The import makes the data-quality report while the server stores the rows, with
+    positions for fids (issue 14): stored, it is the report made afterwards, fids and all."""
+    import geopandas as gpd
+
+    from layers.importer import ImportPolicy, ImportRequest, import_file, prepare, store_quality
+    from layers.kinds import load_kinds
+    from layers.readers import read_source
+    from layers.store import get_layer
+    from tests.helpers import X0, Y0, square, terreinen, write
+
+    gem = gpd.GeoDataFrame(
+        {"statcode": ["GM0344", "GM0307"], "naam": ["Utrecht", "Amersfoort"]},
+        geometry=[square(X0 - 500, Y0 - 500, 2600), square(X0 + 2100, Y0 - 500, 5000)],
+        crs=28992,
+    )
+    policy = ImportPolicy()
+    import_file(
+        db,
+        ImportRequest(path=write(gem, tmp_path / "g.gpkg"), kind="gemeenten", name="gemeenten"),
+        policy,
+    )
+    frame = terreinen(6)  # bruto_ha 10-15 for polygons of 4 ha: every one deviates
+    path = write(frame, tmp_path / "t.gpkg")  # the third crosses the border at x0 + 2100
+    for name in ("eerste", "tweede"):  # the second's fids do not start at 1
+        report = import_file(
+            db, ImportRequest(path=path, kind="bedrijventerreinen", name=name), policy
+        )
+        with db.begin() as conn:
+            info = get_layer(conn, name)
+            stored = info.quality
+            kind = load_kinds()["bedrijventerreinen"]
+            prepared = prepare(read_source(path), kind, PrepareOptions(), policy)
+            again = store_quality(conn, info, prepared, policy)
+        assert stored == again == report.quality
+        assert stored["bruto_area"]["count"] == 6 and stored["borders"]["count"] == 1
+        fids = {
+            t["fid"] for t in stored["bruto_area"]["terreinen"] + stored["borders"]["terreinen"]
+        }
+        with db.connect() as conn:
+            known = set(
+                conn.execute(
+                    text("SELECT fid FROM features WHERE layer_id = :l"), {"l": info.id}
+                ).scalars()
+            )
+        assert fids <= known

@@ -90,6 +90,32 @@ def test_binary_copy_keeps_geometry_attributes_and_nulls_exactly(db):
     assert [p["waarde"] for p in stored] == [1.5, -0.0, 1e-300, 123456789.123456, None, 0.1, 7.0]
 
 
+def test_arrow_row_encoding_is_the_loop_byte_for_byte():
+    """The COPY rows encoded over whole columns (Arrow) are the bytes the per-row loop makes."""
+    from layers.store import _BINARY_ROW_HEAD, _binary_rows, _binary_rows_arrow, _binary_text
+
+    geoms = [
+        shapely.Point(X0 + 0.123456789, Y0 + 0.987654321),
+        shapely.LineString([(X0, Y0), (X0 + 10.5, Y0 + 20.25), (X0 + 30, Y0)]),
+        square(X0, Y0).difference(square(X0 + 50, Y0 + 50, 20)),
+        shapely.MultiPolygon([square(X0, Y0), square(X0 + 500, Y0)]),
+        shapely.Polygon(),
+        shapely.GeometryCollection([shapely.Point(X0, Y0), square(X0, Y0, 5)]),
+        square(X0, Y0),
+    ]
+    wkb = shapely.to_wkb(np.asarray(geoms, dtype=object), byte_order=1)
+    props = pd.DataFrame({"naam": ODD_TEXT, "n": [1, 2, 3, None, 5, 6, 7]})
+    from layers.store import properties_json
+
+    lines = properties_json(props)
+    gemeente = np.asarray(["GM0344", None, "", "GM0307", "GM0344", None, "GM1581"], dtype=object)
+    head = _BINARY_ROW_HEAD.pack(6, 4, 12, 4, 3)
+    for tail in (_binary_text("gebruiker ë"), _binary_text(None)):
+        want = _binary_rows(head, gemeente, wkb, lines, tail)
+        assert _binary_rows_arrow(head, gemeente, wkb, lines, tail) == want
+        assert _binary_rows_arrow(head, gemeente[:0], wkb[:0], [], tail) == b""
+
+
 def _partition(conn, layer_id):
     return conn.execute(
         text(

@@ -103,3 +103,75 @@ def test_arrow_text_checks_strip_what_python_strips():
             assert (g, w) == text_problem(v, 5)
     assert list(is_null(arrow)) == list(is_null(pd.Series(values, dtype=object)))
     assert np.asarray(is_null(arrow)).dtype == bool
+
+
+def _read_back(path, layer) -> tuple[pd.DataFrame, dict]:
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(path, layer=layer, fid_as_index=True)
+    return frame, pyogrio.read_info(path, layer=layer)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "fgb"])
+@pytest.mark.parametrize("viewer", [None, PUBLIC])
+def test_arrow_export_writes_what_the_table_path_writes(db, tmp_path, fmt, viewer):
+    """GeoPackage and FlatGeobuf go from the query's Arrow batches straight to GDAL (issue 14):
+    the same features, fids, types, nulls, geometry type, CRS and styles as the table path."""
+    import pyogrio
+
+    from layers.exporter import export_layer, typed_batches, write_table
+
+    frame = reserveringen()
+    frame["aantal"] = [3, None]
+    frame["aandeel"] = [0.125, None]
+    frame["gecheckt"] = [True, None]
+    _import(db, write(frame, tmp_path / "r.gpkg"), "res", "reserveringen")
+    n = TYPED_BATCH + 3  # more than one batch
+    many = terreinen(1).iloc[[0] * n].reset_index(drop=True)
+    many["naam"] = [f"T{i}" for i in range(n)]
+    many.loc[5, "type_werklocatie"] = None
+    many.geometry = [square(X0 + (i % 100) * 250.0, Y0 + (i // 100) * 250.0, 100) for i in range(n)]
+    _import(db, write(many, tmp_path / "many.gpkg"), "many", "bedrijventerreinen")
+    for name in ("res", "many"):
+        fast, slow = tmp_path / f"{name}-fast.{fmt}", tmp_path / f"{name}-slow.{fmt}"
+        with db.connect() as conn:
+            result = export_layer(conn, name, fmt, fast, viewer=viewer)
+            info = get_layer(conn, name, viewer=viewer)
+            kind = load_kinds()[info.kind]
+            stream = typed_batches(conn, info, kind, viewer=viewer)
+            assert sum(b.num_rows for b in stream.batches) == result.feature_count
+            table = typed_table(conn, info, kind, viewer=viewer)
+        write_table(table, info.name, info.title, info.description, fmt, slow, kind=kind)
+        layer = name if fmt == "gpkg" else None
+        got, got_info = _read_back(fast, layer)
+        want, want_info = _read_back(slow, layer)
+        assert result.feature_count == len(want) == info.feature_count
+        pd.testing.assert_frame_equal(_nulls_as_none(got), _nulls_as_none(want))
+        assert list(got.index) == list(want.index)  # the fids
+        assert shapely.equals_exact(list(got.geometry.array), list(want.geometry.array), 0).all()
+        for key in ("geometry_type", "crs", "fields", "dtypes", "features", "fid_column"):
+            assert str(got_info[key]) == str(want_info[key]), key
+        if fmt == "gpkg":
+            layers = [str(x) for x, _ in pyogrio.list_layers(fast)]
+            assert layers == [str(x) for x, _ in pyogrio.list_layers(slow)]
+            styles = "SELECT f_table_name, styleName, useAsDefault FROM layer_styles"
+            import sqlite3
+
+            with sqlite3.connect(fast) as a, sqlite3.connect(slow) as b:
+                assert a.execute(styles).fetchall() == b.execute(styles).fetchall()
+                ident = "SELECT identifier, description, srs_id FROM gpkg_contents"
+                assert a.execute(ident).fetchall() == b.execute(ident).fetchall()
+
+
+def test_arrow_export_reads_geometry_types_from_the_headers(db, tmp_path):
+    """The Arrow path learns the geometry types before it writes; a layer mixing them takes
+    the table path (``test_roundtrip``: a GeoPackage table per type)."""
+    from layers.exporter import _layer_type_ids, export_layer
+
+    _import(db, write(terreinen(2), tmp_path / "t.gpkg"), "ter", "bedrijventerreinen")
+    with db.connect() as conn:
+        info = get_layer(conn, "ter")
+        ids, zm = _layer_type_ids(conn, info, None, None)
+        assert ids == {3} and not zm
+        result = export_layer(conn, "ter", "gpkg", tmp_path / "t.gpkg")
+    assert result.feature_count == 2
