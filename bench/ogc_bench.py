@@ -191,9 +191,12 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def start_ours(url: str, port: int, workers: int, cache_mb: int = 64) -> subprocess.Popen:
+def start_ours(
+    url: str, port: int, workers: int, cache_mb: int = 64, root: Path = ROOT
+) -> subprocess.Popen:
     """uvicorn serving ``app.main:create_app`` (factory) with ``workers`` processes and a tile
-    cache of ``cache_mb`` (0: every tile is made, as when the cache is cold)."""
+    cache of ``cache_mb`` (0: every tile is made, as when the cache is cold), from the code in
+    ``root`` (another checkout: an earlier commit's code, e.g. ``git worktree add``)."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -218,7 +221,7 @@ def start_ours(url: str, port: int, workers: int, cache_mb: int = 64) -> subproc
             "--no-access-log",
         ],
         env=env,
-        cwd=ROOT,
+        cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -363,6 +366,7 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
     ours_items = [f"/ogc/collections/{layer}/items?limit=100&bbox={w}" for w in windows]
     out["items (limit 100, bbox)"] = {
         "ours": ours_items,
+        "ours (before)": ours_items,
         "ours (tile cache on)": ours_items,
         "tipg": [f"{tipg_items}?limit=100&bbox={w}" for w in windows],
     }
@@ -379,6 +383,7 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
         ours = [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for z, x, y in tiles]
         out[f"tiles z{z}"] = {
             "ours": ours,
+            "ours (before)": ours,
             "ours (tile cache on)": ours,
             "tipg": [
                 f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/tiles/WebMercatorQuad/{z}/{x}/{y}"
@@ -391,7 +396,8 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
 #: The servers: ours without a tile cache (every tile made: cold), ours with it (warm after
 #: wrk's 3 s warm-up) and tipg. All run at once; each scenario drives them in turn, the order
 #: turning from scenario to scenario (interleaved: load that comes and goes hits all alike).
-SERVERS = ("ours", "ours (tile cache on)", "tipg")
+#: "ours (before)": ours with the tile cache off from the checkout given by ``--before-root``.
+SERVERS = ("ours", "ours (before)", "ours (tile cache on)", "tipg")
 
 
 def selected(prefixes: list[str]):  # noqa: ANN201 - a predicate
@@ -444,12 +450,17 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
     }
     starters = {
         "ours": lambda port: start_ours(url, port, args.workers, cache_mb=0),
+        "ours (before)": lambda port: start_ours(
+            url, port, args.workers, cache_mb=0, root=Path(args.before_root or ROOT)
+        ),
         "ours (tile cache on)": lambda port: start_ours(url, port, args.workers),
         "tipg": lambda port: start_tipg(Path(args.tipg), url, port, args.workers),
     }
-    probes = {"ours": "/ogc/collections", "ours (tile cache on)": "/ogc/collections"}
+    probes = {n: "/ogc/collections" for n in SERVERS if n.startswith("ours")}
     procs: dict[str, tuple[subprocess.Popen, str]] = {}
     servers = [n for n in SERVERS if n in args.servers]
+    if "ours (before)" in servers and not args.before_root:
+        raise SystemExit("the server 'ours (before)' needs --before-root")
     turn = 0
     try:
         for name in servers:
@@ -570,14 +581,22 @@ def main(argv: list[str] | None = None) -> int:
         "(e.g. 'tiles' or 'tiles z14,items (limit'; default: all)",
     )
     ap.add_argument(
+        "--before-root",
+        help="a checkout of an earlier commit for the server 'ours (before)' (same venv)",
+    )
+    ap.add_argument(
         "--servers",
-        default=",".join(SERVERS),
-        help="servers to measure, comma-separated, from: " + ", ".join(SERVERS) + " (default all)",
+        default="",
+        help="servers to measure, comma-separated, from: "
+        + ", ".join(SERVERS)
+        + " (default all; 'ours (before)' only with --before-root)",
     )
     args = ap.parse_args(argv)
     args.shapes = [x.strip() for x in args.shape.split(",") if x.strip()]
     args.scenarios = [x.strip() for x in args.scenarios.split(",") if x.strip()]
-    args.servers = [x.strip() for x in args.servers.split(",") if x.strip()]
+    args.servers = [x.strip() for x in args.servers.split(",") if x.strip()] or [
+        n for n in SERVERS if n != "ours (before)" or args.before_root
+    ]
     unknown = sorted(set(args.servers) - set(SERVERS))
     if unknown:
         print(f"unknown servers {unknown}; known: {', '.join(SERVERS)}", file=sys.stderr)
