@@ -1,4 +1,4 @@
-"""The warm tile path (issue 14): a cached public tile answered before routing.
+"""The warm tile path (issue 14): a public tile answered before routing, cached or made.
 
 A tile request goes through FastAPI's routing (dozens of routes are tried), its dependencies
 (engine, principal, viewer: each sync one a hop to the thread pool) and the route itself
@@ -9,8 +9,8 @@ CORS, HEAD), and answers the one case that needs none of that:
 - ``GET /tiles/{collection}/{z}/{x}/{y}.mvt`` or ``/tiles/{collection}/{tms}/{z}/{x}/{y}.mvt``
   without a query string (no filters);
 - no ``Authorization`` header and no session cookie: the viewer is the public;
-- the layer as last looked up for the public (:func:`layers.collections.known_layer`) and
-  the tile are in the tile cache.
+- the layer as last looked up for the public (:func:`layers.collections.known_layer`) is
+  known.
 
 It then checks the layer's state in the database exactly as the route does
 (:func:`layers.tiles.layer_state`: current version, ``updated_at`` and whether the public may
@@ -20,9 +20,16 @@ process is seen by the next request. That query runs on a pool of its own withou
 needs no ping here, as its error sends the request on to the route, whose pool pings.
 
 Only when that state is the one the tile was made at is the tile (or a 304 for a matching
-``If-None-Match``) sent, with the same headers the route sends. In every other case, and on
-any error, the request goes on to the route unchanged, which answers it as before (a made
-tile, a 404, a 400, a problem).
+``If-None-Match``) sent, with the same headers the route sends.
+
+A tile that is not cached (or with the cache off) is made here as the route makes it
+(:func:`layers.tiles.layer_tile_checked`: the tile and the layer's state in one round trip, on
+the same pool), kept in the cache and sent: a cold tile then skips the routing, the
+dependencies, the route's hop and its pool's ping too. A conditional request, a tile outside
+the matrix set and a tile whose layer turned out to have changed go to the route.
+
+In every other case, and on any error, the request goes on to the route unchanged, which
+answers it as before (a made tile, a 404, a 400, a problem).
 """
 
 from __future__ import annotations
@@ -40,9 +47,18 @@ from app.routes.tiles import _cache_key, _headers, _tile_response
 from app.session import COOKIE as SESSION_COOKIE
 from layers.access import PUBLIC
 from layers.collections import forget_layer, known_layer
+from layers.errors import LayerError
+from layers.kinds import load_kinds
 from layers.query import FeatureQuery
 from layers.store import LayerInfo
-from layers.tiles import TILE_MATRIX_SETS, WEB_MERCATOR_QUAD, layer_state
+from layers.tiles import (
+    TILE_MATRIX_SETS,
+    WEB_MERCATOR_QUAD,
+    TileMatrixSet,
+    TileRequest,
+    layer_state,
+    layer_tile_checked,
+)
 
 TILE_PATH = re.compile(
     r"^/tiles/(?P<collection>[^/]+)/(?:(?P<tms>[^/]+)/)?"
@@ -116,8 +132,6 @@ async def _warm_tile(scope: Scope, match: re.Match) -> Response | None:
     """The cached tile (or 304) when it is current for the public; None: let the route answer."""
     state = scope["app"].state
     cache = state.tile_cache
-    if not cache.enabled:
-        return None
     collection = match["collection"]
     info = known_layer(collection, PUBLIC)
     if info is None:
@@ -126,10 +140,11 @@ async def _warm_tile(scope: Scope, match: re.Match) -> Response | None:
     if tms is None:
         return None
     z, x, y = int(match["z"]), int(match["x"]), int(match["y"])
+    key = _cache_key(info, tms, z, x, y, PUBLIC_QUERY, info.name)
     # A cached tile was made by a request that passed the matrix set's checks (same key).
-    tile = cache.get(_cache_key(info, tms, z, x, y, PUBLIC_QUERY, info.name), count_miss=False)
+    tile = cache.get(key, count_miss=False)
     if tile is None:
-        return None
+        return await _cold_tile(scope, info, tms, z, x, y, key)
     try:
         now = await anyio.to_thread.run_sync(_current_state, check_engine(state), info)
     except Exception:  # noqa: BLE001 - the route meets the same error and answers it
@@ -146,3 +161,35 @@ async def _warm_tile(scope: Scope, match: re.Match) -> Response | None:
         if headers["ETag"] in tags:
             return Response(status_code=304, headers=headers)
     return _tile_response(tile, headers, True)
+
+
+def _make_tile(engine: Engine, info: LayerInfo, req: TileRequest):  # noqa: ANN202 - the pair
+    with read_connection(engine) as conn:
+        return layer_tile_checked(conn, info, load_kinds()[info.kind], req, PUBLIC_QUERY)
+
+
+async def _cold_tile(
+    scope: Scope, info: LayerInfo, tms: TileMatrixSet, z: int, x: int, y: int, key: tuple
+) -> Response | None:
+    """A public tile not in the cache, made here as the route makes it (one hop to the thread
+    pool, one round trip that also returns the layer's state); None: let the route answer
+    (a conditional request, a tile outside the matrix set, a stale layer, any error)."""
+    if any(name == b"if-none-match" for name, _ in scope["headers"]):
+        return None  # the route looks the layer up before it compares the ETag
+    try:
+        tms.check(z, x, y)
+    except LayerError:
+        return None  # the route answers 400
+    state = scope["app"].state
+    req = TileRequest(tms, z, x, y, layer_name=info.name)
+    try:
+        tile, now = await anyio.to_thread.run_sync(_make_tile, check_engine(state), info, req)
+    except Exception:  # noqa: BLE001 - the route meets the same error and answers it
+        return None
+    made_at = (info.current_version, info.updated_at)
+    if now != made_at:
+        state.tile_cache.forget_layer(info.id)
+        forget_layer(info.name, PUBLIC)
+        return None
+    state.tile_cache.put(info.id, made_at, key, tile)
+    return _tile_response(tile, _headers(info, tms, z, x, y, {}, PUBLIC), False)

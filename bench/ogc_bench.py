@@ -9,7 +9,9 @@ What happens, in one run:
 
 1. Without ``--database-url`` a throwaway PostGIS cluster is started (``bench.io_bench``),
    migrated and given the demo layers plus a layer of ``--size`` non-overlapping
-   polygons (``bench.io_bench.generate_terreinen``, imported with the normal import).
+   polygons (``bench.io_bench.generate_terreinen``, imported with the normal import); the
+   layers' geometry in Web Mercator is stored (``layers.tiles.prepare_tile_geometries``, what
+   our server does after the first tile of a layer version) before anything is measured.
 2. For tipg, a schema ``tipg_bench`` gets one **plain view** per layer that expands the
    JSONB properties into typed columns (``(properties->>'naam')::text AS naam``, numbers
    as double precision, …) over the current rows of ``features``. Views, not materialized
@@ -61,6 +63,7 @@ from layers.demo import DemoOptions, load_demo_data
 from layers.importer import ImportPolicy, ImportRequest, import_file
 from layers.kinds import load_kinds
 from layers.store import list_layers, read_features
+from layers.tiles import prepare_tile_geometries
 from spatial.crs import RD_NEW, WGS84, reproject
 
 RESULTS = Path(__file__).parent / "results"
@@ -188,9 +191,12 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def start_ours(url: str, port: int, workers: int, cache_mb: int = 64) -> subprocess.Popen:
+def start_ours(
+    url: str, port: int, workers: int, cache_mb: int = 64, root: Path = ROOT
+) -> subprocess.Popen:
     """uvicorn serving ``app.main:create_app`` (factory) with ``workers`` processes and a tile
-    cache of ``cache_mb`` (0: every tile is made, as when the cache is cold)."""
+    cache of ``cache_mb`` (0: every tile is made, as when the cache is cold), from the code in
+    ``root`` (another checkout: an earlier commit's code, e.g. ``git worktree add``)."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -215,7 +221,7 @@ def start_ours(url: str, port: int, workers: int, cache_mb: int = 64) -> subproc
             "--no-access-log",
         ],
         env=env,
-        cwd=ROOT,
+        cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -360,6 +366,7 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
     ours_items = [f"/ogc/collections/{layer}/items?limit=100&bbox={w}" for w in windows]
     out["items (limit 100, bbox)"] = {
         "ours": ours_items,
+        "ours (before)": ours_items,
         "ours (tile cache on)": ours_items,
         "tipg": [f"{tipg_items}?limit=100&bbox={w}" for w in windows],
     }
@@ -376,6 +383,7 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
         ours = [f"/tiles/{layer}/{z}/{x}/{y}.mvt" for z, x, y in tiles]
         out[f"tiles z{z}"] = {
             "ours": ours,
+            "ours (before)": ours,
             "ours (tile cache on)": ours,
             "tipg": [
                 f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/tiles/WebMercatorQuad/{z}/{x}/{y}"
@@ -388,7 +396,8 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
 #: The servers: ours without a tile cache (every tile made: cold), ours with it (warm after
 #: wrk's 3 s warm-up) and tipg. All run at once; each scenario drives them in turn, the order
 #: turning from scenario to scenario (interleaved: load that comes and goes hits all alike).
-SERVERS = ("ours", "ours (tile cache on)", "tipg")
+#: "ours (before)": ours with the tile cache off from the checkout given by ``--before-root``.
+SERVERS = ("ours", "ours (before)", "ours (tile cache on)", "tipg")
 
 
 def selected(prefixes: list[str]):  # noqa: ANN201 - a predicate
@@ -413,8 +422,15 @@ def load_layers(engine, size: int, shapes: list[str]) -> dict[str, str]:  # noqa
                 ImportRequest(path=path, kind="bedrijventerreinen", name=layer, synthetic=True),
                 ImportPolicy(),
             )
+    # What a server does after the first WebMercatorQuad tile of each layer version (in the
+    # background there): transform the features to Web Mercator once (layers.tiles). Done here,
+    # before anything is measured, so that every run measures the same state; no tile is kept.
+    with engine.begin() as conn:
+        for info in list_layers(conn):
+            prepare_tile_geometries(conn, info.id)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE features"))
+        conn.execute(text("ANALYZE tile_geometries"))
     return names
 
 
@@ -434,12 +450,17 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
     }
     starters = {
         "ours": lambda port: start_ours(url, port, args.workers, cache_mb=0),
+        "ours (before)": lambda port: start_ours(
+            url, port, args.workers, cache_mb=0, root=Path(args.before_root or ROOT)
+        ),
         "ours (tile cache on)": lambda port: start_ours(url, port, args.workers),
         "tipg": lambda port: start_tipg(Path(args.tipg), url, port, args.workers),
     }
-    probes = {"ours": "/ogc/collections", "ours (tile cache on)": "/ogc/collections"}
+    probes = {n: "/ogc/collections" for n in SERVERS if n.startswith("ours")}
     procs: dict[str, tuple[subprocess.Popen, str]] = {}
     servers = [n for n in SERVERS if n in args.servers]
+    if "ours (before)" in servers and not args.before_root:
+        raise SystemExit("the server 'ours (before)' needs --before-root")
     turn = 0
     try:
         for name in servers:
@@ -560,14 +581,22 @@ def main(argv: list[str] | None = None) -> int:
         "(e.g. 'tiles' or 'tiles z14,items (limit'; default: all)",
     )
     ap.add_argument(
+        "--before-root",
+        help="a checkout of an earlier commit for the server 'ours (before)' (same venv)",
+    )
+    ap.add_argument(
         "--servers",
-        default=",".join(SERVERS),
-        help="servers to measure, comma-separated, from: " + ", ".join(SERVERS) + " (default all)",
+        default="",
+        help="servers to measure, comma-separated, from: "
+        + ", ".join(SERVERS)
+        + " (default all; 'ours (before)' only with --before-root)",
     )
     args = ap.parse_args(argv)
     args.shapes = [x.strip() for x in args.shape.split(",") if x.strip()]
     args.scenarios = [x.strip() for x in args.scenarios.split(",") if x.strip()]
-    args.servers = [x.strip() for x in args.servers.split(",") if x.strip()]
+    args.servers = [x.strip() for x in args.servers.split(",") if x.strip()] or [
+        n for n in SERVERS if n != "ours (before)" or args.before_root
+    ]
     unknown = sorted(set(args.servers) - set(SERVERS))
     if unknown:
         print(f"unknown servers {unknown}; known: {', '.join(SERVERS)}", file=sys.stderr)

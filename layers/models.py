@@ -1,6 +1,6 @@
 """Database schema of the layer catalogue and feature store.
 
-Three tables:
+Four tables:
 
 ``layers``
     One row per kaartlaag (its slug ``name``, kind, geometry type, current version).
@@ -16,6 +16,11 @@ Three tables:
     gives history without rewriting. ``gemeente`` (statcode) is the owning gemeente
     where the kind has one. Geometry is always EPSG:28992. The primary key is
     ``(layer_id, fid, version_from)``; the table has one partition per layer.
+``tile_geometries``
+    A feature row's geometry in Web Mercator (EPSG:3857), what WebMercatorQuad tiles are made
+    from (:mod:`layers.tiles`): transformed once instead of at every tile. A feature row's
+    geometry never changes (an edit adds a row), so an entry stays right for as long as its row
+    exists; one whose row is gone or was made again (``created_at`` differs) is never used.
 
 The migrations in ``alembic/versions`` create exactly this schema (a test checks).
 """
@@ -182,3 +187,30 @@ def partition_name(layer_id: int) -> str:
 def is_partition_name(name: str) -> bool:
     """Whether ``name`` is a per-layer partition of ``features`` (not in the models)."""
     return name.startswith(PARTITION_PREFIX) and name[len(PARTITION_PREFIX) :].isdigit()
+
+
+TILE_SRID = 3857
+"""The CRS of :class:`TileGeometry` (WebMercatorQuad's)."""
+
+
+class TileGeometry(Base):
+    """A feature row's geometry in Web Mercator (see the module docstring), for vector tiles.
+
+    Filled by :func:`layers.tiles.prepare_tile_geometries` after a layer version is first
+    tiled, never by the import; a row that has none is transformed when its tile is made. No
+    foreign keys (as for ``features``): :func:`layers.store.delete_layer` removes a layer's
+    entries."""
+
+    __tablename__ = "tile_geometries"
+    __table_args__ = (
+        PrimaryKeyConstraint("layer_id", "fid", "version_from", name="pk_tile_geometries"),
+    )
+
+    layer_id: Mapped[int] = mapped_column(Integer)
+    fid: Mapped[int] = mapped_column(BigInteger)
+    version_from: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """The feature row's ``created_at``: an entry is used only for the row it was made from."""
+    geom = mapped_column(
+        Geometry(geometry_type="GEOMETRY", srid=TILE_SRID, spatial_index=False), nullable=False
+    )

@@ -30,7 +30,14 @@ from sqlalchemy.orm import Session
 from layers.access import Viewer, feature_visibility, layer_visibility, sees_every_feature
 from layers.catalogue import LayerInfo, Provenance, info_from
 from layers.errors import LayerError, LayerExists, LayerNotFound
-from layers.models import STORAGE_SRID, Feature, Layer, LayerVersion, partition_name
+from layers.models import (
+    STORAGE_SRID,
+    Feature,
+    Layer,
+    LayerVersion,
+    TileGeometry,
+    partition_name,
+)
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 COPY_CHUNK = 2_000
@@ -386,6 +393,7 @@ def delete_layer(conn: Connection, name: str) -> int:
             f"layer {name!r} is being read right now and could not be deleted; try again"
         ) from exc
     conn.exec_driver_sql("SET LOCAL lock_timeout TO DEFAULT")
+    conn.execute(delete(TileGeometry).where(TileGeometry.layer_id == layer.id))
     conn.execute(delete(Layer).where(Layer.id == layer.id))
     return int(count)
 

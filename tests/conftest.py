@@ -32,6 +32,7 @@ DATA_TABLES = (
     "scenario_runs",
     "scenario_specs",
     "features",
+    "tile_geometries",
     "layer_versions",
     "layers",
     "api_tokens",

@@ -13,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import app.routes.tiles as tile_routes
+from layers.access import PUBLIC
+from layers.collections import forget_layer
 from tests.app.conftest import auth, make_app
 from tests.app.test_tile_counts import tile_of
 from tests.helpers import RESERVERING_FEATURE
@@ -48,6 +50,7 @@ def stable(resp) -> dict[str, str]:
 
 
 def test_a_warm_public_tile_skips_the_route_with_the_same_answer(demo_engine, routed):
+    forget_layer("reserveringen", PUBLIC)  # not looked up yet: the first tile takes the route
     with TestClient(make_app(demo_engine)) as a:
         made = a.get(URL)
         assert made.status_code == 200 and made.headers["Ruimte-Tile-Cache"] == "miss"
@@ -72,6 +75,28 @@ def test_a_warm_public_tile_skips_the_route_with_the_same_answer(demo_engine, ro
         assert a.get(URL, headers=auth("lezer")).status_code == 200
         assert a.get(f"/tiles/reserveringen/NoSuchQuad/{Z}/{X}/{Y}.mvt").status_code == 404
         assert len(routed) == 3  # (the unknown matrix set is refused before tile_response)
+
+
+def test_a_cold_public_tile_of_a_known_layer_skips_the_route_with_the_same_answer(
+    demo_engine, routed
+):
+    """With the cache off every tile is made; once the layer is known, the fast path makes it
+    (the same bytes, counts and headers as the route), and what it cannot answer goes on."""
+    forget_layer("reserveringen", PUBLIC)
+    other = f"/tiles/reserveringen/{Z}/{X + 1}/{Y}.mvt"
+    with TestClient(make_app(demo_engine, tile_cache_mb=0)) as off:
+        by_route = off.get(URL)
+        assert by_route.status_code == 200 and routed == [URL]
+        made = off.get(URL)
+        assert made.status_code == 200 and made.headers["Ruimte-Tile-Cache"] == "miss"
+        assert routed == [URL], "the cold tile of a known layer went through the route"
+        assert made.content == by_route.content and stable(made) == stable(by_route)
+        assert off.get(other).status_code == 200 and routed == [URL]
+        # A revalidation and a tile outside the matrix set are answered by the route.
+        again = off.get(URL, headers={"If-None-Match": made.headers["ETag"]})
+        assert again.status_code == 304
+        assert off.get("/tiles/reserveringen/3/8/0.mvt").status_code == 400
+        assert routed == [URL, URL, "/tiles/reserveringen/3/8/0.mvt"]
 
 
 def test_an_edit_through_another_process_is_seen_by_the_fast_path(demo_engine, routed):
