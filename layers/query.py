@@ -402,14 +402,23 @@ GEOJSON_BYTES_PER_FEATURE = 60
 
 
 def feature_stats(
-    conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery
+    conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery, cap: int | None = None
 ) -> tuple[int, int]:
-    """How many features match (without paging) and about how many bytes of GeoJSON they make."""
+    """How many features match (without paging) and about how many bytes of GeoJSON they make.
+
+    With ``cap``, at most ``cap + 1`` rows are read: a count above ``cap`` comes back as
+    ``cap + 1`` with the size of those rows only, so a caller that only embeds layers of up to
+    ``cap`` features does not read (and detoast) every geometry of a large one.
+    """
+    rows = select(Feature.geom, Feature.properties).where(*_where(layer, kind, q))
+    if cap is not None:
+        rows = rows.limit(cap + 1)
+    sub = rows.subquery()
     stmt = select(
         func.count(),
-        func.coalesce(func.sum(func.ST_NPoints(Feature.geom)), 0),
-        func.coalesce(func.sum(func.length(cast(Feature.properties, Text))), 0),
-    ).where(*_where(layer, kind, q))
+        func.coalesce(func.sum(func.ST_NPoints(sub.c.geom)), 0),
+        func.coalesce(func.sum(func.length(cast(sub.c.properties, Text))), 0),
+    )
     n, vertices, props = conn.execute(stmt).one()
     size = (
         int(vertices) * GEOJSON_BYTES_PER_VERTEX + int(props) + int(n) * GEOJSON_BYTES_PER_FEATURE
