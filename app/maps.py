@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 from app.basemap import Basemap
 from app.nl_format import getal, plain_fields
 from app.settings import WebSettings
+from app.static_files import asset_url
 from layers.access import PUBLIC, Viewer
 from layers.kinds import Kind, load_kinds
 from layers.query import (
@@ -38,15 +39,23 @@ from layers.query import (
 from layers.store import LayerInfo
 from layers.styles import load_styles
 
-LEAFLET_JS = [("leaflet", "/static/leaflet/leaflet.js")]
-LEAFLET_CSS = [("leaflet_css", "/static/leaflet/leaflet.css")]
-RUIMTE_JS = [("ruimte_map", "/static/ruimte-map.js")]
-RUIMTE_CSS = [("ruimte_map_css", "/static/ruimte-map.css")]
-FULLSCREEN_JS = [("fullscreen_js", "/static/vendor/leaflet.fullscreen/Control.FullScreen.js")]
-FULLSCREEN_CSS = [("fullscreen_css", "/static/vendor/leaflet.fullscreen/Control.FullScreen.css")]
-SYNC_JS = [("leaflet_sync", "/static/vendor/leaflet.sync/L.Map.Sync.js")]
+# Every asset URL carries its content hash: browsers keep the files (app.static_files).
+LEAFLET_JS = [("leaflet", asset_url("/static/leaflet/leaflet.js"))]
+LEAFLET_CSS = [("leaflet_css", asset_url("/static/leaflet/leaflet.css"))]
+RUIMTE_JS = [("ruimte_map", asset_url("/static/ruimte-map.js"))]
+RUIMTE_CSS = [("ruimte_map_css", asset_url("/static/ruimte-map.css"))]
+FULLSCREEN_JS = [
+    ("fullscreen_js", asset_url("/static/vendor/leaflet.fullscreen/Control.FullScreen.js"))
+]
+FULLSCREEN_CSS = [
+    ("fullscreen_css", asset_url("/static/vendor/leaflet.fullscreen/Control.FullScreen.css"))
+]
+SYNC_JS = [("leaflet_sync", asset_url("/static/vendor/leaflet.sync/L.Map.Sync.js"))]
 VECTORGRID_JS = [
-    ("leaflet_vectorgrid", "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js")
+    (
+        "leaflet_vectorgrid",
+        asset_url("/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+    )
 ]
 #: Layers of more features than this are drawn from zoom 11 on (their tiles are too full below).
 TILE_MIN_ZOOM_ABOVE = 20_000
