@@ -249,6 +249,11 @@
     if (!map.getPane(name)) { map.createPane(name).style.zIndex = TILE_PANES[name]; }
   }
 
+  /* VectorGrid 1.3's canvas tiles call L.DomEvent.fakeStop on a hit, which Leaflet 1.9 no
+   * longer has. It kept the map from handling the same click; Leaflet 1.9's canvas renderer
+   * marks its canvas (_leaflet_disable_events) so the map ignores it already. */
+  if (L.DomEvent && !L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () {}; }
+
   /* A large layer as vector tiles (/tiles/{name}/{z}/{x}/{y}.mvt, Leaflet.VectorGrid), drawn
    * with the same styles, with popups on click. Areas and lines are drawn on a canvas per tile:
    * as SVG, the thousands of paths of a large layer's first view (an element, its path data and
