@@ -112,17 +112,22 @@ def parse_bbox(value: str | None, crs: OutputCrs) -> tuple[float, float, float, 
     return (a, b, c, d)
 
 
-def get_engine_dep(request: Request) -> Engine:
+# The dependencies that only read the app's state are ``async def``: FastAPI runs a plain
+# ``def`` dependency in the thread pool, a hop per dependency per request (a good part of
+# what a small request cost, issue 14); these never block.
+
+
+async def get_engine_dep(request: Request) -> Engine:
     """The engine the app was created with."""
     return request.app.state.engine
 
 
-def get_web_dep(request: Request) -> WebSettings:
+async def get_web_dep(request: Request) -> WebSettings:
     """The web settings the app was created with."""
     return request.app.state.web
 
 
-def get_planning_dep(request: Request) -> PlanningSettings:
+async def get_planning_dep(request: Request) -> PlanningSettings:
     """The planning settings (HMC threshold) the app was created with."""
     return request.app.state.planning
 
@@ -172,30 +177,40 @@ def paging(
 PagingDep = Annotated[Paging, Depends(paging)]
 
 
-def get_principal(
+def _session_principal(engine: Engine, token_id: int) -> Principal:
+    with engine.begin() as conn:
+        principal = principal_for_token_id(conn, token_id)
+    return replace(principal, via_session=True) if principal else ANONYMOUS
+
+
+def _token_principal(request: Request, engine: Engine, token: str) -> Principal | None:
+    with engine.begin() as conn:
+        if token.startswith(WRITE_PREFIX):
+            token_id = request.app.state.sessions.write_token_id(token)
+            return principal_for_token_id(conn, token_id) if token_id is not None else None
+        return principal_for_token(conn, token) if token else None
+
+
+async def get_principal(
     request: Request,
     engine: EngineDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
     """Who asks: the user of a valid bearer token, else of a browser session (reading only), else
-    the anonymous public. A bad bearer token is 401; a stale session is simply anonymous."""
+    the anonymous public. A bad bearer token is 401; a stale session is simply anonymous.
+
+    The anonymous public is answered on the event loop; looking up a token or session (the
+    database) runs in the thread pool."""
     if not authorization:
         token_id = request.app.state.sessions.token_id(request.cookies.get(SESSION_COOKIE))
         if token_id is None:
             return ANONYMOUS
-        with engine.begin() as conn:
-            principal = principal_for_token_id(conn, token_id)
-        return replace(principal, via_session=True) if principal else ANONYMOUS
+        return await run_in_threadpool(_session_principal, engine, token_id)
     challenge = {"WWW-Authenticate": 'Bearer realm="ruimte-circulair"'}
     if not authorization.lower().startswith("bearer "):
         raise ApiError(401, "use a bearer token: Authorization: Bearer …", headers=challenge)
     token = authorization[7:].strip()
-    with engine.begin() as conn:
-        if token.startswith(WRITE_PREFIX):
-            token_id = request.app.state.sessions.write_token_id(token)
-            principal = principal_for_token_id(conn, token_id) if token_id is not None else None
-        else:
-            principal = principal_for_token(conn, token) if token else None
+    principal = await run_in_threadpool(_token_principal, request, engine, token)
     if principal is None:
         raise ApiError(
             401, "the bearer token is not valid (unknown, expired or revoked)", headers=challenge
@@ -206,7 +221,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_viewer(principal: PrincipalDep) -> Viewer:
+async def get_viewer(principal: PrincipalDep) -> Viewer:
     """What the caller may read."""
     return principal.viewer
 
@@ -246,7 +261,7 @@ def require_writer(request: Request, principal: PrincipalDep) -> Principal:
 WriterDep = Annotated[Principal, Depends(require_writer)]
 
 
-def get_auth_dep(request: Request) -> AuthSettings:
+async def get_auth_dep(request: Request) -> AuthSettings:
     """The access-control settings the app was created with."""
     return request.app.state.auth
 

@@ -15,14 +15,15 @@ from folium.elements import JSCSSMixin
 
 from app.auth import Principal
 from app.maps import DataMixin, _data_script
+from app.static_files import asset_url
 from layers.kinds import Kind
 from layers.store import LayerInfo
 from layers.workflow import load_workflow
 
-GEOMAN_JS = [("leaflet_geoman", "/static/vendor/leaflet-geoman/leaflet-geoman.min.js")]
-GEOMAN_CSS = [("leaflet_geoman_css", "/static/vendor/leaflet-geoman/leaflet-geoman.css")]
-EDIT_JS = [("ruimte_edit", "/static/ruimte-edit.js")]
-EDIT_CSS = [("ruimte_edit_css", "/static/ruimte-edit.css")]
+GEOMAN_JS = [("leaflet_geoman", asset_url("/static/vendor/leaflet-geoman/leaflet-geoman.min.js"))]
+GEOMAN_CSS = [("leaflet_geoman_css", asset_url("/static/vendor/leaflet-geoman/leaflet-geoman.css"))]
+EDIT_JS = [("ruimte_edit", asset_url("/static/ruimte-edit.js"))]
+EDIT_CSS = [("ruimte_edit_css", asset_url("/static/ruimte-edit.css"))]
 
 
 def may_edit(who: Principal, statcode: str) -> bool:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from app.api import api_router
@@ -32,11 +30,11 @@ from app.settings import (
     get_web_settings,
     get_work_area,
 )
+from app.static_files import STATIC_DIR, VersionedStatic
 from app.text_guard import RequestTextGuard
 from app.tile_cache import TileCache
 from app.warm_tiles import WarmTiles, dispose_check_engine
 
-STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("ruimte")
 
 
@@ -97,8 +95,9 @@ def create_app(
         """Swagger UI served from this app (no CDN, no inline script)."""
         return HTMLResponse(SWAGGER_PAGE)
 
-    app.mount("/static/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Asset URLs carry their content hash (app.static_files.asset_url): kept for a year.
+    app.mount("/static/leaflet", VersionedStatic(directory=xleaflet.BASE_DIR), name="leaflet")
+    app.mount("/static", VersionedStatic(directory=STATIC_DIR), name="static")
     return app
 
 

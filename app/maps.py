@@ -26,22 +26,39 @@ from sqlalchemy import Connection
 from app.basemap import Basemap
 from app.nl_format import getal, plain_fields
 from app.settings import WebSettings
+from app.static_files import asset_url
 from layers.access import PUBLIC, Viewer
 from layers.kinds import Kind, load_kinds
-from layers.query import FeatureQuery, feature_stats, query_features, union_outline
+from layers.query import (
+    FeatureQuery,
+    count_features,
+    feature_stats,
+    query_features,
+    union_outline,
+)
 from layers.store import LayerInfo
 from layers.styles import load_styles
 
-LEAFLET_JS = [("leaflet", "/static/leaflet/leaflet.js")]
-LEAFLET_CSS = [("leaflet_css", "/static/leaflet/leaflet.css")]
-RUIMTE_JS = [("ruimte_map", "/static/ruimte-map.js")]
-RUIMTE_CSS = [("ruimte_map_css", "/static/ruimte-map.css")]
-FULLSCREEN_JS = [("fullscreen_js", "/static/vendor/leaflet.fullscreen/Control.FullScreen.js")]
-FULLSCREEN_CSS = [("fullscreen_css", "/static/vendor/leaflet.fullscreen/Control.FullScreen.css")]
-SYNC_JS = [("leaflet_sync", "/static/vendor/leaflet.sync/L.Map.Sync.js")]
-VECTORGRID_JS = [
-    ("leaflet_vectorgrid", "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js")
+# Every asset URL carries its content hash: browsers keep the files (app.static_files).
+LEAFLET_JS = [("leaflet", asset_url("/static/leaflet/leaflet.js"))]
+LEAFLET_CSS = [("leaflet_css", asset_url("/static/leaflet/leaflet.css"))]
+RUIMTE_JS = [("ruimte_map", asset_url("/static/ruimte-map.js"))]
+RUIMTE_CSS = [("ruimte_map_css", asset_url("/static/ruimte-map.css"))]
+FULLSCREEN_JS = [
+    ("fullscreen_js", asset_url("/static/vendor/leaflet.fullscreen/Control.FullScreen.js"))
 ]
+FULLSCREEN_CSS = [
+    ("fullscreen_css", asset_url("/static/vendor/leaflet.fullscreen/Control.FullScreen.css"))
+]
+SYNC_JS = [("leaflet_sync", asset_url("/static/vendor/leaflet.sync/L.Map.Sync.js"))]
+VECTORGRID_JS = [
+    (
+        "leaflet_vectorgrid",
+        asset_url("/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+    )
+]
+#: Layers of more features than this are drawn from zoom 11 on (their tiles are too full below).
+TILE_MIN_ZOOM_ABOVE = 20_000
 #: Kinds whose popups show these fields first (the rest follows).
 TOOLTIP_FIELD = {
     "gemeenten": "naam",
@@ -482,7 +499,8 @@ def kaartlaag(
     """
     kind = load_kinds()[info.kind]
     q = replace(query or FeatureQuery(), out_srid=4326, decimals=6, latlon=False, viewer=viewer)
-    count, size = feature_stats(conn, info, kind, q)
+    # Counted up to the embedding limit only: a large layer's geometries are never all read.
+    count, size = feature_stats(conn, info, kind, q, cap=settings.embed_max_features)
     opts = layer_options(info, kind, **options)
     statcodes = [n for n, f in kind.fields.items() if f.type == "statcode"]
     if names and statcodes:
@@ -501,7 +519,9 @@ def kaartlaag(
                 {f["properties"].get(field) for f in json.loads(page.features_json)} - {None}
             )
         return RuimteLayer(opts, data, show=show)
-    opts.setdefault("minZoom", 11 if count > 20_000 else 0)
+    if "minZoom" not in opts:
+        many = count_features(conn, info, kind, q, TILE_MIN_ZOOM_ABOVE) is None
+        opts["minZoom"] = 11 if many else 0
     if _whole_layer(q):
         # The whole layer: vector tiles, generalised per zoom by PostGIS.
         opts["tiles"] = f"/tiles/{info.name}/{{z}}/{{x}}/{{y}}.mvt"

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     Text,
     and_,
+    case,
     cast,
     false,
     func,
@@ -95,6 +96,8 @@ class FeaturePage:
     number_returned: int
     last_key: tuple | None = None
     """The sort values and ``fid`` of the page's last feature (for :attr:`FeatureQuery.after`)."""
+    number_matched: int | None = None
+    """With ``count_cap``: how many features match (paging ignored), None above the cap."""
 
 
 def _geom_expr(q: FeatureQuery) -> ColumnElement:
@@ -301,7 +304,9 @@ def _after_clause(keys: list[tuple[ColumnElement, bool]], after: tuple) -> Colum
     return or_(*branches)
 
 
-def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery) -> FeaturePage:
+def query_features(
+    conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery, count_cap: int | None = None
+) -> FeaturePage:
     """One page of features as a GeoJSON ``features`` array (text), ordered by ``q.sortby``
     and then ``fid``.
 
@@ -309,9 +314,15 @@ def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQue
     primary key is walked in order), and only its rows are read again by primary key to encode
     geometry and properties: a page deep in a layer costs about what the first does
     (issue 14). ``q.after`` pages by keyset instead of ``offset``.
+
+    With ``count_cap``, :attr:`FeaturePage.number_matched` says how many features match, in
+    the same statement: exactly from the page when it is the last one (fewer rows than the
+    limit, none counted), else counted up to ``count_cap + 1`` rows (as
+    :func:`count_features`; None above the cap).
     """
     keys = _sort_keys(layer, kind, q)
     where = _where(layer, kind, q)
+    matching = list(where)
     if q.after is not None:
         where.append(_after_clause(keys, q.after))
     page = (
@@ -365,7 +376,7 @@ def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQue
         .limit(1)
         .scalar_subquery()
     )
-    stmt = select(
+    columns = [
         cast(
             func.coalesce(
                 func.json_agg(aggregate_order_by(feature, *agg_order, rows.c.fid)),
@@ -375,12 +386,32 @@ def query_features(conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQue
         ),
         cast(func.count(), Integer),
         cast(last, Text),
-    )
-    array, n, last_key = conn.execute(stmt).one()
+    ]
+    if count_cap is not None:
+        counted = (
+            select(func.count())
+            .select_from(select(literal(1)).where(*matching).limit(count_cap + 1).subquery())
+            .scalar_subquery()
+        )
+        # Counted only when the page does not tell (PostgreSQL runs the subquery when the
+        # CASE needs it): a full page, an empty page after an offset, any keyset page.
+        returned = func.count()
+        if q.after is not None:
+            columns.append(counted)
+        else:
+            need = returned >= q.limit if q.offset == 0 else or_(returned >= q.limit, returned == 0)
+            columns.append(case((need, counted), else_=null()))
+    row = conn.execute(select(*columns)).one()
+    array, n, last_key = row[0], int(row[1]), row[2]
+    matched = None
+    if count_cap is not None:
+        raw = row[3]
+        matched = q.offset + n if raw is None else (int(raw) if raw <= count_cap else None)
     return FeaturePage(
         features_json=array,
-        number_returned=int(n),
+        number_returned=n,
         last_key=tuple(json.loads(last_key)) if last_key else None,
+        number_matched=matched,
     )
 
 
@@ -402,14 +433,23 @@ GEOJSON_BYTES_PER_FEATURE = 60
 
 
 def feature_stats(
-    conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery
+    conn: Connection, layer: LayerInfo, kind: Kind, q: FeatureQuery, cap: int | None = None
 ) -> tuple[int, int]:
-    """How many features match (without paging) and about how many bytes of GeoJSON they make."""
+    """How many features match (without paging) and about how many bytes of GeoJSON they make.
+
+    With ``cap``, at most ``cap + 1`` rows are read: a count above ``cap`` comes back as
+    ``cap + 1`` with the size of those rows only, so a caller that only embeds layers of up to
+    ``cap`` features does not read (and detoast) every geometry of a large one.
+    """
+    rows = select(Feature.geom, Feature.properties).where(*_where(layer, kind, q))
+    if cap is not None:
+        rows = rows.limit(cap + 1)
+    sub = rows.subquery()
     stmt = select(
         func.count(),
-        func.coalesce(func.sum(func.ST_NPoints(Feature.geom)), 0),
-        func.coalesce(func.sum(func.length(cast(Feature.properties, Text))), 0),
-    ).where(*_where(layer, kind, q))
+        func.coalesce(func.sum(func.ST_NPoints(sub.c.geom)), 0),
+        func.coalesce(func.sum(func.length(cast(sub.c.properties, Text))), 0),
+    )
     n, vertices, props = conn.execute(stmt).one()
     size = (
         int(vertices) * GEOJSON_BYTES_PER_VERTEX + int(props) + int(n) * GEOJSON_BYTES_PER_FEATURE

@@ -249,15 +249,24 @@
     if (!map.getPane(name)) { map.createPane(name).style.zIndex = TILE_PANES[name]; }
   }
 
+  /* VectorGrid 1.3's canvas tiles call L.DomEvent.fakeStop on a hit, which Leaflet 1.9 no
+   * longer has. It kept the map from handling the same click; Leaflet 1.9's canvas renderer
+   * marks its canvas (_leaflet_disable_events) so the map ignores it already. */
+  if (L.DomEvent && !L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () {}; }
+
   /* A large layer as vector tiles (/tiles/{name}/{z}/{x}/{y}.mvt, Leaflet.VectorGrid), drawn
-   * with the same styles, with popups on click. */
+   * with the same styles, with popups on click. Areas and lines are drawn on a canvas per tile:
+   * as SVG, the thousands of paths of a large layer's first view (an element, its path data and
+   * style attributes each) kept the browser busy for most of a second; points stay SVG
+   * elements. Clicks on either open the popup (VectorGrid hit-tests the canvas). */
   function tileLayer(o) {
     var styleFn = styleFunction(o);
     var styles = {};
     styles[o.name] = function (props) { return styleFn({ properties: props }); };
-    var pane = /Point/.test(o.geometryType || "") ? "rcTilePoints" : "rcTileAreas";
+    var points = /Point/.test(o.geometryType || "");
+    var pane = points ? "rcTilePoints" : "rcTileAreas";
     var layer = L.vectorGrid.protobuf(o.tiles, {
-      rendererFactory: L.svg.tile, vectorTileLayerStyles: styles, interactive: true, pane: pane,
+      rendererFactory: points ? L.svg.tile : L.canvas.tile, vectorTileLayerStyles: styles, interactive: true, pane: pane,
       maxNativeZoom: 20, minZoom: o.minZoom || 0, getFeatureId: function (f) { return f.id; }
     });
     layer.beforeAdd = function (map) { ensurePane(map, pane); };
