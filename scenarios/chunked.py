@@ -34,7 +34,6 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import dask
@@ -79,12 +78,26 @@ def chunk_side(chunk_cells: int) -> int:
     return max(TILE, math.isqrt(int(chunk_cells)) // TILE * TILE)
 
 
-@lru_cache(maxsize=4)
+#: The clients of :func:`cluster_client`, by scheduler address.
+_clients: dict[str, Any] = {}
+
+
 def cluster_client(address: str) -> Any:
     """A ``distributed.Client`` of the scheduler at ``address`` (one per process)."""
     from distributed import Client
 
-    return Client(address, set_as_default=False)
+    client = _clients.get(address)
+    if client is None or client.status in ("closing", "closed"):
+        client = _clients[address] = Client(address, set_as_default=False)
+    return client
+
+
+def close_cluster_clients() -> None:
+    """Close the clients of :func:`cluster_client`, e.g. before their scheduler stops: a client
+    left open keeps reconnecting to a scheduler that is gone, in a thread of its own (whose
+    retries draw from the global ``random``)."""
+    while _clients:
+        _clients.popitem()[1].close()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from distributed import LocalCluster
 
 import scenarios
 from layers.store import read_features
-from scenarios.chunked import Chunked, chunk_side
+from scenarios.chunked import Chunked, chunk_side, close_cluster_clients
 from scenarios.compute import compute
 from scenarios.engine import InMemory
 from tests.helpers import run_context
@@ -77,6 +77,7 @@ def cluster():
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as local:
         yield local
+        close_cluster_clients()  # before the scheduler stops: no client left reconnecting
 
 
 def stored(demo_db, run) -> tuple[dict, dict, dict]:

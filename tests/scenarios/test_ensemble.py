@@ -15,6 +15,7 @@ import scenarios
 from app.runs import run_context
 from app.settings import PlanningSettings
 from layers.milieucategorie import load_table
+from scenarios.chunked import close_cluster_clients, cluster_client
 from scenarios.compute import compute
 from scenarios.engine import InMemory
 from scenarios.ensemble import run_ensemble
@@ -155,10 +156,7 @@ def test_the_same_seed_gives_the_same_ensemble_on_threads_and_on_a_local_cluster
             defaults=_context().figures,
             scheduler=cluster.scheduler_address,
         )
-        from scenarios.chunked import cluster_client
-
-        cluster_client(cluster.scheduler_address).close()
-        cluster_client.cache_clear()
+        close_cluster_clients()
     assert here[0] == there[0]
     assert here[1] == there[1]
     assert len(here[0]["inputs"]) == 2
@@ -243,12 +241,10 @@ def test_a_shared_surface_gives_the_figures_and_raster_of_fresh_runs(demo_db):
         there = run_ensemble(
             spec, inputs, load_table(), base, scheduler=cluster.scheduler_address, **kwargs
         )
-        from scenarios.chunked import cluster_client
-
-        client = cluster_client(cluster.scheduler_address)
-        held = client.run(lambda: len(__import__("scenarios.ensemble").ensemble._SHARED))
-        client.close()
-        cluster_client.cache_clear()
+        held = cluster_client(cluster.scheduler_address).run(
+            lambda: len(__import__("scenarios.ensemble").ensemble._SHARED)
+        )
+        close_cluster_clients()
     assert there[0] == fresh[0] and there[1] == fresh[1]
     assert set(held.values()) == {0}  # every worker let go of its surface
 
