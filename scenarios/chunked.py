@@ -218,8 +218,16 @@ class ChunkedRasters:
 
         def submit(row: tuple[list[Any], ...]) -> list[list[Any]]:
             # one graph for the row (shared chunks computed once), one future a chunk, so each
-            # comes straight from its worker (a future of a list gathers it on one worker first)
-            futures = iter(self.client.compute([d for part in row for d in part]))
+            # comes straight from its worker (a future of a list gathers it on one worker first).
+            # Sent as a low-level graph, which the scheduler culls to the row's keys: the
+            # blocks' graphs hold the whole arrays, and a task of another row in them whose
+            # inputs the scheduler has just let go makes it fail the update (a KeyError that
+            # left a worker lost and the run waiting for ever).
+            items = [d for part in row for d in part]
+            graph: dict = {}
+            for g in {id(d.dask): d.dask for d in items}.values():
+                graph.update(g)
+            futures = iter(self.client.get(graph, [d.key for d in items], sync=False))
             return [[next(futures) for _ in part] for part in row]
 
         pending: deque = deque()
