@@ -24,7 +24,8 @@ What happens:
      thread each, started by the child.
 
    It reports the seconds per step, the peak RSS of the process (``ru_maxrss``), that of each
-   worker, and SHA-256 hashes of the result JSON and of the GeoTIFFs, which must be equal for
+   worker, the CPU seconds the process (the client, and a LocalCluster's scheduler in it) and
+   each worker used during the run, and SHA-256 hashes of the result JSON and of the GeoTIFFs, which must be equal for
    every engine of a cell size (the benchmark fails otherwise).
 3. A Markdown table is printed and the JSON report written to
    ``bench/results/dask-<timestamp>.json``.
@@ -60,6 +61,12 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) this process has used so far, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dict:
     """One run in this process; the report as a dict."""
     from app.runs import work_area
@@ -92,9 +99,12 @@ def child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dic
         )
         client = Client(cluster)
         raster = Chunked(chunk_cells=chunk_cells, scheduler=cluster.scheduler_address)
+    worker_cpu = client.run(_cpu_s) if client is not None else {}
+    cpu = _cpu_s()
     start = time.perf_counter()
     comp = compute(spec, inputs, load_table(), province=work_area(), engine=raster)
     wall = time.perf_counter() - start
+    cpu = _cpu_s() - cpu
     report = {
         "cell_size_m": cell_size,
         "engine": engine_name,
@@ -106,6 +116,10 @@ def child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dic
         "raster_steps_s": round(sum(comp.timing[s] for s in RASTER_STEPS), 2),
         "peak_rss_mb": round(_peak_rss_mb()),
         "worker_peak_rss_mb": [],
+        # the client's (with a LocalCluster: also its scheduler's) and each worker's CPU time
+        # during the run: what a second worker can share and what it cannot
+        "cpu_s": round(cpu, 1),
+        "worker_cpu_s": [],
         "result_sha256": hashlib.sha256(
             json.dumps(comp.result.as_json(), sort_keys=True).encode()
         ).hexdigest(),
@@ -116,6 +130,8 @@ def child(url: str, cell_size: float, engine_name: str, chunk_cells: int) -> dic
     if client is not None:
         peaks = client.run(_peak_rss_mb)
         report["worker_peak_rss_mb"] = sorted(round(v) for v in peaks.values())
+        after = client.run(_cpu_s)
+        report["worker_cpu_s"] = sorted(round(after[w] - worker_cpu[w], 1) for w in after)
         client.close()
         cluster.close()
     return report
@@ -132,16 +148,19 @@ def markdown(rows: list[dict]) -> str:
     """The runs as a Markdown table."""
     lines = [
         "| cells | engine | run s | raster steps s | suitability s | peak RSS MB (client) "
-        "| peak RSS MB per worker | load (1 min) before → after |",
-        "|---:|---|---:|---:|---:|---:|---|---|",
+        "| peak RSS MB per worker | CPU s (client) | CPU s per worker "
+        "| load (1 min) before → after |",
+        "|---:|---|---:|---:|---:|---:|---|---:|---|---|",
     ]
     for r in rows:
         workers = ", ".join(map(str, r["worker_peak_rss_mb"])) or "–"
+        worker_cpu = ", ".join(f"{v:.1f}" for v in r.get("worker_cpu_s", [])) or "–"
+        cpu = f"{r['cpu_s']:.1f}" if "cpu_s" in r else "–"
         load = " → ".join(f"{v:.2f}" for v in r.get("load_1min", [])) or "–"
         lines.append(
             f"| {r['cells'] / 1e6:.1f} M ({r['cell_size_m']:g} m) | {r['engine']} | "
             f"{r['wall_s']:.1f} | {r['raster_steps_s']:.1f} | {r['steps_s']['suitability']:.1f} "
-            f"| {r['peak_rss_mb']} | {workers} | {load} |"
+            f"| {r['peak_rss_mb']} | {workers} | {cpu} | {worker_cpu} | {load} |"
         )
     return "\n".join(lines)
 
