@@ -25,8 +25,9 @@ What happens:
 
    It reports the seconds per step, the peak RSS of the process (``ru_maxrss``), that of each
    worker, the CPU seconds the process (the client, and a LocalCluster's scheduler in it) and
-   each worker used during the run, and SHA-256 hashes of the result JSON and of the GeoTIFFs, which must be equal for
-   every engine of a cell size (the benchmark fails otherwise).
+   each worker used during the run, and SHA-256 hashes of the result JSON and of the
+   GeoTIFFs, which must be equal for every engine of a cell size (the benchmark fails
+   otherwise).
 3. A Markdown table is printed and the JSON report written to
    ``bench/results/dask-<timestamp>.json``.
 
