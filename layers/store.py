@@ -43,7 +43,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 COPY_CHUNK = 2_000
 ANALYZE_FROM = 10_000
 """Imports of at least this many features analyze their partition before commit."""
-ANALYZE_COLUMNS = "version_to, gemeente, draft"
+ANALYZE_COLUMNS = "layer_id, fid, version_from, version_to, gemeente, draft"
 DROP_LOCK_TIMEOUT = "10s"
 
 Progress = Callable[[int, int], None]
@@ -515,8 +515,10 @@ def store_layer(
             f"ALTER TABLE features ATTACH PARTITION {partition_name(layer_id)} FOR VALUES IN ({layer_id})"
         )
     if len(features.geometries) >= ANALYZE_FROM:
-        # Statistics the planner needs at once (which rows are current, per gemeente); the
-        # geometry and the JSONB properties, which cost far more to sample, are left to
+        # Statistics the planner needs at once: that every row has this layer_id (without
+        # them it guesses 0.5 % of the rows, and a page of a fresh 100,000-row layer took
+        # 4x as long through a hash join over all of them), the fid order, which rows are
+        # current, per gemeente. The geometry and the JSONB properties, which cost far more to sample, are left to
         # autovacuum, which analyzes the new partition within a minute or so.
         conn.exec_driver_sql(f"ANALYZE {partition_name(layer_id)} ({ANALYZE_COLUMNS})")
     return get_layer(conn, name)
