@@ -32,6 +32,9 @@ What happens, in one run:
 
    Latency p50/p95/p99 and requests per second come from wrk; a sample of responses is
    compared (features per page, features per tile) so that both serve the same content.
+   Before each turn the database is let settle (:func:`settle`): a query wrk gave up on goes
+   on running in PostgreSQL (tipg's deep pages for minutes), so it is waited for up to 30 s
+   and then cancelled, and the count is kept with the turn's figures.
 
 Results are printed as Markdown and written to ``bench/results/ogc-<timestamp>.json``.
 """
@@ -49,6 +52,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx2 as httpx
 import mapbox_vector_tile
@@ -348,7 +352,13 @@ def keyset_paths(base: str, layer: str, offsets: tuple[int, ...]) -> dict[int, s
     with httpx.Client(timeout=120) as client:
         while path and position <= max(offsets):
             if position in offsets:
-                out[position] = path.replace("&skipGeometry=true", "")
+                # The page as a client reads it: with geometry (the walk itself skips it).
+                # The next links order their parameters as they like, so they are parsed:
+                # a plain text replace missed it and earlier runs timed keyset pages
+                # without geometry (half the bytes).
+                split = urlsplit(path)
+                query = [(k, v) for k, v in parse_qsl(split.query) if k != "skipGeometry"]
+                out[position] = urlunsplit(split._replace(query=urlencode(query)))
             resp = client.get(base + path)
             resp.raise_for_status()
             body = resp.json()
@@ -428,10 +438,33 @@ def load_layers(engine, size: int, shapes: list[str]) -> dict[str, str]:  # noqa
     with engine.begin() as conn:
         for info in list_layers(conn):
             prepare_tile_geometries(conn, info.id)
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE features"))
-        conn.execute(text("ANALYZE tile_geometries"))
+    # Vacuumed and analyzed as autovacuum leaves a table within a minute or so of an import
+    # (the visibility map lets deep pages walk an index alone): the same state for every
+    # server and every run, however quickly the measuring starts.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE) features"))
+        conn.execute(text("VACUUM (ANALYZE) tile_geometries"))
     return names
+
+
+def settle(engine, timeout: float = 30.0) -> int:  # noqa: ANN001
+    """Wait until no statement of a server still runs in the database (a request wrk gave up
+    on keeps its query running there: tipg's deep pages ran on for minutes and loaded the
+    next scenarios); after ``timeout`` seconds cancel what still runs. How many were cancelled."""
+    others = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    )
+    end = time.monotonic() + timeout
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        while time.monotonic() < end:
+            if not conn.execute(text(others)).all():
+                return 0
+            time.sleep(0.2)
+        pids = [pid for (pid,) in conn.execute(text(others)).all()]
+        for pid in pids:
+            conn.execute(text("SELECT pg_cancel_backend(:pid)"), {"pid": pid})
+    return len(pids)
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, object]:
@@ -485,23 +518,29 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
                     for name in names[turn % len(names) :] + names[: turn % len(names)]:
                         base = procs[name][1]
                         kind = "items" if scenario.startswith("items") else "tiles"
+                        cancelled = settle(engine)
                         counts = content_check(base, paths[name], kind)
                         load = os.getloadavg()[0]
                         stats = wrk(base, paths[name], args.seconds, args.connections, Path(tmp))
                         stats["features_sample"] = counts
                         stats["load"] = load
+                        stats["cancelled_before"] = cancelled
                         shape_res.setdefault(scenario, {})[name] = stats
                         print(
                             f"{shape:9} {name:20} {scenario:40} p50 {stats['p50_ms']:7.1f} ms  "
                             f"p95 {stats['p95_ms']:7.1f} ms  {stats['req_per_s']:7.1f} req/s  "
-                            f"non-2xx {stats['non2xx']}  load {load:.2f}",
+                            f"non-2xx {stats['non2xx']}  load {load:.2f}  cancelled before {cancelled}",
                             flush=True,
                         )
                 results["shapes"][shape] = shape_res
     finally:
         for proc, _ in procs.values():
             proc.terminate()
-            proc.wait(20)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:  # still waiting for the database: stop it
+                proc.kill()
+                proc.wait(20)
     engine.dispose()
     return results
 
