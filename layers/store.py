@@ -518,8 +518,9 @@ def store_layer(
         # Statistics the planner needs at once: that every row has this layer_id (without
         # them it guesses 0.5 % of the rows, and a page of a fresh 100,000-row layer took
         # 4x as long through a hash join over all of them), the fid order, which rows are
-        # current, per gemeente. The geometry and the JSONB properties, which cost far more to sample, are left to
-        # autovacuum, which analyzes the new partition within a minute or so.
+        # current, per gemeente. The geometry and the JSONB properties, which cost far more
+        # to sample, are left to autovacuum, which analyzes the new partition within a
+        # minute or so.
         conn.exec_driver_sql(f"ANALYZE {partition_name(layer_id)} ({ANALYZE_COLUMNS})")
     return get_layer(conn, name)
 
