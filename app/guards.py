@@ -1,8 +1,9 @@
 """Request guards in front of every route (pure ASGI, so they cost no thread and see every byte).
 
 - **URL length**: a request whose path and query are longer than ``max_url_bytes`` gets 414
-  (uvicorn is started with a larger ``h11_max_incomplete_event_size``, :func:`server_options`,
-  so such a request line reaches the app instead of the connection being reset).
+  (uvicorn is started with a larger bound on the request head, :func:`server_options`, so such
+  a request line reaches the app instead of the connection being reset; beyond that bound the
+  server itself answers 414 or 431, :mod:`app.http_protocol`).
 - **Host**: links the service writes (``next``/``prev``, ``Location``, OGC ``links``) are built
   from the request's URL. With ``public_url`` set, that URL's scheme and host replace what the
   client sent; without it, the ``Host`` header must be one of ``allowed_hosts`` (400 otherwise),
@@ -37,11 +38,18 @@ UNCHECKED_HOST_PATHS = frozenset({"/healthz", "/readyz"})
 #: Bytes of request head (request line and headers) uvicorn's h11 parser accepts at least: the
 #: longest URL the service answers with 414 instead of a reset connection.
 MIN_REQUEST_HEAD_BYTES = 1 << 20
+#: uvicorn's HTTP protocol: httptools bounded as h11 is (imported by uvicorn, in each worker).
+HTTP_PROTOCOL = "app.http_protocol:BoundedHttpTools"
 
 
-def server_options(web: WebSettings) -> dict[str, int]:
-    """uvicorn options that go with these guards (``ruimte serve`` and the tests' servers)."""
-    return {"h11_max_incomplete_event_size": max(MIN_REQUEST_HEAD_BYTES, 8 * web.max_url_bytes)}
+def server_options(web: WebSettings) -> dict[str, int | str]:
+    """uvicorn options that go with these guards (``ruimte serve``, the benchmarks' and the
+    tests' servers): httptools with the same bound on the request head as h11's
+    (:mod:`app.http_protocol`)."""
+    return {
+        "http": HTTP_PROTOCOL,
+        "h11_max_incomplete_event_size": max(MIN_REQUEST_HEAD_BYTES, 8 * web.max_url_bytes),
+    }
 
 
 def host_name(host: str) -> str:

@@ -33,6 +33,11 @@ def _default_data_root() -> Path:
     return Path(xdg) / "ruimte-circulair"
 
 
+#: The longest URL the server's HTTP parser (httptools, :mod:`app.http_protocol`) takes: its
+#: URL parser keeps 16-bit offsets.
+MAX_PARSED_URL_BYTES = 65_535
+
+
 class DatabaseSettings(BaseSettings):
     """Which PostGIS database to use.
 
@@ -431,8 +436,11 @@ class WebSettings(BaseSettings):
                 )
         if not self.allowed_hosts:
             raise ValueError("RUIMTE_WEB_ALLOWED_HOSTS must name at least one host (or '*')")
-        if self.max_url_bytes < 1_024:
-            raise ValueError("RUIMTE_WEB_MAX_URL_BYTES must be at least 1024")
+        if not 1_024 <= self.max_url_bytes <= MAX_PARSED_URL_BYTES:
+            raise ValueError(
+                f"RUIMTE_WEB_MAX_URL_BYTES must be from 1024 to {MAX_PARSED_URL_BYTES} (the "
+                "longest URL the HTTP parser takes)"
+            )
         for origin in self.cors_origins:
             parts = urlsplit(origin)
             if origin != "*" and (

@@ -13,9 +13,12 @@ CORS, HEAD), and answers the one case that needs none of that:
   known.
 
 It then checks the layer's state in the database exactly as the route does
-(:func:`layers.tiles.layer_state`: current version, ``updated_at`` and whether the public may
-see it, one small query, one hop to the thread pool), so an edit or an unpublish made by any
-process is seen by the next request. That query runs on a pool of its own without
+(:func:`layers.tiles.layer_states`: current version, ``updated_at`` and whether the public may
+see it), so an edit or an unpublish made by any process is seen by the next request. The
+check is shared (:class:`StateChecks`): every warm tile that arrives while a check is running
+waits for the next one, which starts after it arrived, so the guarantee holds and under load
+one small query and one hop to the thread pool serve many tiles instead of one each (the check
+had been most of a warm tile's cost). That query runs on a pool of its own without
 ``pool_pre_ping`` (:func:`check_engine`): the ping is a second round trip, and a dead connection
 needs no ping here, as its error sends the request on to the route, whose pool pings.
 
@@ -34,7 +37,11 @@ answers it as before (a made tile, a 404, a 400, a problem).
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
 
 import anyio.to_thread
 from sqlalchemy import Engine, create_engine
@@ -56,7 +63,7 @@ from layers.tiles import (
     WEB_MERCATOR_QUAD,
     TileMatrixSet,
     TileRequest,
-    layer_state,
+    layer_states,
     layer_tile_checked,
 )
 
@@ -117,15 +124,75 @@ def check_engine(state) -> Engine:  # noqa: ANN001 - the app's State
 
 def dispose_check_engine(state) -> None:  # noqa: ANN001 - the app's State
     """Close the state check's connections (app shutdown)."""
+    state.state_checks = None  # its batches belong to the event loop that stops
     engine = getattr(state, "check_engine", None)
     if engine is not None:
         engine.dispose()
         state.check_engine = None
 
 
-def _current_state(engine: Engine, info: LayerInfo):  # noqa: ANN202 - layer_state's
+def _current_states(engine: Engine, ids: frozenset[int]) -> dict[int, tuple[int, datetime]]:
     with read_connection(engine) as conn:
-        return layer_state(conn, info, PUBLIC_QUERY)
+        return layer_states(conn, ids, PUBLIC_QUERY)
+
+
+class StateChecks:
+    """Layer state checks shared by the warm tiles that wait at the same time.
+
+    :meth:`state` returns a layer's public state as read by a query that started after the
+    call: a caller joins the batch being gathered, and a single drain task runs one batch
+    after another (one query for all the layers a batch asks about) until none is waiting.
+    A tile that arrives while a query runs thus waits for the next, never for one that may
+    have started before an edit it should see.
+    """
+
+    def __init__(self, query: Callable[[frozenset[int]], dict[int, tuple[int, datetime]]]):
+        self.query = query  # layer ids -> their states, run in the thread pool
+        self._ids: set[int] = set()
+        self._batch: asyncio.Future | None = None
+        self._drain: asyncio.Task | None = None
+
+    async def state(self, layer_id: int) -> tuple[int, datetime] | None:
+        """The layer's (current version, updated_at) for the public (None: gone or hidden).
+        Raises what the query raised (the caller lets the route answer)."""
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+        batch = self._batch
+        self._ids.add(layer_id)
+        if self._drain is None:
+            self._drain = asyncio.get_running_loop().create_task(self._run())
+        # Shielded: a caller that goes away (client disconnect) must not cancel the batch the
+        # others wait for.
+        return (await asyncio.shield(batch)).get(layer_id)
+
+    async def _run(self) -> None:
+        try:
+            while self._batch is not None:
+                batch, ids = self._batch, frozenset(self._ids)
+                self._batch, self._ids = None, set()
+                try:
+                    states = await anyio.to_thread.run_sync(self.query, ids)
+                except BaseException as exc:  # noqa: BLE001 - handed to every waiter
+                    batch.set_exception(
+                        exc if isinstance(exc, Exception) else RuntimeError("check cancelled")
+                    )
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    batch.set_result(states)
+        finally:
+            self._drain = None
+            if self._batch is not None:  # stopped by cancellation with callers waiting
+                self._batch.set_exception(RuntimeError("check cancelled"))
+                self._batch, self._ids = None, set()
+
+
+def state_checks(state) -> StateChecks:  # noqa: ANN001 - the app's State
+    """The app's shared state checks (made at the first warm tile, in the event loop)."""
+    checks = getattr(state, "state_checks", None)
+    if checks is None:
+        checks = state.state_checks = StateChecks(partial(_current_states, check_engine(state)))
+    return checks
 
 
 async def _warm_tile(scope: Scope, match: re.Match) -> Response | None:
@@ -146,7 +213,7 @@ async def _warm_tile(scope: Scope, match: re.Match) -> Response | None:
     if tile is None:
         return await _cold_tile(scope, info, tms, z, x, y, key)
     try:
-        now = await anyio.to_thread.run_sync(_current_state, check_engine(state), info)
+        now = await state_checks(state).state(info.id)
     except Exception:  # noqa: BLE001 - the route meets the same error and answers it
         return None
     if now != (info.current_version, info.updated_at):

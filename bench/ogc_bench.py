@@ -20,7 +20,8 @@ What happens, in one run:
 3. Both servers run with uvicorn and the same number of workers (``--workers``), one at a
    time, against the same database: ours (``app.main:create_app``) and tipg (installed in
    its own venv, ``--tipg``: ``python -m venv /tmp/tipg-venv && /tmp/tipg-venv/bin/pip
-   install tipg uvicorn``), with tipg's tile feature cap set to ours (20,000).
+   install tipg 'uvicorn[standard]'``: httptools and uvloop, as ours has), with tipg's tile
+   feature cap set to ours (20,000).
 4. ``wrk`` (Debian package) drives each scenario for ``--seconds`` after a 3 s warm-up,
    with ``--connections`` connections, cycling through a fixed list of URLs that is the
    same for both servers:
@@ -195,6 +196,19 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+#: Our server as ``ruimte serve`` runs it (:func:`app.guards.server_options`: the HTTP protocol
+#: and its bounds), with the log level and access log as tipg's below. Run with the checkout as
+#: working directory, so that ``app`` is imported from it.
+SERVE_OURS = """
+import sys, uvicorn
+from app.guards import server_options
+from app.settings import get_web_settings
+uvicorn.run("app.main:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
+            workers=int(sys.argv[2]), log_level="warning", access_log=False,
+            **server_options(get_web_settings()))
+"""
+
+
 def start_ours(
     url: str, port: int, workers: int, cache_mb: int = 64, root: Path = ROOT
 ) -> subprocess.Popen:
@@ -208,22 +222,7 @@ def start_ours(
         "RUIMTE_WEB_TILE_CACHE_MB": str(cache_mb),
     }
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        [sys.executable, "-c", SERVE_OURS, str(port), str(workers)],
         env=env,
         cwd=root,
         stdout=subprocess.DEVNULL,
@@ -645,7 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if "tipg" in args.servers and not (Path(args.tipg) / "bin" / "uvicorn").exists():
         print(
-            f"no tipg venv at {args.tipg}: python3 -m venv {args.tipg} && {args.tipg}/bin/pip install tipg uvicorn",
+            f"no tipg venv at {args.tipg}: python3 -m venv {args.tipg} && "
+            f"{args.tipg}/bin/pip install tipg 'uvicorn[standard]'",
             file=sys.stderr,
         )
         return 2

@@ -27,6 +27,7 @@ import json
 import logging
 import math
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -631,12 +632,19 @@ def layer_tile_checked(
     return _tile(row, req), (None if version is None else (version, updated))
 
 
-def layer_state(conn: Connection, info: LayerInfo, q: FeatureQuery) -> tuple[int, datetime] | None:
-    """The layer's (current version, updated_at) as the viewer of ``q`` sees it (None: gone or
-    hidden): what a cached tile of ``info`` must still match."""
-    row = conn.execute(
-        select(Layer.current_version, Layer.updated_at).where(
-            Layer.id == info.id, layer_visibility(q.viewer)
+def layer_states(
+    conn: Connection, ids: Iterable[int], q: FeatureQuery
+) -> dict[int, tuple[int, datetime]]:
+    """Per layer id, the layer's (current version, updated_at) as the viewer of ``q`` sees it
+    (missing: gone or hidden): what a cached tile of the layer must still match."""
+    rows = conn.execute(
+        select(Layer.id, Layer.current_version, Layer.updated_at).where(
+            Layer.id.in_(sorted(ids)), layer_visibility(q.viewer)
         )
-    ).first()
-    return None if row is None else (row[0], row[1])
+    )
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def layer_state(conn: Connection, info: LayerInfo, q: FeatureQuery) -> tuple[int, datetime] | None:
+    """The state of one layer (:func:`layer_states`; None: gone or hidden)."""
+    return layer_states(conn, (info.id,), q).get(info.id)

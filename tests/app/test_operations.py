@@ -1,5 +1,6 @@
 """Operational safety: one session secret for several workers, links only to the public URL or
-an allowed host, 414 for over-long URLs on a real uvicorn, download limits per client, names
+an allowed host, 414 for over-long URLs on a real uvicorn (414 / 431 from the server past its
+bound on the request head), download limits per client, names
 derived layers not editable, rate-limit messages with the real wait (all on the demo data;
 reserved names and Z notes on import are in tests/layers/test_import_safety.py)."""
 
@@ -9,6 +10,8 @@ import asyncio
 import http.client
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -90,6 +93,7 @@ def test_links_and_location_use_the_public_url(demo_engine):
         {"public_url": "https://ruimte.example.nl/?x=1"},
         {"allowed_hosts": ()},
         {"max_url_bytes": 10},
+        {"max_url_bytes": 70_000},
         {"downloads_per_client": 3, "downloads_total": 2},
     ],
 )
@@ -113,13 +117,76 @@ def _get(port: int, target: str) -> tuple[int, str, dict[str, str]]:
 
 def test_over_long_urls_get_414_not_a_reset_connection(demo_engine):
     with LiveServer(make_app(demo_engine)) as server:
-        for length in (9_000, 200_000, 900_000):
+        # Up to the longest URL the HTTP parser takes, the app's guard answers (its limit);
+        # beyond, the server (app.http_protocol), in the same form.
+        for length, limit in ((9_000, 8192), (60_000, 8192), (200_000, 65535), (900_000, 65535)):
             status, body, headers = _get(server.port, "/api/layers?x=" + "a" * length)
             assert status == 414, (length, status, body[:200])
             assert headers["content-type"] == "application/problem+json"
-            assert "over the limit of 8192" in json.loads(body)["detail"]
+            assert f"over the limit of {limit}" in json.loads(body)["detail"]
         status, _, _ = _get(server.port, "/api/layers?x=" + "a" * 4_000)
         assert status == 200
+
+
+def _exchange(port: int, requests: list[bytes]) -> list[bytes]:
+    """Send the requests one after another on one connection; the raw answer to each (an
+    answer read whole by its Content-Length, or what came before the server closed)."""
+    answers = []
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        stream = sock.makefile("rb")
+        for request in requests:
+            try:
+                sock.sendall(request)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # refused part-way: the answer was sent before the close
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                line = stream.readline()
+                if not line:
+                    break
+                head += line
+            length = re.search(rb"(?im)^content-length: *([0-9]+)", head)
+            answers.append(head + (stream.read(int(length[1])) if length else b""))
+    return answers
+
+
+def test_a_request_head_past_the_servers_bound_is_refused_by_the_server(demo_engine):
+    """httptools (app.http_protocol) keeps h11's bound on the request head: a URL or headers
+    beyond it get 414 / 431 from the server and a closed connection, and never reach the app;
+    a body does not count, nor do the heads of earlier requests on the same connection."""
+    with LiveServer(make_app(demo_engine)) as server:
+        config = server.server.config
+        assert config.http == "app.http_protocol:BoundedHttpTools"
+        bound = config.h11_max_incomplete_event_size
+        assert bound >= 1 << 20
+        url = b"GET /api/layers?x=" + b"a" * (bound + 10) + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        [answer] = _exchange(server.port, [url])
+        assert answer.startswith(b"HTTP/1.1 414 "), answer[:200]
+        assert b"the URL is over the limit" in answer
+        header = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * (bound + 10)
+        [answer] = _exchange(server.port, [header + b"\r\n\r\n"])
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+        many = b"".join(b"X-H%d: %s\r\n" % (i, b"c" * 1000) for i in range(bound // 1000 + 5))
+        [answer] = _exchange(
+            server.port, [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n"]
+        )
+        assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+        # Three heads of 60 % of the bound on one connection: each is counted on its own.
+        big = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"d" * (bound * 3 // 5)
+        answers = _exchange(server.port, [big + b"\r\n\r\n"] * 3)
+        assert [a[:15] for a in answers] == [b"HTTP/1.1 200 OK"] * 3
+        # A body past the bound reaches the app, which judges it (here: not a feature).
+        body = json.dumps({"x": "e" * (bound + 10)}).encode()
+        post = (
+            b"POST /api/layers/reserveringen/features HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nAuthorization: "
+            + auth("provincie")["Authorization"].encode()
+            + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+            + body
+        )
+        [answer] = _exchange(server.port, [post])
+        assert answer.startswith(b"HTTP/1.1 422 "), answer[:200]
+        assert b"application/problem+json" in answer
 
 
 # -- download concurrency -------------------------------------------------------------------------

@@ -8,11 +8,15 @@ wrapping :func:`app.routes.tiles.tile_response`.
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 
 import app.routes.tiles as tile_routes
+from app.warm_tiles import StateChecks
 from layers.access import PUBLIC
 from layers.collections import forget_layer
 from tests.app.conftest import auth, make_app
@@ -181,3 +185,75 @@ def test_a_draft_stays_out_of_the_public_warm_tile(demo_engine, routed):
                 headers=auth("utrecht") | {"If-Match": made.headers["ETag"]},
             )
             assert gone.status_code in (200, 204), gone.text
+
+
+class GatedQuery:
+    """A state query that records the ids of each call and waits, call by call, until the
+    test lets it answer: which tiles shared which check, and when each check started."""
+
+    def __init__(self):
+        self.calls: list[frozenset[int]] = []
+        self.gates: list[threading.Event] = []
+        self.fail: Exception | None = None
+
+    def __call__(self, ids: frozenset[int]) -> dict[int, tuple[int, str]]:
+        gate = threading.Event()
+        self.gates.append(gate)
+        self.calls.append(ids)
+        gate.wait(10)
+        if self.fail is not None:
+            raise self.fail
+        return {i: (len(self.calls), "t") for i in ids if i > 0}
+
+
+async def _until(condition) -> None:  # noqa: ANN001 - a callable
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("timed out")
+
+
+def test_warm_tiles_waiting_together_share_a_check_that_started_after_they_came():
+    """A tile that arrives while a check runs waits for the next check (which may show an edit
+    the running one started too early to see), and shares it with the others that waited."""
+    query = GatedQuery()
+    checks = StateChecks(query)
+
+    async def scenario():
+        first = asyncio.create_task(checks.state(1))
+        await _until(lambda: len(query.calls) == 1)
+        later = [asyncio.create_task(checks.state(i)) for i in (1, 2, -3)]
+        await asyncio.sleep(0.02)
+        assert len(query.calls) == 1, "a check started while the first one ran"
+        query.gates[0].set()
+        assert await first == (1, "t")
+        await _until(lambda: len(query.calls) == 2)
+        assert query.calls == [frozenset({1}), frozenset({1, 2, -3})]
+        query.gates[1].set()
+        # The second check's answer, a gone (or hidden) layer as None.
+        assert [await t for t in later] == [(2, "t"), (2, "t"), None]
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_check_fails_its_waiters_only_and_a_gone_waiter_cancels_nothing():
+    query = GatedQuery()
+    checks = StateChecks(query)
+
+    async def scenario():
+        query.fail = OSError("database gone")
+        waiting = [asyncio.create_task(checks.state(1)) for _ in range(3)]
+        await _until(lambda: len(query.calls) == 1)
+        waiting[0].cancel()  # its client went away
+        query.gates[0].set()
+        results = await asyncio.gather(*waiting, return_exceptions=True)
+        assert isinstance(results[0], asyncio.CancelledError)
+        assert all(isinstance(r, OSError) for r in results[1:]), results
+        query.fail = None
+        again = asyncio.create_task(checks.state(1))
+        await _until(lambda: len(query.calls) == 2)
+        query.gates[1].set()
+        assert await again == (2, "t")
+
+    asyncio.run(scenario())
