@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import mapbox_vector_tile
 import pytest
@@ -206,6 +207,13 @@ class GatedQuery:
         return {i: (len(self.calls), "t") for i in ids if i > 0}
 
 
+def _run(scenario) -> None:  # noqa: ANN001 - a coroutine function
+    """Run ``scenario`` on an event loop of its own thread (another test's loop, such as
+    Playwright's, may be running in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
+
+
 async def _until(condition) -> None:  # noqa: ANN001 - a callable
     for _ in range(1000):
         if condition():
@@ -234,7 +242,7 @@ def test_warm_tiles_waiting_together_share_a_check_that_started_after_they_came(
         # The second check's answer, a gone (or hidden) layer as None.
         assert [await t for t in later] == [(2, "t"), (2, "t"), None]
 
-    asyncio.run(scenario())
+    _run(scenario)
 
 
 def test_a_failed_check_fails_its_waiters_only_and_a_gone_waiter_cancels_nothing():
@@ -256,4 +264,4 @@ def test_a_failed_check_fails_its_waiters_only_and_a_gone_waiter_cancels_nothing
         query.gates[1].set()
         assert await again == (2, "t")
 
-    asyncio.run(scenario())
+    _run(scenario)
