@@ -198,14 +198,15 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 #: Our server as ``ruimte serve`` runs it (:func:`app.guards.server_options`: the HTTP protocol
 #: and its bounds), with the log level and access log as tipg's below. Run with the checkout as
-#: working directory, so that ``app`` is imported from it.
+#: working directory, so that ``app`` is imported from it. A checkout whose options name no
+#: protocol ran on h11 (httptools was not installed before it was chosen), so it gets h11.
 SERVE_OURS = """
 import sys, uvicorn
 from app.guards import server_options
 from app.settings import get_web_settings
+options = {"http": "h11", **server_options(get_web_settings())}
 uvicorn.run("app.main:create_app", factory=True, host="127.0.0.1", port=int(sys.argv[1]),
-            workers=int(sys.argv[2]), log_level="warning", access_log=False,
-            **server_options(get_web_settings()))
+            workers=int(sys.argv[2]), log_level="warning", access_log=False, **options)
 """
 
 
@@ -377,6 +378,7 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
         "ours": ours_items,
         "ours (before)": ours_items,
         "ours (tile cache on)": ours_items,
+        "ours (before) (tile cache on)": ours_items,
         "tipg": [f"{tipg_items}?limit=100&bbox={w}" for w in windows],
     }
     for offset in PAGE_OFFSETS:
@@ -394,6 +396,7 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
             "ours": ours,
             "ours (before)": ours,
             "ours (tile cache on)": ours,
+            "ours (before) (tile cache on)": ours,
             "tipg": [
                 f"/collections/{TIPG_SCHEMA}.{view_name(layer)}/tiles/WebMercatorQuad/{z}/{x}/{y}"
                 for z, x, y in tiles
@@ -405,8 +408,9 @@ def scenarios_for(engine, layer: str, keyset: dict[int, str]) -> dict[str, dict[
 #: The servers: ours without a tile cache (every tile made: cold), ours with it (warm after
 #: wrk's 3 s warm-up) and tipg. All run at once; each scenario drives them in turn, the order
 #: turning from scenario to scenario (interleaved: load that comes and goes hits all alike).
-#: "ours (before)": ours with the tile cache off from the checkout given by ``--before-root``.
-SERVERS = ("ours", "ours (before)", "ours (tile cache on)", "tipg")
+#: "ours (before)" and "ours (before) (tile cache on)": the same two from the checkout given by
+#: ``--before-root``.
+SERVERS = ("ours", "ours (before)", "ours (tile cache on)", "ours (before) (tile cache on)", "tipg")
 
 
 def selected(prefixes: list[str]):  # noqa: ANN201 - a predicate
@@ -486,13 +490,16 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
             url, port, args.workers, cache_mb=0, root=Path(args.before_root or ROOT)
         ),
         "ours (tile cache on)": lambda port: start_ours(url, port, args.workers),
+        "ours (before) (tile cache on)": lambda port: start_ours(
+            url, port, args.workers, root=Path(args.before_root or ROOT)
+        ),
         "tipg": lambda port: start_tipg(Path(args.tipg), url, port, args.workers),
     }
     probes = {n: "/ogc/collections" for n in SERVERS if n.startswith("ours")}
     procs: dict[str, tuple[subprocess.Popen, str]] = {}
     servers = [n for n in SERVERS if n in args.servers]
-    if "ours (before)" in servers and not args.before_root:
-        raise SystemExit("the server 'ours (before)' needs --before-root")
+    if any(n.startswith("ours (before") for n in servers) and not args.before_root:
+        raise SystemExit("the servers 'ours (before…)' need --before-root")
     turn = 0
     try:
         for name in servers:
@@ -627,13 +634,13 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="servers to measure, comma-separated, from: "
         + ", ".join(SERVERS)
-        + " (default all; 'ours (before)' only with --before-root)",
+        + " (default all; the 'ours (before…)' servers only with --before-root)",
     )
     args = ap.parse_args(argv)
     args.shapes = [x.strip() for x in args.shape.split(",") if x.strip()]
     args.scenarios = [x.strip() for x in args.scenarios.split(",") if x.strip()]
     args.servers = [x.strip() for x in args.servers.split(",") if x.strip()] or [
-        n for n in SERVERS if n != "ours (before)" or args.before_root
+        n for n in SERVERS if not n.startswith("ours (before") or args.before_root
     ]
     unknown = sorted(set(args.servers) - set(SERVERS))
     if unknown:
