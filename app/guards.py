@@ -85,7 +85,6 @@ class RequestGuards:
                 414,
                 f"the URL is {length} bytes long, over the limit of {self.max_url_bytes}; "
                 "send fewer or shorter parameters",
-                title="URI too long",
             )(scope, receive, send)
             return
         refused = self._host(scope)

@@ -23,14 +23,12 @@ before it is refused; a request body is never counted.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from app.errors import problem
 from app.settings import MAX_PARSED_URL_BYTES
-
-_TITLES = {414: "URI Too Long", 431: "Request Header Fields Too Large"}
 
 
 class BoundedHttpTools(HttpToolsProtocol):
@@ -94,18 +92,17 @@ class BoundedHttpTools(HttpToolsProtocol):
         super().on_message_complete()
 
     def _refuse(self, status: int, detail: str) -> None:
-        """Answer ``status`` with a problem+json body and close the connection."""
+        """Answer ``status`` with the app's problem+json body and close the connection."""
         self._refused = True
         self.logger.warning("Refused a request: %s.", detail)
-        body = json.dumps(
-            {"type": "about:blank", "title": _TITLES[status], "status": status, "detail": detail}
-        ).encode()
+        answer = problem(status, detail)
+        body = bytes(answer.body)
         content = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
         content.extend(
             [
-                b"content-type: application/problem+json\r\n",
+                b"content-type: " + answer.media_type.encode("ascii") + b"\r\n",
                 b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
                 b"connection: close\r\n",
                 b"\r\n",

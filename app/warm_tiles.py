@@ -172,12 +172,11 @@ class StateChecks:
                 self._batch, self._ids = None, set()
                 try:
                     states = await anyio.to_thread.run_sync(self.query, ids)
-                except BaseException as exc:  # noqa: BLE001 - handed to every waiter
-                    batch.set_exception(
-                        exc if isinstance(exc, Exception) else RuntimeError("check cancelled")
-                    )
-                    if not isinstance(exc, Exception):
-                        raise
+                except Exception as exc:  # noqa: BLE001 - handed to every waiter
+                    batch.set_exception(exc)
+                except BaseException:  # cancelled: the waiters go on to the route
+                    batch.set_exception(RuntimeError("check cancelled"))
+                    raise
                 else:
                     batch.set_result(states)
         finally:
