@@ -7,11 +7,13 @@ The URL comes from ``DATABASE_URL``; without it, from the local cluster that
 from __future__ import annotations
 
 import re
+import select
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 
 from app.localdb import LocalCluster
 from app.settings import get_database_settings, get_local_database_settings
@@ -54,23 +56,70 @@ def database_url(start_local: bool = False) -> str:
 def get_engine(url: str | None = None, statement_timeout_ms: int | None = None) -> Engine:
     """A pooled engine for ``url`` (default: :func:`database_url`), cached per URL.
 
-    Connections are checked before use (so the pool recovers after a database restart) and
-    carry ``statement_timeout`` (default from ``RUIMTE_DB_STATEMENT_TIMEOUT_MS``).
+    Connections are checked before use (:func:`replace_closed_connections`, so the pool
+    recovers after a database restart) and carry ``statement_timeout`` (default from
+    ``RUIMTE_DB_STATEMENT_TIMEOUT_MS``).
     """
     timeout = (
         get_database_settings().statement_timeout_ms
         if statement_timeout_ms is None
         else statement_timeout_ms
     )
-    return create_engine(
+    engine = create_engine(
         url or database_url(),
-        pool_pre_ping=True,
         pool_size=10,
         max_overflow=10,
         # JIT off: the service's queries are short, and compiling them (40-50 ms on a big tile
         # query) costs more than it saves.
         connect_args={"options": f"-c statement_timeout={int(timeout)} -c jit=off"},
     )
+    replace_closed_connections(engine)
+    return engine
+
+
+def replace_closed_connections(engine: Engine) -> Engine:
+    """Check every connection as it leaves ``engine``'s pool without a round trip to the
+    server: one the server has closed (a restart, a crash, a terminated backend) is replaced
+    by a new one before the caller sees it.
+
+    SQLAlchemy's ``pool_pre_ping`` asks the server (``SELECT 1``) on every checkout: a round
+    trip per request, a good part of what a small request costs (issue 14). A server that
+    closes a connection says so on its socket (its last message and the end of the stream),
+    so looking whether an idle connection's socket has anything to read finds the same dead
+    connections. What neither finds, a peer that vanished without closing (a network cut),
+    fails on its first statement: SQLAlchemy then replaces the connections of the pool and
+    the request gets the usual 503.
+    """
+    event.listen(engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def connection_closed(dbapi_connection: object) -> bool:
+    """Whether a pooled (idle) psycopg connection can no longer be used: closed or broken on
+    our side, not idle, or its socket has something to read (an idle connection is sent
+    nothing unless the server is closing it; anything else, such as a notice, is as well
+    answered by a new connection)."""
+    from psycopg import pq  # loaded with the driver; not at import (the CLI's start-up)
+
+    try:
+        if dbapi_connection.closed or dbapi_connection.broken:  # type: ignore[attr-defined]
+            return True
+        pgconn = dbapi_connection.pgconn  # type: ignore[attr-defined]
+        if (
+            pgconn.status != pq.ConnStatus.OK
+            or pgconn.transaction_status != pq.TransactionStatus.IDLE
+        ):
+            return True
+        readable, _, _ = select.select([pgconn.socket], [], [], 0)
+    except Exception:  # noqa: BLE001 - anything odd about it: use a new one
+        return True
+    return bool(readable)
+
+
+def _refuse_closed_connection(dbapi_connection, _record, _proxy) -> None:  # noqa: ANN001
+    if connection_closed(dbapi_connection):
+        # The pool closes it and connects anew (up to three times) before the checkout fails.
+        raise DisconnectionError("the database closed this connection")
 
 
 def target_metadata() -> MetaData:

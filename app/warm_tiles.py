@@ -18,9 +18,9 @@ see it), so an edit or an unpublish made by any process is seen by the next requ
 check is shared (:class:`StateChecks`): every warm tile that arrives while a check is running
 waits for the next one, which starts after it arrived, so the guarantee holds and under load
 one small query and one hop to the thread pool serve many tiles instead of one each (the check
-had been most of a warm tile's cost). That query runs on a pool of its own without
-``pool_pre_ping`` (:func:`check_engine`): the ping is a second round trip, and a dead connection
-needs no ping here, as its error sends the request on to the route, whose pool pings.
+had been most of a warm tile's cost). That query runs on a pool of its own (:func:`check_engine`),
+whose connections are checked as the app's are (:func:`app.database.replace_closed_connections`,
+no round trip); a connection that fails anyway sends the request on to the route.
 
 Only when that state is the one the tile was made at is the tile (or a 304 for a matching
 ``If-None-Match``) sent, with the same headers the route sends.
@@ -49,6 +49,7 @@ from starlette._utils import get_route_path
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.database import replace_closed_connections
 from app.reads import read_connection
 from app.routes.tiles import _cache_key, _headers, _tile_response
 from app.session import COOKIE as SESSION_COOKIE
@@ -103,21 +104,22 @@ def _public(scope: Scope) -> bool:
 
 def check_engine(state) -> Engine:  # noqa: ANN001 - the app's State
     """The app's engine for the state check: the same connections (``creator``: URL and
-    connect arguments such as ``statement_timeout``), in a pool of its own that does not ping.
-    Made at the first warm tile, in the event loop (so once); disposed with the app."""
+    connect arguments such as ``statement_timeout``), in a pool of its own, its connections
+    checked without a round trip (:func:`app.database.replace_closed_connections`). Made at
+    the first warm tile, in the event loop (so once); disposed with the app."""
     engine = getattr(state, "check_engine", None)
     if engine is None:
         base: Engine = state.engine
         engine = create_engine(
             base.url,
             creator=base.pool._creator,  # noqa: SLF001 - the base pool's connect function
-            pool_pre_ping=False,
             # As many as the base pool keeps: an overflow connection is closed when it comes
-            # back, and a new connection for every check would cost more than the ping.
+            # back, and a new connection for every check would cost more than the check.
             pool_size=max(getattr(base.pool, "size", lambda: 5)(), 1),
             max_overflow=0,
             pool_timeout=2,
         )
+        replace_closed_connections(engine)
         state.check_engine = engine
     return engine
 

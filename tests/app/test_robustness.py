@@ -13,7 +13,7 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import create_engine
 
-from app.database import migrate
+from app.database import migrate, replace_closed_connections
 from app.localdb import LocalCluster
 from app.settings import LocalDatabaseSettings
 from layers.demo import DemoOptions, load_demo_data
@@ -33,7 +33,8 @@ def own_cluster():
     )
     url = cluster.up()
     migrate(url)
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # As app.database.get_engine makes it: no ping, closed connections replaced at checkout.
+    engine = replace_closed_connections(create_engine(url, pool_size=10, max_overflow=10))
     load_demo_data(engine, DemoOptions(seed=2025, online=False), ImportPolicy())
     seed_users(engine)
     try:
@@ -157,3 +158,39 @@ def test_graceful_shutdown_finishes_running_requests(own_cluster):
         server.server.should_exit = True
         t.join(60)
     assert result.get("status") == 201
+
+
+def test_a_connection_the_server_closed_is_replaced_at_checkout_without_a_ping(database_url):
+    """app.database.replace_closed_connections: a backend the server ended (here terminated;
+    a restart ends them all) is seen on its socket when it leaves the pool, and replaced."""
+    from sqlalchemy import event, text
+
+    from app.database import connection_closed
+
+    checked = create_engine(database_url, pool_size=1, max_overflow=0)
+    replace_closed_connections(checked)
+    plain = create_engine(database_url, pool_size=1, max_overflow=0)
+    statements: list[str] = []
+    event.listen(checked, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        pids = {}
+        for name, eng in (("checked", checked), ("plain", plain)):
+            with eng.connect() as conn:
+                pids[name] = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                raw = conn.connection.dbapi_connection
+            assert not connection_closed(raw)  # idle in the pool, alive
+        admin = create_engine(database_url)
+        with admin.connect() as conn:
+            for pid in pids.values():
+                conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        admin.dispose()
+        time.sleep(0.3)
+        statements.clear()
+        with checked.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pids["checked"]
+        assert statements == ["SELECT pg_backend_pid()"]  # no ping went before it
+        with pytest.raises(Exception, match="terminat|closed|server"), plain.connect() as conn:
+            conn.execute(text("SELECT 1"))  # without the check the dead connection is used
+    finally:
+        checked.dispose()
+        plain.dispose()
