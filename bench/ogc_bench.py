@@ -10,7 +10,7 @@ What happens, in one run:
 1. Without ``--database-url`` a throwaway PostGIS cluster is started (``bench.io_bench``),
    migrated and given the demo layers plus a layer of ``--size`` non-overlapping
    polygons (``bench.io_bench.generate_terreinen``, imported with the normal import); the
-   layers' geometry in Web Mercator is stored (``layers.tiles.prepare_tile_geometries``, what
+   layers' geometry in Web Mercator is stored (``layers.tile_geometries.prepare_tile_geometries``, what
    our server does after the first tile of a layer version) before anything is measured.
 2. For tipg, a schema ``tipg_bench`` gets one **plain view** per layer that expands the
    JSONB properties into typed columns (``(properties->>'naam')::text AS naam``, numbers
@@ -68,7 +68,7 @@ from layers.demo import DemoOptions, load_demo_data
 from layers.importer import ImportPolicy, ImportRequest, import_file
 from layers.kinds import load_kinds
 from layers.store import list_layers, read_features
-from layers.tiles import prepare_tile_geometries
+from layers.tile_geometries import prepare_tile_geometries
 from spatial.crs import RD_NEW, WGS84, reproject
 
 RESULTS = Path(__file__).parent / "results"

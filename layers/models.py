@@ -203,11 +203,12 @@ TILE_SRID = 3857
 
 
 class TileGeometry(Base):
-    """A feature row's geometry in Web Mercator (see the module docstring), for vector tiles.
+    """A feature row's geometry in Web Mercator (see the module docstring), for vector tiles
+    and pages of features in CRS84.
 
-    Filled by :func:`layers.tiles.prepare_tile_geometries` after a layer version is first
-    tiled, never by the import; a row that has none is transformed when its tile is made. No
-    foreign keys (as for ``features``): :func:`layers.store.delete_layer` removes a layer's
+    Filled by :func:`layers.tile_geometries.prepare_tile_geometries` after a layer version is
+    first tiled or paged in CRS84, never by the import; a row that has none is transformed when
+    its tile or page is made. No foreign keys (as for ``features``): :func:`layers.store.delete_layer` removes a layer's
     entries."""
 
     __tablename__ = "tile_geometries"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,8 +21,10 @@ from sqlalchemy import (
     Date,
     Float,
     Integer,
+    Select,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     false,
@@ -39,8 +42,9 @@ from layers.access import PUBLIC, Viewer, feature_visibility
 from layers.cql import RD_AREA_DEGREES, FilterError, filter_clause, queryable_types
 from layers.errors import LayerError
 from layers.kinds import Kind
-from layers.models import STORAGE_SRID, Feature
+from layers.models import STORAGE_SRID, Feature, TileGeometry
 from layers.store import LayerInfo, version_filter
+from layers.tile_geometries import same_row_tile_geometry
 
 
 @dataclass(frozen=True)
@@ -106,13 +110,30 @@ def _geom_expr(q: FeatureQuery) -> ColumnElement:
         geom = func.ST_SimplifyPreserveTopology(geom, q.simplify)
     if q.out_srid != STORAGE_SRID:
         geom = func.ST_Transform(geom, q.out_srid)
+        if uses_tile_geometry(q):
+            # WGS84 from the row's stored Web Mercator geometry when it has one: the inverse
+            # Mercator is a few times cheaper than RD New's sterea and datum shift, most of a
+            # page's cost in the database (issue 14); the coordinates are the same to far
+            # below the 7 decimals written (a test compares every feature of a layer).
+            geom = func.coalesce(func.ST_Transform(TileGeometry.geom, q.out_srid), geom)
     if q.latlon:
         geom = func.ST_FlipCoordinates(geom)
     # Options 0: no bbox and no ``crs`` member (RFC 7946 has none; Content-Crs says the CRS).
     return func.ST_AsGeoJSON(geom, q.decimals, 0)
 
 
-def _bbox_filter(q: FeatureQuery) -> ColumnElement | None:
+def uses_tile_geometry(q: FeatureQuery) -> bool:
+    """Whether the output geometry may come from ``tile_geometries`` (WGS84, unsimplified):
+    then storing the layer's (:func:`layers.tile_geometries.prepare_later`) pays."""
+    return q.out_srid == WGS84_SRID and not q.simplify and not q.skip_geometry
+
+
+WGS84_SRID = 4326
+
+
+def _box_values(q: FeatureQuery) -> tuple[float, ...] | None:
+    """``q.bbox`` as the filter uses it: cut to where RD New is defined (degrees), then the
+    densification step (0 in RD); () when nothing is left of it, None without a bbox."""
     if q.bbox is None:
         return None
     box = q.bbox
@@ -122,12 +143,32 @@ def _bbox_filter(q: FeatureQuery) -> ColumnElement | None:
         a = RD_AREA_DEGREES
         box = (max(box[0], a[0]), max(box[1], a[1]), min(box[2], a[2]), min(box[3], a[3]))
         if box[0] > box[2] or box[1] > box[3]:
-            return false()
+            return ()
+    # Densify before transforming so the box's curved edges in RD are followed.
+    # 16 segments along the longer side (a box that is a line must not become millions).
+    step = max(box[2] - box[0], box[3] - box[1]) / 16 or 1e-6
+    return (*box, step if q.bbox_srid != STORAGE_SRID else 0.0)
+
+
+#: Names of the bound parameters of a page's box (:func:`_bbox_filter` with ``bound``).
+_BOX_PARAMS = ("box_x0", "box_y0", "box_x1", "box_y1", "box_step")
+
+
+def _bbox_filter(q: FeatureQuery, bound: bool = False) -> ColumnElement | None:
+    """The bbox condition; with ``bound`` its numbers are the parameters :data:`_BOX_PARAMS`
+    (:func:`_page_params` gives them), so that one statement serves every box."""
+    values = _box_values(q)
+    if values is None:
+        return None
+    if not values:
+        return false()
+    *box, step = (
+        [bindparam(n, v, type_=Float) for n, v in zip(_BOX_PARAMS, values, strict=True)]
+        if bound
+        else values
+    )
     env = func.ST_MakeEnvelope(*box, q.bbox_srid)
     if q.bbox_srid != STORAGE_SRID:
-        # Densify before transforming so the box's curved edges in RD are followed.
-        # 16 segments along the longer side (a box that is a line must not become millions).
-        step = max(box[2] - box[0], box[3] - box[1]) / 16 or 1e-6
         env = func.ST_Transform(func.ST_Segmentize(env, step), STORAGE_SRID)
     return and_(Feature.geom.op("&&")(env), func.ST_Intersects(Feature.geom, env))
 
@@ -156,13 +197,15 @@ def property_clause(
     return raw == value
 
 
-def _where(layer: LayerInfo, kind: Kind, q: FeatureQuery) -> list[ColumnElement]:
+def _where(
+    layer: LayerInfo, kind: Kind, q: FeatureQuery, bound: bool = False
+) -> list[ColumnElement]:
     clauses: list[ColumnElement] = [
         Feature.layer_id == layer.id,
         version_filter(q.version),
         feature_visibility(q.viewer),
     ]
-    box = _bbox_filter(q)
+    box = _bbox_filter(q, bound)
     if box is not None:
         clauses.append(box)
     if q.gemeente:
@@ -320,8 +363,80 @@ def query_features(
     limit, none counted), else counted up to ``count_cap + 1`` rows (as
     :func:`count_features`; None above the cap).
     """
+    row = conn.execute(_page_statement(layer, kind, q, count_cap), _page_params(q)).one()
+    array, n, last_key = row[0], int(row[1]), row[2]
+    matched = None
+    if count_cap is not None:
+        raw = row[3]
+        matched = q.offset + n if raw is None else (int(raw) if raw <= count_cap else None)
+    return FeaturePage(
+        features_json=array,
+        number_returned=n,
+        last_key=tuple(json.loads(last_key)) if last_key else None,
+        number_matched=matched,
+    )
+
+
+def _page_params(q: FeatureQuery) -> dict[str, object]:
+    """The bound parameters of :func:`_page_statement`: the box, limit and offset."""
+    params: dict[str, object] = {"page_limit": q.limit, "page_offset": q.offset}
+    values = _box_values(q)
+    if values:
+        params.update(zip(_BOX_PARAMS, values, strict=True))
+    return params
+
+
+#: Page statements by everything but their bound parameters (:func:`_page_key`): building
+#: one and deriving its cache key cost more Python than the rest of a bbox request (issue 14).
+_statements: dict[tuple, Select] = {}
+_statements_lock = threading.Lock()
+_STATEMENTS_MAX = 1024
+
+
+def _page_key(layer: LayerInfo, kind: Kind, q: FeatureQuery, count_cap: int | None) -> tuple:
+    """What a page statement is made of, apart from its bound parameters: every other value
+    in it is a literal of one of these."""
+    values = _box_values(q)
+    return (
+        layer.id,
+        layer.version,
+        tuple(sorted(layer.extra_fields.items())),
+        kind.name,
+        None if values is None else bool(values),
+        q.bbox_srid,
+        q.gemeente,
+        tuple(sorted(q.filters.items())),
+        tuple(sorted(q.at_least.items())),
+        q.out_srid,
+        q.latlon,
+        q.decimals,
+        q.simplify,
+        q.version,
+        q.fid,
+        q.interval,
+        q.cql,
+        q.filter_srid,
+        q.sortby,
+        q.properties,
+        q.skip_geometry,
+        q.family,
+        q.viewer,
+        q.offset == 0,
+        count_cap,
+    )
+
+
+def _page_statement(layer: LayerInfo, kind: Kind, q: FeatureQuery, count_cap: int | None) -> Select:
+    """The statement of :func:`query_features` for ``q``, with the box, limit and offset as
+    bound parameters (:func:`_page_params`); made once per :func:`_page_key`."""
+    key = _page_key(layer, kind, q, count_cap)
+    with _statements_lock:
+        stmt = _statements.get(key) if q.after is None else None
+    if stmt is not None:
+        return stmt
+    limit = bindparam("page_limit", type_=Integer)
     keys = _sort_keys(layer, kind, q)
-    where = _where(layer, kind, q)
+    where = _where(layer, kind, q, bound=True)
     matching = list(where)
     if q.after is not None:
         where.append(_after_clause(keys, q.after))
@@ -333,27 +448,26 @@ def query_features(
         )
         .where(*where)
         .order_by(*(_ordered(col, d) for col, d in keys), Feature.fid)
-        .limit(q.limit)
-        .offset(q.offset)
+        .limit(limit)
+        .offset(bindparam("page_offset", type_=Integer))
         .cte("page")
     )
     geom = cast(null(), JSON) if q.skip_geometry else cast(_geom_expr(q), JSON)
-    rows = (
-        select(
-            page,
-            geom.label("g"),
-            _properties_expr(layer, kind, q).label("properties"),
-        )
-        .join(
-            Feature,
-            and_(
-                Feature.layer_id == layer.id,
-                Feature.fid == page.c.fid,
-                Feature.version_from == page.c.version_from,
-            ),
-        )
-        .subquery()
+    joined = select(
+        page,
+        geom.label("g"),
+        _properties_expr(layer, kind, q).label("properties"),
+    ).join(
+        Feature,
+        and_(
+            Feature.layer_id == layer.id,
+            Feature.fid == page.c.fid,
+            Feature.version_from == page.c.version_from,
+        ),
     )
+    if uses_tile_geometry(q):
+        joined = joined.outerjoin(TileGeometry, same_row_tile_geometry())
+    rows = joined.subquery()
     agg_order = [_ordered(rows.c[f"s{i}"], d) for i, (_, d) in enumerate(keys)]
     feature = func.json_build_object(
         literal("type"),
@@ -399,20 +513,16 @@ def query_features(
         if q.after is not None:
             columns.append(counted)
         else:
-            need = returned >= q.limit if q.offset == 0 else or_(returned >= q.limit, returned == 0)
+            need = returned >= limit if q.offset == 0 else or_(returned >= limit, returned == 0)
             columns.append(case((need, counted), else_=null()))
-    row = conn.execute(select(*columns)).one()
-    array, n, last_key = row[0], int(row[1]), row[2]
-    matched = None
-    if count_cap is not None:
-        raw = row[3]
-        matched = q.offset + n if raw is None else (int(raw) if raw <= count_cap else None)
-    return FeaturePage(
-        features_json=array,
-        number_returned=n,
-        last_key=tuple(json.loads(last_key)) if last_key else None,
-        number_matched=matched,
-    )
+    stmt = select(*columns)
+    if q.after is not None:  # a keyset's values are literals: a statement of one page
+        return stmt
+    with _statements_lock:
+        if len(_statements) >= _STATEMENTS_MAX:
+            _statements.clear()
+        _statements[key] = stmt
+    return stmt
 
 
 def count_features(

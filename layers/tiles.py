@@ -24,7 +24,6 @@ as the columns have to be extracted from the JSONB first).
 from __future__ import annotations
 
 import json
-import logging
 import math
 import threading
 from collections.abc import Iterable
@@ -48,12 +47,10 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    exists,
     func,
     literal,
     select,
 )
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from layers.access import layer_visibility
@@ -63,6 +60,12 @@ from layers.models import STORAGE_SRID, TILE_SRID, Feature, Layer, TileGeometry
 from layers.query import FeatureQuery, _where
 from layers.store import LayerInfo
 from layers.styles import style_field
+from layers.tile_geometries import (  # noqa: F401 - prepare_now, prepare_tile_geometries: for callers
+    prepare_later,
+    prepare_now,
+    prepare_tile_geometries,
+    same_row_tile_geometry,
+)
 
 EXTENT = 4096
 """Tile coordinate extent (MVT default)."""
@@ -70,8 +73,6 @@ BUFFER = 64
 """Buffer around each tile in tile coordinates, so that strokes join across tile edges."""
 #: About how many RD metres one Web Mercator metre is at the latitude of Utrecht (52.1°).
 MERCATOR_SCALE_AT_UTRECHT = math.cos(math.radians(52.1))
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -405,7 +406,7 @@ def _statement(
         shown = case((size >= p["min_size"], mvt_geom), else_=None) if req.overview else mvt_geom
         rows = select(Feature.fid.label("fid"), shown.label("geom"), *properties)
         if web:
-            rows = rows.select_from(Feature).outerjoin(TileGeometry, _same_row())
+            rows = rows.select_from(Feature).outerjoin(TileGeometry, same_row_tile_geometry())
         rows = rows.where(*where, *in_tile).limit(req.max_features + 1).subquery("t")
         mvt = func.ST_AsMVT(rows.table_valued(), literal(req.layer_name), EXTENT, "geom", "fid")
         # count(*): matched; count(geom): in the tile. The rest is too small (or collapsed).
@@ -463,7 +464,7 @@ def _capped(
         )
     )
     if web:
-        rows = rows.outerjoin(TileGeometry, _same_row())
+        rows = rows.outerjoin(TileGeometry, same_row_tile_geometry())
     rows = rows.subquery("t")
     # ``rows.table_valued()`` renders the whole row ``t``, which ST_AsMVT takes as its record.
     mvt = func.ST_AsMVT(rows.table_valued(), literal(req.layer_name), EXTENT, "geom", "fid")
@@ -492,7 +493,7 @@ def _run(
     in_tile_crs = req.tms.srid in (TILE_SRID, STORAGE_SRID)
     params["tol"] = (pixel / req.tms.metres_per_unit_in_rd if in_tile_crs else pixel) / 2
     if req.tms.srid == TILE_SRID:
-        _prepare_later(conn, info)
+        prepare_later(conn, info)
     params["min_size"] = pixel * req.rules.min_size_px
     big = info.feature_count > req.max_features
     # At overview zooms a big layer's tile often exceeds the cap: the index decides first. At
@@ -502,87 +503,6 @@ def _run(
     if big and not capped and row[1] > req.max_features:
         row = conn.execute(_statement(info, kind, req, fq, family, state, True), params).one()
     return row
-
-
-def _same_row() -> ColumnElement:
-    """The join of a feature row to its entry in ``tile_geometries`` (made from this row)."""
-    return and_(
-        TileGeometry.layer_id == Feature.layer_id,
-        TileGeometry.fid == Feature.fid,
-        TileGeometry.version_from == Feature.version_from,
-        TileGeometry.created_at == Feature.created_at,
-    )
-
-
-#: Advisory lock (with the layer id) held while a layer's tile geometries are stored, so that
-#: two processes do not transform the same rows at once.
-PREPARE_LOCK = 143_857
-_prepared: set[tuple[int, int]] = set()
-_prepared_lock = threading.Lock()
-
-
-def prepare_tile_geometries(conn: Connection, layer_id: int) -> bool:
-    """Store the Web Mercator geometry of the layer's current feature rows that have none
-    (``tile_geometries``), in the caller's transaction; False when another process is at it.
-    Rows that an edit adds later get theirs at the next call; until then their tiles
-    transform them (the same geometry)."""
-    locked = conn.execute(select(func.pg_try_advisory_xact_lock(PREPARE_LOCK, layer_id)))
-    if not locked.scalar_one():
-        return False
-    conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
-    rows = select(
-        Feature.layer_id,
-        Feature.fid,
-        Feature.version_from,
-        Feature.created_at,
-        func.ST_Transform(Feature.geom, TILE_SRID),
-    ).where(
-        Feature.layer_id == layer_id,
-        Feature.version_to.is_(None),
-        ~exists().where(_same_row()),
-    )
-    stmt = insert(TileGeometry).from_select(
-        ["layer_id", "fid", "version_from", "created_at", "geom"], rows
-    )
-    stmt = stmt.on_conflict_do_update(
-        constraint="pk_tile_geometries",
-        set_={"created_at": stmt.excluded.created_at, "geom": stmt.excluded.geom},
-    )
-    conn.execute(stmt)
-    return True
-
-
-def _prepare_later(conn: Connection, info: LayerInfo) -> None:
-    """Once per layer version and process: store its tile geometries, in a thread of its own
-    (a big layer takes seconds; its tiles meanwhile transform what is not stored yet)."""
-    key = (info.id, info.current_version)
-    with _prepared_lock:
-        if key in _prepared:
-            return
-        if len(_prepared) > 4096:
-            _prepared.clear()
-        _prepared.add(key)
-    thread = threading.Thread(
-        target=_prepare, args=(conn.engine, info.id), name=f"tile-geometries-{info.id}", daemon=True
-    )
-    thread.start()
-
-
-def prepare_now(engine, info: LayerInfo) -> None:  # noqa: ANN001 - an Engine
-    """Store the tile geometries of ``info``'s current version now, in this thread (what its
-    first WebMercatorQuad tile starts in the background), e.g. before a benchmark measures."""
-    with _prepared_lock:
-        _prepared.add((info.id, info.current_version))
-    with engine.begin() as conn:
-        prepare_tile_geometries(conn, info.id)
-
-
-def _prepare(engine, layer_id: int) -> None:  # noqa: ANN001 - an Engine
-    try:
-        with engine.begin() as conn:
-            prepare_tile_geometries(conn, layer_id)
-    except Exception:  # noqa: BLE001 - a background job: tiles are made without it
-        log.warning("storing the tile geometries of layer %s failed", layer_id, exc_info=True)
 
 
 def _may_exceed(

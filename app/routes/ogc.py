@@ -68,8 +68,10 @@ from layers.query import (
     decode_cursor,
     encode_cursor,
     query_features,
+    uses_tile_geometry,
 )
 from layers.store import list_layers
+from layers.tile_geometries import prepare_later
 
 GEOJSON = "application/geo+json"
 GEOJSON_SEQ = "application/geo+json-seq"
@@ -835,6 +837,8 @@ def items(
         # not tell): one round trip less per page.
         page = query_features(conn, info, kind, q, count_cap=COUNT_MAX)
         matched = page.number_matched
+        if uses_tile_geometry(q):  # once per layer version, in the background
+            prepare_later(conn, info)
     href = f"{_base(request)}/collections/{ref.id}"
     head: dict[str, Any] = {
         "type": "FeatureCollection",

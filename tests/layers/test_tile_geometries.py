@@ -12,12 +12,13 @@ import threading
 
 from sqlalchemy import text
 
-import layers.tiles
+import layers.tile_geometries
 from layers.access import PUBLIC
 from layers.kinds import load_kinds
 from layers.query import FeatureQuery
 from layers.store import delete_layer, get_layer
-from layers.tiles import WEB_MERCATOR_QUAD, TileRequest, layer_tile, prepare_tile_geometries
+from layers.tile_geometries import prepare_tile_geometries
+from layers.tiles import WEB_MERCATOR_QUAD, TileRequest, layer_tile
 from tests.helpers import X0, Y0, square
 from tests.layers.test_store import _store
 
@@ -38,7 +39,7 @@ def _entries(conn, layer_id: int) -> int:
 
 
 def _stored_in_background() -> None:
-    """Wait for the threads the tiles started (:func:`layers.tiles._prepare_later`)."""
+    """Wait for the threads the tiles started (:func:`layers.tile_geometries.prepare_later`)."""
     for thread in threading.enumerate():
         if thread.name.startswith("tile-geometries-"):
             thread.join(30)
@@ -55,7 +56,7 @@ def test_a_tile_is_the_same_with_and_without_stored_geometry_and_never_uses_a_st
     db, monkeypatch
 ):
     # Layer ids start again in every test database: forget what this process stored before.
-    monkeypatch.setattr(layers.tiles, "_prepared", set())
+    monkeypatch.setattr(layers.tile_geometries, "_prepared", set())
     with db.begin() as conn:
         info = _store(
             conn,
