@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -149,7 +150,10 @@ def run(
             "DATABASE_URL": url,
             "RUIMTE_WEB_BASEMAP": "none",
             "RUIMTE_AUTH_WRITE_RATE_PER_MINUTE": "100000",
+            # Several workers must share the session secret (ruimte serve refuses otherwise).
+            "RUIMTE_AUTH_SESSION_SECRET": secrets.token_urlsafe(32),
         }
+        server_log = base_dir / "serve.log"
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -163,16 +167,21 @@ def run(
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=server_log.open("wb"),
         )
         base = f"http://127.0.0.1:{port}"
+        ready = False
         for _ in range(200):
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
+                ready = httpx.get(f"{base}/readyz", timeout=1).status_code == 200
             except httpx.HTTPError:
                 pass
+            if ready or server.poll() is not None:
+                break
             time.sleep(0.2)
+        if not ready:
+            tail = server_log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"ruimte serve did not become ready on {base}:\n{tail}")
         paths_file = base_dir / "paths.txt"
         paths_file.write_text("\n".join(_paths()) + "\n")
         lua = base_dir / "cycle.lua"
