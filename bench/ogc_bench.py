@@ -10,8 +10,9 @@ What happens, in one run:
 1. Without ``--database-url`` a throwaway PostGIS cluster is started (``bench.io_bench``),
    migrated and given the demo layers plus a layer of ``--size`` non-overlapping
    polygons (``bench.io_bench.generate_terreinen``, imported with the normal import); the
-   layers' geometry in Web Mercator is stored (``layers.tile_geometries.prepare_tile_geometries``, what
-   our server does after the first tile of a layer version) before anything is measured.
+   layers' geometry in Web Mercator is stored
+   (``layers.tile_geometries.prepare_tile_geometries``, what our server does after the first
+   tile or CRS84 page of a layer version) before anything is measured.
 2. For tipg, a schema ``tipg_bench`` gets one **plain view** per layer that expands the
    JSONB properties into typed columns (``(properties->>'naam')::text AS naam``, numbers
    as double precision, …) over the current rows of ``features``. Views, not materialized
