@@ -365,7 +365,8 @@ def query_features(
     limit, none counted), else counted up to ``count_cap + 1`` rows (as
     :func:`count_features`; None above the cap).
     """
-    row = conn.execute(_page_statement(layer, kind, q, count_cap), _page_params(q)).one()
+    box = _box_values(q)
+    row = conn.execute(_page_statement(layer, kind, q, count_cap, box), _page_params(q, box)).one()
     array, n, last_key = row[0], int(row[1]), row[2]
     matched = None
     if count_cap is not None:
@@ -379,32 +380,66 @@ def query_features(
     )
 
 
-def _page_params(q: FeatureQuery) -> dict[str, object]:
-    """The bound parameters of :func:`_page_statement`: the box, limit and offset."""
+def _page_params(q: FeatureQuery, box: tuple[float, ...] | None) -> dict[str, object]:
+    """The bound parameters of :func:`_page_statement`: the box (:func:`_box_values`), limit
+    and offset."""
     params: dict[str, object] = {"page_limit": q.limit, "page_offset": q.offset}
-    values = _box_values(q)
-    if values:
-        params.update(zip(_BOX_PARAMS, values, strict=True))
+    if box:
+        params.update(zip(_BOX_PARAMS, box, strict=True))
     return params
 
 
-#: Page statements by everything but their bound parameters (:func:`_page_key`): building
-#: one and deriving its cache key cost more Python than the rest of a bbox request (issue 14).
-_statements: dict[tuple, Select] = {}
-_statements_lock = threading.Lock()
-_STATEMENTS_MAX = 1024
+class StatementCache:
+    """Statements by a key of everything but their bound parameters, shared by the threads
+    of the pool: building a statement and deriving SQLAlchemy's cache key for it cost more
+    Python than the rest of a small request (issue 14). Cleared when ``size`` is reached."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._statements: dict[tuple, Select] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Select | None:
+        """The statement made for ``key``, or None."""
+        with self._lock:
+            return self._statements.get(key)
+
+    def put(self, key: tuple, stmt: Select) -> Select:
+        """Keep ``stmt`` for ``key``; return it."""
+        with self._lock:
+            if len(self._statements) >= self._size:
+                self._statements.clear()
+            self._statements[key] = stmt
+        return stmt
+
+    def clear(self) -> None:
+        """Forget every statement."""
+        with self._lock:
+            self._statements.clear()
+
+    def __len__(self) -> int:
+        return len(self._statements)
 
 
-def _page_key(layer: LayerInfo, kind: Kind, q: FeatureQuery, count_cap: int | None) -> tuple:
+#: Page statements by :func:`_page_key`.
+_statements = StatementCache()
+
+
+def _page_key(
+    layer: LayerInfo,
+    kind: Kind,
+    q: FeatureQuery,
+    count_cap: int | None,
+    box: tuple[float, ...] | None,
+) -> tuple:
     """What a page statement is made of, apart from its bound parameters: every other value
     in it is a literal of one of these."""
-    values = _box_values(q)
     return (
         layer.id,
         layer.version,
         tuple(sorted(layer.extra_fields.items())),
         kind.name,
-        None if values is None else bool(values),
+        None if box is None else bool(box),
         q.bbox_srid,
         q.gemeente,
         tuple(sorted(q.filters.items())),
@@ -428,12 +463,18 @@ def _page_key(layer: LayerInfo, kind: Kind, q: FeatureQuery, count_cap: int | No
     )
 
 
-def _page_statement(layer: LayerInfo, kind: Kind, q: FeatureQuery, count_cap: int | None) -> Select:
+def _page_statement(
+    layer: LayerInfo,
+    kind: Kind,
+    q: FeatureQuery,
+    count_cap: int | None,
+    box: tuple[float, ...] | None,
+) -> Select:
     """The statement of :func:`query_features` for ``q``, with the box, limit and offset as
-    bound parameters (:func:`_page_params`); made once per :func:`_page_key`."""
-    key = _page_key(layer, kind, q, count_cap)
-    with _statements_lock:
-        stmt = _statements.get(key) if q.after is None else None
+    bound parameters (:func:`_page_params`); made once per :func:`_page_key`. A keyset's
+    values are literals: such a statement serves one page and is not kept."""
+    key = _page_key(layer, kind, q, count_cap, box)
+    stmt = _statements.get(key) if q.after is None else None
     if stmt is not None:
         return stmt
     limit = bindparam("page_limit", type_=Integer)
@@ -518,13 +559,7 @@ def _page_statement(layer: LayerInfo, kind: Kind, q: FeatureQuery, count_cap: in
             need = returned >= limit if q.offset == 0 else or_(returned >= limit, returned == 0)
             columns.append(case((need, counted), else_=null()))
     stmt = select(*columns)
-    if q.after is not None:  # a keyset's values are literals: a statement of one page
-        return stmt
-    with _statements_lock:
-        if len(_statements) >= _STATEMENTS_MAX:
-            _statements.clear()
-        _statements[key] = stmt
-    return stmt
+    return stmt if q.after is not None else _statements.put(key, stmt)
 
 
 def count_features(

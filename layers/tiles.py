@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -57,13 +56,12 @@ from layers.access import layer_visibility
 from layers.errors import LayerError
 from layers.kinds import Kind
 from layers.models import STORAGE_SRID, TILE_SRID, Feature, Layer, TileGeometry
-from layers.query import FeatureQuery, _where
+from layers.query import FeatureQuery, StatementCache, _where
 from layers.store import LayerInfo
 from layers.styles import style_field
-from layers.tile_geometries import (  # noqa: F401 - prepare_now, prepare_tile_geometries: for callers
+from layers.tile_geometries import (  # noqa: F401 - prepare_now: bench.tile_bench calls it here
     prepare_later,
     prepare_now,
-    prepare_tile_geometries,
     same_row_tile_geometry,
 )
 
@@ -298,8 +296,8 @@ def tile_query(
 
 _BOX = ("bx0", "by0", "bx1", "by1")
 _TILE = ("tx0", "ty0", "tx1", "ty1")
-_statements: dict[tuple, Select] = {}
-_statements_lock = threading.Lock()
+#: Tile statements by the key :func:`_statement` makes.
+_statements = StatementCache()
 
 
 def _overview_columns(kind: Kind) -> list[ColumnElement]:
@@ -363,8 +361,7 @@ def _statement(
         q.viewer,
         capped,
     )
-    with _statements_lock:
-        stmt = _statements.get(key)
+    stmt = _statements.get(key)
     if stmt is not None:
         return stmt
     p = {n: bindparam(n, type_=Float) for n in (*_BOX, *_TILE, "tol", "min_size")}
@@ -419,11 +416,7 @@ def _statement(
             select(Layer.current_version).where(visible).scalar_subquery(),
             select(Layer.updated_at).where(visible).scalar_subquery(),
         )
-    with _statements_lock:
-        if len(_statements) > 1024:
-            _statements.clear()
-        _statements[key] = stmt
-    return stmt
+    return _statements.put(key, stmt)
 
 
 def _capped(
